@@ -1,0 +1,191 @@
+//! A generation request: everything the Compose page gathers before a job is
+//! created.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AspectRatio, Language, Resolution};
+
+/// How the picture is driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// From the prompt alone.
+    TextToVideo,
+    /// Animates one start image.
+    ImageToVideo,
+    /// Keeps characters, products or style from 1–9 reference images, which the
+    /// prompt names `character1` … `character9` in the order given.
+    ReferenceToVideo,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [
+        Mode::TextToVideo,
+        Mode::ImageToVideo,
+        Mode::ReferenceToVideo,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::TextToVideo => "Text to video",
+            Mode::ImageToVideo => "Image to video",
+            Mode::ReferenceToVideo => "Reference to video",
+        }
+    }
+
+    /// The short form providers use in model ids (`t2v`, `i2v`, `r2v`).
+    pub fn short(self) -> &'static str {
+        match self {
+            Mode::TextToVideo => "t2v",
+            Mode::ImageToVideo => "i2v",
+            Mode::ReferenceToVideo => "r2v",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Mode::TextToVideo => "text-to-video",
+            Mode::ImageToVideo => "image-to-video",
+            Mode::ReferenceToVideo => "reference-to-video",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.slug() == s || m.short() == s)
+    }
+}
+
+/// The line one language speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialogueLine {
+    pub language: Language,
+    pub text: String,
+}
+
+/// Largest seed the providers accept.
+pub const MAX_SEED: i64 = 2_147_483_647;
+
+/// The token a prompt uses for the reference at `index` (0-based).
+pub fn character_token(index: usize) -> String {
+    format!("character{}", index + 1)
+}
+
+/// Everything needed to generate one clip per spoken language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationRequest {
+    /// Registry id of the model, e.g. `draft` or `happyhorse-1.1@fal`.
+    pub model: String,
+    pub mode: Mode,
+    pub prompt: String,
+    #[serde(default)]
+    pub negative_prompt: String,
+    /// Uploaded asset ids, in order: the start image for image-to-video, or
+    /// `character1`… for reference-to-video.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// One line per chosen language, in the order chosen.
+    #[serde(default)]
+    pub dialogue: Vec<DialogueLine>,
+    pub duration_s: u32,
+    pub resolution: Resolution,
+    pub aspect_ratio: AspectRatio,
+    #[serde(default = "default_audio")]
+    pub audio: bool,
+    /// `None` lets the model pick. Signed so that a negative value reaches the
+    /// checker and gets a clear message instead of a parse error.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    /// Frames per second; `None` takes the model's default.
+    #[serde(default)]
+    pub fps: Option<u32>,
+    /// Burn the dialogue into the picture as captions (draft engine).
+    #[serde(default)]
+    pub captions: bool,
+}
+
+fn default_audio() -> bool {
+    true
+}
+
+impl GenerationRequest {
+    /// A sensible starting composition for `model`.
+    pub fn new(model: impl Into<String>) -> Self {
+        GenerationRequest {
+            model: model.into(),
+            mode: Mode::TextToVideo,
+            prompt: String::new(),
+            negative_prompt: String::new(),
+            references: Vec::new(),
+            dialogue: Vec::new(),
+            duration_s: 5,
+            resolution: Resolution::P720,
+            aspect_ratio: AspectRatio::Landscape16x9,
+            audio: true,
+            seed: None,
+            fps: None,
+            captions: false,
+        }
+    }
+
+    /// The languages chosen, in order.
+    pub fn languages(&self) -> impl Iterator<Item = Language> + '_ {
+        self.dialogue.iter().map(|d| d.language)
+    }
+
+    /// How many clips this request produces: one per spoken language, or one
+    /// when nothing is spoken.
+    pub fn take_count(&self) -> u32 {
+        if self.audio && !self.dialogue.is_empty() {
+            self.dialogue.len() as u32
+        } else {
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_minimal_json_with_defaults() {
+        let req: GenerationRequest = serde_json::from_str(
+            r#"{"model":"draft","mode":"text-to-video","prompt":"a fox","duration_s":5,
+                "resolution":"720p","aspect_ratio":"9:16"}"#,
+        )
+        .expect("parses");
+        assert!(req.audio);
+        assert!(req.references.is_empty());
+        assert_eq!(req.aspect_ratio, AspectRatio::Portrait9x16);
+        assert_eq!(req.take_count(), 1);
+    }
+
+    #[test]
+    fn one_take_per_language() {
+        let mut req = GenerationRequest::new("draft");
+        req.dialogue = vec![
+            DialogueLine {
+                language: Language::German,
+                text: "Hallo".into(),
+            },
+            DialogueLine {
+                language: Language::Japanese,
+                text: "こんにちは".into(),
+            },
+        ];
+        assert_eq!(req.take_count(), 2);
+        req.audio = false;
+        assert_eq!(req.take_count(), 1);
+    }
+
+    #[test]
+    fn modes_parse_both_forms() {
+        for m in Mode::ALL {
+            assert_eq!(Mode::parse(m.slug()), Some(m));
+            assert_eq!(Mode::parse(m.short()), Some(m));
+        }
+        assert_eq!(character_token(0), "character1");
+    }
+}
