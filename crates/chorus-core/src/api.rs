@@ -51,3 +51,31 @@ pub struct JobEvent {
 pub fn asset_url(id: &str) -> String {
     format!("/api/assets/{id}")
 }
+
+/// `POST /api/speech-fit`: how long each line takes to say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeechFitRequest {
+    pub dialogue: Vec<crate::DialogueLine>,
+    pub duration_s: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeechFitResponse {
+    pub lines: Vec<SpeechFitLine>,
+}
+
+/// The fit of one language's line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeechFitLine {
+    pub language: crate::Language,
+    /// Spoken length of the line, in seconds.
+    pub seconds: f32,
+    /// True when the line fits in the clip.
+    pub fits: bool,
+    /// Characters the draft voice cannot pronounce (kanji for Japanese, say).
+    #[serde(default)]
+    pub unpronounceable: Vec<String>,
+    /// e.g. "German needs 7.9 s; the clip is 5 s"; `None` when all is well.
+    #[serde(default)]
+    pub message: Option<String>,
+}
