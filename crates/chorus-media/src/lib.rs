@@ -1,0 +1,24 @@
+//! MP4 demuxing for the preview player: find and parse the index (`moov`) so
+//! sample bytes can be fetched on demand, and convert between frame numbers,
+//! timestamps and timecodes. No I/O: callers fetch bytes (HTTP Range in the
+//! browser, files natively) and hand them in.
+
+mod boxes;
+mod codec;
+mod edit;
+mod error;
+mod moov;
+mod movie;
+mod player;
+mod reader;
+mod sample_table;
+mod scan;
+mod time;
+
+pub use error::{FourCc, MediaError};
+pub use moov::{MAX_SAMPLES_PER_TRACK, parse_file, parse_moov};
+pub use movie::{
+    AudioCodec, AvcProfile, CodecConfig, EditInfo, Movie, Sample, Track, TrackKind, VideoCodec,
+};
+pub use scan::{ByteRange, IndexLocation, locate_moov};
+pub use time::{FrameRate, Rational, Timecode, TimecodeParseError, frame_to_time, time_to_frame};

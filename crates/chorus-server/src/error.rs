@@ -1,0 +1,115 @@
+//! One error type for every API failure, so each answers with the same JSON
+//! shape (`chorus_core::api::ErrorBody`). Client mistakes say exactly what is
+//! wrong; server faults say little to the client and are logged once here.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chorus_core::Problem;
+use chorus_core::api::{ErrorBody, ErrorDetail};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request was understood but breaks the rules; `problems` say where.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        problems: Vec<Problem>,
+    },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    #[error("requested range is outside the file")]
+    RangeNotSatisfiable { size: u64 },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(problems: Vec<Problem>) -> Self {
+        let errors = problems.iter().filter(|p| p.is_error()).count();
+        let message = if errors == 1 {
+            problems.iter().find(|p| p.is_error()).map_or_else(
+                || "The request has a problem".to_string(),
+                |p| p.message.clone(),
+            )
+        } else {
+            format!("The request has {errors} problems")
+        };
+        ApiError::Invalid { message, problems }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Invalid { .. } => "invalid_request",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::UnsupportedMedia(_) => "unsupported_media",
+            ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(anyhow::Error::new(e).context("database"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "internal error");
+                "Something went wrong on the server; your work is saved. Try again, and tell us if it keeps happening.".to_string()
+            }
+            other => other.to_string(),
+        };
+        let problems = match &self {
+            ApiError::Invalid { problems, .. } => problems.clone(),
+            _ => Vec::new(),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().into(),
+                message,
+                problems,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::RangeNotSatisfiable { size } = self
+            && let Ok(value) = format!("bytes */{size}").parse()
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_RANGE, value);
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,54 @@
+//! The Chorus backend: a thin axum server that checks and queues generation
+//! jobs, stores uploads and outputs by content hash, streams job changes to the
+//! studio, and serves the built studio app.
+
+pub mod assets;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod images;
+pub mod jobs;
+pub mod queue;
+pub mod routes;
+pub mod state;
+
+pub use config::ServeConfig;
+pub use error::ApiError;
+pub use routes::app;
+pub use state::AppState;
+
+/// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let state = AppState::open(&config).await?;
+    let worker = queue::spawn_worker(state.clone());
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr()?;
+    println!("Chorus studio is running at http://{addr}/");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    worker.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

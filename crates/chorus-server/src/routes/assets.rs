@@ -1,0 +1,165 @@
+//! `GET /api/assets/{id}`: stored bytes with HTTP Range support, which video
+//! seeking and on-demand sample fetching rely on. Assets are content-addressed,
+//! so they never change and can be cached forever.
+
+use std::io::SeekFrom;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use crate::assets;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/assets/{id}", get(serve))
+}
+
+async fn serve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let not_found = || ApiError::NotFound(format!("There is no asset {id}"));
+    if !assets::is_valid_id(&id) {
+        return Err(not_found());
+    }
+    let record = assets::find(&state.db, &id).await?.ok_or_else(not_found)?;
+    let path = state.assets.path(&id).ok_or_else(not_found)?;
+    let mut file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| not_found())?;
+    let size = file
+        .metadata()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .len();
+
+    let etag = format!("\"{id}\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return with_common(
+            Response::builder().status(StatusCode::NOT_MODIFIED),
+            &record.mime,
+            &etag,
+        )
+        .body(Body::empty())
+        .map_err(|e| ApiError::Internal(e.into()));
+    }
+
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(value) => parse_range(value, size)?,
+        None => None,
+    };
+    let builder = with_common(Response::builder(), &record.mime, &etag);
+    let response = match range {
+        Some((start, end)) => {
+            file.seek(SeekFrom::Start(start))
+                .await
+                .map_err(|e| ApiError::Internal(e.into()))?;
+            let len = end - start + 1;
+            builder
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"))
+                .header(header::CONTENT_LENGTH, len)
+                .body(Body::from_stream(ReaderStream::new(file.take(len))))
+        }
+        None => builder
+            .status(StatusCode::OK)
+            .header(header::CONTENT_LENGTH, size)
+            .body(Body::from_stream(ReaderStream::new(file))),
+    };
+    response.map_err(|e| ApiError::Internal(e.into()))
+}
+
+fn with_common(
+    builder: axum::http::response::Builder,
+    mime: &str,
+    etag: &str,
+) -> axum::http::response::Builder {
+    builder
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(mime)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        )
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::ETAG, etag)
+        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+}
+
+/// Parses a single `bytes=` range against a file of `size` bytes into an
+/// inclusive (start, end). Multi-range requests get the whole file (allowed by
+/// RFC 9110); a range wholly outside the file is a 416.
+pub fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, ApiError> {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let unsatisfiable = ApiError::RangeNotSatisfiable { size };
+    let (first, last) = (first.trim(), last.trim());
+    let range = if first.is_empty() {
+        // Suffix: the last N bytes.
+        let Ok(n) = last.parse::<u64>() else {
+            return Ok(None);
+        };
+        if n == 0 || size == 0 {
+            return Err(unsatisfiable);
+        }
+        (size.saturating_sub(n), size - 1)
+    } else {
+        let Ok(start) = first.parse::<u64>() else {
+            return Ok(None);
+        };
+        if start >= size {
+            return Err(unsatisfiable);
+        }
+        let end = if last.is_empty() {
+            size - 1
+        } else {
+            let Ok(end) = last.parse::<u64>() else {
+                return Ok(None);
+            };
+            if end < start {
+                return Ok(None);
+            }
+            end.min(size - 1)
+        };
+        (start, end)
+    };
+    Ok(Some(range))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000).unwrap(), Some((0, 99)));
+        assert_eq!(parse_range("bytes=900-", 1000).unwrap(), Some((900, 999)));
+        assert_eq!(parse_range("bytes=-100", 1000).unwrap(), Some((900, 999)));
+        assert_eq!(
+            parse_range("bytes=990-2000", 1000).unwrap(),
+            Some((990, 999))
+        );
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000).unwrap(), None);
+        assert_eq!(parse_range("items=0-1", 1000).unwrap(), None);
+        assert!(parse_range("bytes=1000-", 1000).is_err());
+        assert!(parse_range("bytes=-0", 1000).is_err());
+    }
+}

@@ -1,0 +1,50 @@
+//! Extractors whose rejections answer in the API's JSON error shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// `axum::Json`, but a body that does not parse gets a 400 in our error shape
+/// saying where the JSON went wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::BadRequest(describe(&rejection))),
+        }
+    }
+}
+
+fn describe(rejection: &JsonRejection) -> String {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "Send the body as JSON (Content-Type: application/json)".into()
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            format!("The body is not valid JSON: {}", inner(&e.body_text()))
+        }
+        JsonRejection::JsonDataError(e) => format!(
+            "The JSON does not match what this endpoint takes: {}",
+            inner(&e.body_text())
+        ),
+        other => other.body_text(),
+    }
+}
+
+/// axum prefixes serde's message with its own sentence; keep serde's part,
+/// which names the field and position.
+fn inner(text: &str) -> String {
+    text.split_once(": ")
+        .map_or(text, |(_, rest)| rest)
+        .to_string()
+}

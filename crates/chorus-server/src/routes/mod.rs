@@ -1,0 +1,39 @@
+//! The HTTP surface: one small router per area, merged into one app.
+
+mod assets;
+mod events;
+mod extract;
+mod jobs;
+mod models;
+mod spa;
+mod uploads;
+
+use axum::Router;
+use axum::http::Uri;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use extract::ApiJson;
+
+/// The whole server: `/api/…` and the studio app with a single-page fallback.
+pub fn app(state: AppState) -> Router {
+    let dist = state.dist_dir.clone();
+    let api = Router::new()
+        .merge(jobs::router())
+        .merge(uploads::router())
+        .merge(assets::router())
+        .merge(events::router())
+        .merge(models::router())
+        .fallback(api_not_found);
+    Router::new()
+        .nest("/api", api)
+        .with_state(state)
+        .merge(spa::router(&dist))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn api_not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("There is no API endpoint at {}", uri.path()))
+}

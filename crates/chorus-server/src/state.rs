@@ -1,0 +1,99 @@
+//! Shared server state: the database, the asset store, the event bus and the
+//! model registry as this server sees it.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chorus_core::ModelSpec;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use tokio::sync::Notify;
+
+use crate::assets::AssetStore;
+use crate::config::ServeConfig;
+use crate::events::Events;
+use crate::queue::Engine;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    pub assets: AssetStore,
+    pub events: Events,
+    pub models: Arc<Vec<ModelSpec>>,
+    /// Wakes the queue worker when a job is created.
+    pub wake: Arc<Notify>,
+    /// The built studio app.
+    pub dist_dir: std::path::PathBuf,
+    /// What can run jobs on this server.
+    pub engines: Arc<Vec<Arc<dyn Engine>>>,
+}
+
+impl AppState {
+    /// Opens (creating if needed) the database and asset folder under
+    /// `config.data_dir`, and brings the schema up to date.
+    pub async fn open(config: &ServeConfig) -> anyhow::Result<AppState> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                config.data_dir.display()
+            )
+        })?;
+        let url = format!("sqlite://{}", config.database_path().display());
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let db = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    config.database_path().display()
+                )
+            })?;
+        sqlx::migrate!("./migrations")
+            .run(&db)
+            .await
+            .context("cannot migrate the database")?;
+        let assets = AssetStore::open(config.assets_dir())?;
+        let state = AppState {
+            db,
+            assets,
+            events: Events::new(),
+            models: Arc::new(available_models()),
+            wake: Arc::new(Notify::new()),
+            engines: Arc::new(Vec::new()),
+            dist_dir: config.dist_dir.clone(),
+        };
+        crate::jobs::requeue_interrupted(&state).await?;
+        Ok(state)
+    }
+}
+
+/// The registry, with each model marked available or not on this server.
+pub fn available_models() -> Vec<ModelSpec> {
+    let mut models = chorus_core::registry();
+    for model in &mut models {
+        if let Some(var) = key_variable(&model.provider)
+            && std::env::var_os(var).is_none_or(|v| v.is_empty())
+        {
+            model.available = false;
+            model.unavailable_reason = Some(format!("{var} is not set on the server"));
+        }
+    }
+    models
+}
+
+/// The environment variable holding a provider's API key.
+fn key_variable(provider: &str) -> Option<&'static str> {
+    match provider {
+        "fal" => Some("FAL_KEY"),
+        "replicate" => Some("REPLICATE_API_TOKEN"),
+        "runware" => Some("RUNWARE_API_KEY"),
+        "dashscope" => Some("DASHSCOPE_API_KEY"),
+        _ => None,
+    }
+}

@@ -1,0 +1,138 @@
+//! Helpers shared by the server tests: a server state on a throwaway data
+//! folder, and small request/response conveniences.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chorus_server::{AppState, ServeConfig};
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+pub struct TestServer {
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn config(dir: &std::path::Path) -> ServeConfig {
+    ServeConfig {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.join("data"),
+        dist_dir: dir.join("dist"),
+    }
+}
+
+pub async fn server() -> TestServer {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).expect("dist");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Chorus test</title>",
+    )
+    .expect("index");
+    let state = AppState::open(&config(dir.path()))
+        .await
+        .expect("state opens");
+    TestServer { state, dir }
+}
+
+impl TestServer {
+    pub async fn call(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+        let response = chorus_server::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, body, headers)
+    }
+
+    pub async fn json(&self, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+        let (status, body, _) = self.call(request).await;
+        let value = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&body)));
+        (status, value)
+    }
+
+    pub async fn get(&self, uri: &str) -> (StatusCode, serde_json::Value) {
+        self.json(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    pub async fn post_json(
+        &self,
+        uri: &str,
+        body: &serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        self.json(
+            Request::post(uri)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn upload(&self, bytes: &[u8]) -> (StatusCode, serde_json::Value) {
+        let boundary = "chorusboundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.json(
+            Request::post("/api/uploads")
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await
+    }
+}
+
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([
+            (x % 251) as u8 ^ seed,
+            (y % 241) as u8,
+            seed.wrapping_mul(3),
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode");
+    out.into_inner()
+}
+
+pub fn draft_request() -> serde_json::Value {
+    serde_json::json!({
+        "model": "draft",
+        "mode": "text-to-video",
+        "prompt": "A florist arranges tulips in a sunny shop",
+        "dialogue": [
+            {"language": "en", "text": "Fresh tulips, every morning."},
+            {"language": "de", "text": "Frische Tulpen, jeden Morgen."}
+        ],
+        "duration_s": 5,
+        "resolution": "720p",
+        "aspect_ratio": "9:16"
+    })
+}

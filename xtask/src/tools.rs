@@ -1,0 +1,184 @@
+//! Installs what the build and tests need when it is missing, using only the
+//! package registries (crates.io, npm, Debian): nothing downloads a prebuilt
+//! binary of its own. Facts behind the versions: shared/TOOLCHAIN.md.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+use crate::sh;
+
+const TRUNK_VERSION: &str = "0.21.14";
+/// Debian's binaryen 108 breaks rustc 1.95 output; npm's 132 works.
+const BINARYEN_VERSION: &str = "132";
+
+/// PATH with the cargo bin folder and our local tools in front.
+pub fn tool_path() -> OsString {
+    let mut dirs = vec![
+        binaryen_dir().join("node_modules").join(".bin"),
+        cargo_bin(),
+    ];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"))
+        .join("bin")
+}
+
+fn binaryen_dir() -> PathBuf {
+    sh::root().join("target").join("tools").join("binaryen")
+}
+
+fn with_path(mut cmd: Command) -> Command {
+    cmd.env("PATH", tool_path());
+    cmd
+}
+
+/// Everything `trunk build` needs.
+pub fn ensure_web_toolchain() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen()?;
+    ensure_wasm_opt()
+}
+
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = sh::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    sh::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn ensure_trunk() -> anyhow::Result<()> {
+    let version = sh::output(with_path(Command::new("trunk")).arg("--version")).unwrap_or_default();
+    if version.contains(TRUNK_VERSION) {
+        return Ok(());
+    }
+    eprintln!("Installing Trunk {TRUNK_VERSION} (about 6 minutes on 2 cores)…");
+    sh::run(sh::cargo().args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+pub fn locked_wasm_bindgen() -> anyhow::Result<String> {
+    let lock =
+        std::fs::read_to_string(sh::root().join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(version) = lines
+                .next()
+                .and_then(|v| v.trim().strip_prefix("version = "))
+        {
+            return Ok(version.trim_matches('"').to_string());
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen entry; run `cargo generate-lockfile`")
+}
+
+fn ensure_wasm_bindgen() -> anyhow::Result<()> {
+    let wanted = locked_wasm_bindgen()?;
+    let version =
+        sh::output(with_path(Command::new("wasm-bindgen")).arg("--version")).unwrap_or_default();
+    if version.split_whitespace().nth(1) == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    eprintln!("Installing wasm-bindgen-cli {wanted} to match Cargo.lock (about 2 minutes)…");
+    // Not --locked: the registry here lacks a newest patch of one dependency.
+    sh::run(sh::cargo().args(["install", "wasm-bindgen-cli", "--version", &wanted]))
+}
+
+fn ensure_wasm_opt() -> anyhow::Result<()> {
+    let bin = binaryen_dir()
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt");
+    let version = sh::output(Command::new(&bin).arg("--version")).unwrap_or_default();
+    if version.contains(&format!("version {BINARYEN_VERSION}")) {
+        return Ok(());
+    }
+    if !sh::on_path("npm") {
+        ensure_apt(&[("npm", "npm")])?;
+    }
+    std::fs::create_dir_all(binaryen_dir())?;
+    sh::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(binaryen_dir())
+            .arg(format!("binaryen@{BINARYEN_VERSION}")),
+    )
+}
+
+/// Headless Chromium and its WebDriver, for the browser tests.
+pub fn ensure_chromium() -> anyhow::Result<()> {
+    ensure_apt(&[
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+    ])
+}
+
+/// espeak-ng's library and voices, which the draft engine links against.
+pub fn ensure_espeak() -> anyhow::Result<()> {
+    ensure_apt(&[
+        ("/usr/include/espeak-ng/speak_lib.h", "libespeak-ng-dev"),
+        ("/usr/bin/espeak-ng", "espeak-ng"),
+    ])
+}
+
+/// Installs the Debian packages whose marker file or program is missing.
+/// A marker with a slash is a path; otherwise a program on PATH.
+pub fn ensure_apt(wanted: &[(&str, &str)]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(marker, _)| {
+            if marker.contains('/') {
+                !Path::new(marker).exists()
+            } else {
+                !sh::on_path(marker)
+            }
+        })
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !sh::is_root() || !sh::on_path("apt-get") {
+        bail!(
+            "missing system packages: {}. Install them with `sudo apt-get install {}` and run this again",
+            missing.join(", "),
+            missing.join(" ")
+        );
+    }
+    eprintln!("Installing {} with apt…", missing.join(", "));
+    sh::run(Command::new("apt-get").args(["update", "-qq"]))?;
+    sh::run(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing),
+    )
+}
+
+/// `trunk build` for the studio app into `dist/`.
+pub fn trunk_build(release: bool) -> anyhow::Result<()> {
+    ensure_web_toolchain()?;
+    let mut cmd = with_path(Command::new("trunk"));
+    cmd.args(["build", "--offline"]);
+    if release {
+        cmd.arg("--release");
+    }
+    sh::run(&mut cmd)
+}
