@@ -11,6 +11,7 @@ mod moov;
 mod movie;
 mod player;
 mod reader;
+mod remux;
 mod sample_table;
 mod scan;
 mod time;
@@ -20,5 +21,6 @@ pub use moov::{MAX_SAMPLES_PER_TRACK, parse_file, parse_moov};
 pub use movie::{
     AudioCodec, AvcProfile, CodecConfig, EditInfo, Movie, Sample, Track, TrackKind, VideoCodec,
 };
+pub use remux::shift_audio;
 pub use scan::{ByteRange, IndexLocation, locate_moov};
 pub use time::{FrameRate, Rational, Timecode, TimecodeParseError, frame_to_time, time_to_frame};

@@ -3,7 +3,9 @@
 //! studio, and serves the built studio app.
 
 pub mod assets;
+pub mod cli;
 pub mod config;
+pub mod draft_engine;
 pub mod error;
 pub mod events;
 pub mod images;
@@ -19,7 +21,9 @@ pub use state::AppState;
 
 /// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let state = AppState::open(&config).await?;
+    let state = AppState::open(&config)
+        .await?
+        .with_engines(vec![std::sync::Arc::new(draft_engine::DraftEngine)]);
     let worker = queue::spawn_worker(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -30,6 +30,8 @@ enum Command {
         #[arg(long, env = "CHORUS_DIST", default_value = "dist")]
         dist: PathBuf,
     },
+    /// Render a draft clip (MP4 + JSON sidecar) without the server.
+    Draft(chorus_server::cli::DraftArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
                 dist_dir: dist,
             }))
         }
+        Command::Draft(args) => chorus_server::cli::draft(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

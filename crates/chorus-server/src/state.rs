@@ -73,6 +73,15 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The same state with `engines` running its jobs.
+    #[must_use]
+    pub fn with_engines(mut self, engines: Vec<Arc<dyn Engine>>) -> AppState {
+        self.engines = Arc::new(engines);
+        self
+    }
+}
+
 /// The registry, with each model marked available or not on this server.
 pub fn available_models() -> Vec<ModelSpec> {
     let mut models = chorus_core::registry();

@@ -42,6 +42,14 @@ async fn create(
     if problems.iter().any(Problem::is_error) {
         return Err(ApiError::invalid(problems));
     }
+    // Only once the request is otherwise sound: a line that takes longer to
+    // say than the clip lasts would be cut off or rushed.
+    if request.audio {
+        let fit = super::speech_fit::problems(&request.dialogue, request.duration_s).await?;
+        if !fit.is_empty() {
+            return Err(ApiError::invalid(fit));
+        }
+    }
     let estimate =
         model::find(&state.models, &request.model).and_then(|m| estimate_cost(&request, m));
     let job = jobs::create(&state, request, estimate).await?;

@@ -6,6 +6,7 @@ mod extract;
 mod jobs;
 mod models;
 mod spa;
+mod speech_fit;
 mod uploads;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .merge(events::router())
         .merge(models::router())
+        .merge(speech_fit::router())
         .fallback(api_not_found);
     Router::new()
         .nest("/api", api)

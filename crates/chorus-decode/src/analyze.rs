@@ -1,0 +1,98 @@
+//! The native lip-sync path: decode a file's picture to block motion with
+//! chorus-sync's own `MotionAnalyzer` (the same numbers the browser's shader
+//! computes), decode its sound, line the two up on the movie timeline and
+//! run the analysis.
+
+use std::path::Path;
+
+use chorus_sync::{
+    AnalysisConfig, AudioClip, MotionAnalyzer, MotionGrid, MotionSeries, SyncError, SyncReport,
+};
+
+use crate::{DecodeError, Mp4Source, VideoInfo, decode_audio, decode_luma_frames};
+
+/// Block motion of every frame, plus what the decode found.
+#[derive(Debug, Clone)]
+pub struct VideoMotion {
+    pub series: MotionSeries,
+    pub info: VideoInfo,
+}
+
+/// Decodes the video and computes chorus-sync's per-block motion values
+/// frame by frame; no frame is kept after its motion is taken.
+pub fn motion_series(source: &Mp4Source<'_>) -> Result<VideoMotion, DecodeError> {
+    let sync_error = |source_error: SyncError| DecodeError::Analysis {
+        file: source.name().to_owned(),
+        source: source_error,
+    };
+    let track = source.video_track()?;
+    let expected = track.frames.len();
+    let mut analyzer: Option<MotionAnalyzer> = None;
+    let info = decode_luma_frames(source, |_, frame| {
+        let analyzer = match &mut analyzer {
+            Some(a) => a,
+            None => {
+                let fps = track.frame_rate.map_or(0.0, |r| r.rate().as_f64());
+                let grid = MotionGrid::for_frame(frame.width, frame.height).map_err(sync_error)?;
+                analyzer.insert(MotionAnalyzer::new(grid, fps, expected).map_err(sync_error)?)
+            }
+        };
+        analyzer.push(frame).map_err(sync_error)
+    })?;
+    let analyzer = analyzer.ok_or_else(|| DecodeError::NoFrames {
+        file: source.name().to_owned(),
+    })?;
+    Ok(VideoMotion {
+        series: analyzer.finish(),
+        info,
+    })
+}
+
+/// Reads, decodes and analyses an MP4 file.
+pub fn analyze_file(path: &Path, config: &AnalysisConfig) -> Result<SyncReport, DecodeError> {
+    let bytes = std::fs::read(path).map_err(|source| DecodeError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let source = Mp4Source::parse(path.display().to_string(), &bytes)?;
+    analyze_source(&source, config)
+}
+
+/// Analyses an MP4 already in memory.
+pub fn analyze_source(
+    source: &Mp4Source<'_>,
+    config: &AnalysisConfig,
+) -> Result<SyncReport, DecodeError> {
+    // Check for both tracks before spending time decoding either.
+    source.video_track()?;
+    source.audio_track()?;
+    let (audio, motion) = std::thread::scope(|scope| {
+        // AAC decodes in a fraction of the video's time; overlap the two.
+        let audio = scope.spawn(|| decode_audio(source));
+        let motion = motion_series(source);
+        let audio = audio.join().map_err(|_| DecodeError::WorkerPanicked {
+            file: source.name().to_owned(),
+        });
+        (audio, motion)
+    });
+    let (audio, motion) = (audio??, motion?);
+    // The analysis takes audio sample 0 to play with frame 0; the audio is
+    // on the movie timeline, so cut it at the first frame's time.
+    let channels = usize::from(audio.channels.max(1));
+    let skip_frames = (motion.info.start_seconds * f64::from(audio.sample_rate)).round() as usize;
+    let samples = audio
+        .samples
+        .get(skip_frames * channels..)
+        .unwrap_or_default();
+    let clip = AudioClip {
+        samples,
+        sample_rate: audio.sample_rate,
+        channels: audio.channels,
+    };
+    chorus_sync::analyze_motion(&clip, &motion.series, config).map_err(|source_error| {
+        DecodeError::Analysis {
+            file: source.name().to_owned(),
+            source: source_error,
+        }
+    })
+}

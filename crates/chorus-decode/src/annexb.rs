@@ -1,0 +1,148 @@
+//! MP4 stores H.264 as length-prefixed NAL units with the parameter sets in
+//! the `avcC` record; OpenH264 wants an Annex B byte stream (start codes).
+//! These helpers do that conversion without touching the NAL payloads.
+
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+/// What the conversion needs from an `avcC` record.
+#[derive(Debug, Clone)]
+pub(crate) struct AvcConfig {
+    /// Bytes of each NAL length prefix in the samples (1, 2 or 4).
+    length_size: usize,
+    /// SPS and PPS NAL units, each behind a start code.
+    pub parameter_sets: Vec<u8>,
+}
+
+impl AvcConfig {
+    /// Reads an `avcC` body (ISO/IEC 14496-15 §5.3.3.1).
+    pub(crate) fn parse(record: &[u8]) -> Result<Self, String> {
+        let mut r = Cursor { data: record, pos: 0 };
+        let version = r.u8()?;
+        if version != 1 {
+            return Err(format!("avcC version {version}, expected 1"));
+        }
+        r.skip(3)?; // profile, compatibility, level
+        let length_size = usize::from(r.u8()? & 0x03) + 1;
+        if length_size == 3 {
+            return Err("avcC declares 3-byte NAL lengths".to_owned());
+        }
+        let mut parameter_sets = Vec::new();
+        let sps_count = r.u8()? & 0x1f;
+        for _ in 0..sps_count {
+            let len = usize::from(r.u16()?);
+            parameter_sets.extend_from_slice(&START_CODE);
+            parameter_sets.extend_from_slice(r.bytes(len)?);
+        }
+        let pps_count = r.u8()?;
+        for _ in 0..pps_count {
+            let len = usize::from(r.u16()?);
+            parameter_sets.extend_from_slice(&START_CODE);
+            parameter_sets.extend_from_slice(r.bytes(len)?);
+        }
+        Ok(Self {
+            length_size,
+            parameter_sets,
+        })
+    }
+
+    /// Appends `sample` to `out` with every length prefix replaced by a
+    /// start code.
+    pub(crate) fn sample_to_annex_b(&self, sample: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let mut r = Cursor { data: sample, pos: 0 };
+        while r.remaining() > 0 {
+            let len = r
+                .bytes(self.length_size)?
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            out.extend_from_slice(&START_CODE);
+            out.extend_from_slice(r.bytes(len)?);
+        }
+        Ok(())
+    }
+
+    /// Whether the first picture slice of `sample` is an IDR slice (NAL
+    /// type 5), after which nothing refers to earlier pictures.
+    pub(crate) fn starts_with_idr(&self, sample: &[u8]) -> bool {
+        let mut r = Cursor { data: sample, pos: 0 };
+        while let Ok(len) = r.bytes(self.length_size) {
+            let len = len.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            let Ok(nal) = r.bytes(len) else { return false };
+            match nal.first().map(|b| b & 0x1f) {
+                Some(5) => return true,
+                Some(1..=4) => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    fn bytes(&mut self, len: usize) -> Result<&'a [u8], String> {
+        let out = self
+            .data
+            .get(self.pos..self.pos.saturating_add(len))
+            .ok_or_else(|| {
+                format!(
+                    "NAL data ends early: {len} bytes wanted at byte {}, {} left",
+                    self.pos,
+                    self.remaining()
+                )
+            })?;
+        self.pos += len;
+        Ok(out)
+    }
+
+    fn skip(&mut self, len: usize) -> Result<(), String> {
+        self.bytes(len).map(|_| ())
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, String> {
+        let b = self.bytes(2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_config_and_samples() {
+        // version 1, profile 0x64, compat 0, level 0x1f, 4-byte lengths,
+        // one 3-byte SPS, one 2-byte PPS.
+        let record = [1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 3, 0x67, 1, 2, 1, 0, 2, 0x68, 9];
+        let config = AvcConfig::parse(&record).unwrap();
+        assert_eq!(
+            config.parameter_sets,
+            [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 1, 0x68, 9]
+        );
+        let sample = [0, 0, 0, 2, 0x65, 7, 0, 0, 0, 1, 0x06];
+        let mut out = Vec::new();
+        config.sample_to_annex_b(&sample, &mut out).unwrap();
+        assert_eq!(out, [0, 0, 0, 1, 0x65, 7, 0, 0, 0, 1, 0x06]);
+    }
+
+    #[test]
+    fn rejects_truncated_nal() {
+        let record = [1, 0x64, 0, 0x1f, 0xfd, 0xe0, 0];
+        let config = AvcConfig::parse(&record).unwrap();
+        let mut out = Vec::new();
+        let err = config.sample_to_annex_b(&[0, 9, 1, 2], &mut out).unwrap_err();
+        assert!(err.contains("ends early"), "{err}");
+        assert!(AvcConfig::parse(&[1, 0x64]).is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! The one error type of the crate, worded for the person who uploaded the
+//! file: what is missing or unsupported, and which file it was.
+
+use thiserror::Error;
+
+/// Why a file could not be decoded or analysed.
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    #[error("could not read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file} is not a readable MP4 file: {source}")]
+    NotMp4 {
+        file: String,
+        #[source]
+        source: chorus_media::MediaError,
+    },
+    #[error("{file} has no audio track: lip-sync needs both picture and sound")]
+    NoAudio { file: String },
+    #[error("{file} has no video track: lip-sync needs both picture and sound")]
+    NoVideo { file: String },
+    #[error("{file} has no video frames")]
+    NoFrames { file: String },
+    #[error("{file}: {what} is not supported ({detail}); re-encode as H.264 video with AAC-LC audio")]
+    UnsupportedCodec {
+        file: String,
+        what: &'static str,
+        detail: String,
+    },
+    #[error("{file}: sample {index} of track {track} lies outside the file")]
+    SampleOutOfFile {
+        file: String,
+        track: u32,
+        index: usize,
+    },
+    #[error("{file}: H.264 stream is malformed: {reason}")]
+    BadH264 { file: String, reason: String },
+    #[error("{file}: the H.264 decoder failed at sample {index}: {reason}")]
+    VideoDecode {
+        file: String,
+        index: usize,
+        reason: String,
+    },
+    #[error("{file}: the AAC decoder failed at sample {index}: {reason}")]
+    AudioDecode {
+        file: String,
+        index: usize,
+        reason: String,
+    },
+    #[error("{file}: the video frame rate is unknown")]
+    NoFrameRate { file: String },
+    #[error("{file}: a decoding thread stopped unexpectedly")]
+    WorkerPanicked { file: String },
+    #[error("{file}: {source}")]
+    Analysis {
+        file: String,
+        #[source]
+        source: chorus_sync::SyncError,
+    },
+}

@@ -1,0 +1,1 @@
+//! dashscope adapter (in progress).

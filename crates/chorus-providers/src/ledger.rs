@@ -1,0 +1,142 @@
+//! Idempotent submits. fal, Replicate and DashScope take no idempotency key,
+//! so a retried POST could start (and bill) a second job. Every adapter
+//! therefore goes through a ledger keyed by our job key:
+//!
+//! 1. a key already `Accepted` returns the recorded provider job, no POST;
+//! 2. otherwise the key is marked `Sending` *before* the POST;
+//! 3. an answer moves it to `Accepted`; a definite refusal (4xx, or the
+//!    connection never opened) clears it so a later retry may send again;
+//! 4. anything in between (timeout, 5xx, unreadable answer) leaves it
+//!    `Sending`, and the next submit for that key fails with
+//!    `SubmitInDoubt` instead of paying twice.
+//!
+//! The server implements `SubmitLedger` over its database so this survives
+//! restarts; `MemoryLedger` serves tests and single-process use.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+
+use crate::error::Result;
+use crate::http::CallError;
+use crate::provider::ProviderJob;
+
+/// What the ledger knows about one job key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitRecord {
+    /// A POST went out and its outcome is unknown. `prepared_id` is the
+    /// provider id we chose ourselves, when the protocol lets us (Runware's
+    /// `taskUUID`), so the job can still be looked up.
+    Sending { prepared_id: Option<String> },
+    Accepted(ProviderJob),
+}
+
+/// Durable map from job key to submit outcome.
+pub trait SubmitLedger: Send + Sync {
+    fn get(&self, job_key: &str) -> Option<SubmitRecord>;
+    /// Records `record` for `job_key` only if nothing is recorded yet;
+    /// returns what was there instead when something was. Must be atomic:
+    /// it is what stops two concurrent submits.
+    fn insert_new(&self, job_key: &str, record: SubmitRecord) -> Option<SubmitRecord>;
+    fn set(&self, job_key: &str, record: SubmitRecord);
+    fn remove(&self, job_key: &str);
+}
+
+/// In-process ledger.
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    records: Mutex<HashMap<String, SubmitRecord>>,
+}
+
+impl MemoryLedger {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SubmitRecord>> {
+        // A poisoned map is still a consistent map: every write is one insert.
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl SubmitLedger for MemoryLedger {
+    fn get(&self, job_key: &str) -> Option<SubmitRecord> {
+        self.lock().get(job_key).cloned()
+    }
+
+    fn insert_new(&self, job_key: &str, record: SubmitRecord) -> Option<SubmitRecord> {
+        let mut map = self.lock();
+        if let Some(existing) = map.get(job_key) {
+            return Some(existing.clone());
+        }
+        map.insert(job_key.to_string(), record);
+        None
+    }
+
+    fn set(&self, job_key: &str, record: SubmitRecord) {
+        self.lock().insert(job_key.to_string(), record);
+    }
+
+    fn remove(&self, job_key: &str) {
+        self.lock().remove(job_key);
+    }
+}
+
+/// How a submit POST ended, as far as double-billing is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// The provider certainly did not create a job.
+    NotCreated,
+    /// It may have.
+    Unknown,
+}
+
+/// Sends a submit at most once per job key (see the module docs).
+/// `prepared_id` is an id we chose for the job before sending, if the
+/// protocol has one; `in_doubt` decides what an unknown earlier attempt
+/// means for this provider.
+pub(crate) async fn submit_once<Fut>(
+    ledger: &dyn SubmitLedger,
+    job_key: &str,
+    prepared_id: Option<String>,
+    in_doubt: impl FnOnce(Option<String>) -> Result<ProviderJob>,
+    send: impl FnOnce() -> Fut,
+) -> Result<ProviderJob>
+where
+    Fut: Future<Output = std::result::Result<ProviderJob, CallError>>,
+{
+    let fresh = SubmitRecord::Sending { prepared_id };
+    match ledger.insert_new(job_key, fresh) {
+        Some(SubmitRecord::Accepted(job)) => return Ok(job),
+        Some(SubmitRecord::Sending { prepared_id }) => return in_doubt(prepared_id),
+        None => {}
+    }
+    match send().await {
+        Ok(job) => {
+            ledger.set(job_key, SubmitRecord::Accepted(job.clone()));
+            Ok(job)
+        }
+        Err(CallError { error, outcome }) => {
+            if outcome == SendOutcome::NotCreated {
+                ledger.remove(job_key);
+            }
+            Err(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_insert_sees_the_first() {
+        let ledger = MemoryLedger::default();
+        let first = SubmitRecord::Sending { prepared_id: None };
+        assert_eq!(ledger.insert_new("job-1", first.clone()), None);
+        assert_eq!(
+            ledger.insert_new("job-1", SubmitRecord::Sending { prepared_id: None }),
+            Some(first)
+        );
+        ledger.remove("job-1");
+        assert_eq!(ledger.get("job-1"), None);
+    }
+}

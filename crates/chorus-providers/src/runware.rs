@@ -1,0 +1,1 @@
+//! runware adapter (in progress).

@@ -1,0 +1,174 @@
+//! The command-line tools beside the server: `chorus draft` renders a clip
+//! without the server (also how lip-sync fixtures with a known offset are made).
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use chorus_core::{
+    AspectRatio, DialogueLine, GenerationRequest, Language, Mode, Resolution, check_request, model,
+};
+use chorus_draft::{RenderInput, RenderOptions};
+
+/// Arguments of `chorus draft`.
+#[derive(Debug, clap::Args)]
+pub struct DraftArgs {
+    /// Language code of the spoken line: en, cmn, yue, ja, ko, de, fr.
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// The line to speak (needs --lang).
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Scene description.
+    #[arg(long, default_value = "A presenter in a bright studio")]
+    pub prompt: String,
+    /// Length in seconds (3–15).
+    #[arg(long, default_value_t = 5)]
+    pub duration: u32,
+    /// 16:9, 9:16, 1:1, 4:3, 3:4, 21:9, 9:21, 5:4 or 4:5.
+    #[arg(long, default_value = "16:9")]
+    pub aspect: String,
+    /// 720p or 1080p.
+    #[arg(long, default_value = "720p")]
+    pub resolution: String,
+    /// 24, 25 or 30.
+    #[arg(long)]
+    pub fps: Option<u32>,
+    #[arg(long)]
+    pub seed: Option<i64>,
+    /// A start image (image to video).
+    #[arg(long, conflicts_with = "reference")]
+    pub image: Option<PathBuf>,
+    /// Reference images, in order (reference to video); repeat the flag.
+    #[arg(long)]
+    pub reference: Vec<PathBuf>,
+    /// Burn the line in as captions.
+    #[arg(long)]
+    pub captions: bool,
+    /// Shift the sound against the picture; positive means the sound comes later.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub av_offset_ms: i32,
+    /// Where to write the MP4; the sidecar goes beside it as .json.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Runs `chorus draft`.
+pub fn draft(args: &DraftArgs) -> anyhow::Result<()> {
+    let mut request = GenerationRequest::new(model::DRAFT_MODEL_ID);
+    request.prompt.clone_from(&args.prompt);
+    request.duration_s = args.duration;
+    request.aspect_ratio = AspectRatio::parse(&args.aspect)
+        .with_context(|| format!("--aspect {} is not a ratio we know; use 16:9, 9:16, 1:1, 4:3, 3:4, 21:9, 9:21, 5:4 or 4:5", args.aspect))?;
+    request.resolution = Resolution::parse(&args.resolution)
+        .with_context(|| format!("--resolution {} is not 720p or 1080p", args.resolution))?;
+    request.fps = args.fps;
+    request.seed = args.seed;
+    request.captions = args.captions;
+    let line = match (&args.lang, &args.text) {
+        (Some(code), Some(text)) => {
+            let language = Language::from_code(code).with_context(|| {
+                format!("--lang {code} is not one of en, cmn, yue, ja, ko, de, fr")
+            })?;
+            request.dialogue = vec![DialogueLine {
+                language,
+                text: text.clone(),
+            }];
+            Some((language, text.clone()))
+        }
+        (None, None) => None,
+        _ => bail!("--lang and --text go together"),
+    };
+    let paths: Vec<PathBuf> = args.image.iter().chain(&args.reference).cloned().collect();
+    request.mode = if args.image.is_some() {
+        Mode::ImageToVideo
+    } else if args.reference.is_empty() {
+        Mode::TextToVideo
+    } else {
+        Mode::ReferenceToVideo
+    };
+    request.references = paths.iter().map(|p| p.display().to_string()).collect();
+    let models = model::registry();
+    let spec =
+        model::find(&models, model::DRAFT_MODEL_ID).context("the draft model is registered")?;
+    let errors: Vec<String> = check_request(&request, spec)
+        .into_iter()
+        .filter(chorus_core::Problem::is_error)
+        .map(|p| format!("  {}: {}", p.field, p.message))
+        .collect();
+    if !errors.is_empty() {
+        bail!("the request has problems:\n{}", errors.join("\n"));
+    }
+    let references = paths
+        .iter()
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let input = RenderInput {
+        request,
+        line,
+        references,
+        options: RenderOptions {
+            av_offset_ms: args.av_offset_ms,
+        },
+    };
+
+    let started = std::time::Instant::now();
+    let mut bar = ProgressBar::new();
+    let rendered = chorus_draft::render(&input, &mut |p| bar.set(p))?;
+    bar.finish();
+    std::fs::write(&args.out, &rendered.mp4)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    let sidecar_path = args.out.with_extension("json");
+    std::fs::write(&sidecar_path, serde_json::to_vec_pretty(&rendered.sidecar)?)
+        .with_context(|| format!("cannot write {}", sidecar_path.display()))?;
+    eprintln!(
+        "Wrote {} ({}×{}, {} fps, {:.2} s, {} KB) and {} in {:.2} s",
+        args.out.display(),
+        rendered.width,
+        rendered.height,
+        rendered.fps,
+        f64::from(rendered.duration_ms) / 1000.0,
+        rendered.mp4.len() / 1024,
+        sidecar_path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A one-line progress bar, drawn only when stderr is a terminal.
+struct ProgressBar {
+    tty: bool,
+    shown: i32,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        ProgressBar {
+            tty: std::io::stderr().is_terminal(),
+            shown: -1,
+        }
+    }
+
+    fn set(&mut self, fraction: f32) {
+        let percent = (fraction.clamp(0.0, 1.0) * 100.0).round() as i32;
+        if !self.tty || percent == self.shown {
+            return;
+        }
+        self.shown = percent;
+        let filled = (percent / 4) as usize;
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\rRendering [{}{}] {percent:>3}%",
+            "█".repeat(filled),
+            "·".repeat(25 - filled)
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&mut self) {
+        if self.tty {
+            eprintln!();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! `POST /api/speech-fit`: how long each line takes to say with the draft
+//! voice, and whether it fits the clip, before anything is rendered or paid.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use chorus_core::api::{SpeechFitLine, SpeechFitRequest, SpeechFitResponse};
+use chorus_core::{DialogueLine, Problem};
+
+use super::ApiJson;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/speech-fit", post(fit))
+}
+
+async fn fit(
+    State(_): State<AppState>,
+    ApiJson(request): ApiJson<SpeechFitRequest>,
+) -> ApiResult<Json<SpeechFitResponse>> {
+    if request.dialogue.len() > 16 {
+        return Err(ApiError::BadRequest("Send at most 16 lines at once".into()));
+    }
+    let lines = measure(request.dialogue, request.duration_s).await?;
+    Ok(Json(SpeechFitResponse { lines }))
+}
+
+/// Measures every line (espeak runs on a blocking thread).
+pub async fn measure(
+    dialogue: Vec<DialogueLine>,
+    duration_s: u32,
+) -> ApiResult<Vec<SpeechFitLine>> {
+    tokio::task::spawn_blocking(move || {
+        dialogue
+            .iter()
+            .filter(|line| !line.text.trim().is_empty())
+            .map(|line| chorus_draft::speech_fit(line.language, &line.text, duration_s))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("speech fit: {e}")))
+}
+
+/// Field problems for lines that do not fit, for job creation.
+pub async fn problems(dialogue: &[DialogueLine], duration_s: u32) -> ApiResult<Vec<Problem>> {
+    let measured = measure(dialogue.to_vec(), duration_s).await?;
+    Ok(measured
+        .into_iter()
+        .filter(|fit| !fit.fits)
+        .filter_map(|fit| {
+            let index = dialogue.iter().position(|d| d.language == fit.language)?;
+            let message = fit
+                .message
+                .unwrap_or_else(|| format!("The {} line does not fit the clip", fit.language));
+            Some(Problem::error(format!("dialogue[{index}].text"), message))
+        })
+        .collect())
+}

@@ -1,0 +1,141 @@
+//! The draft engine behind the queue: a job goes queued → running →
+//! succeeded with one MP4 and sidecar per language, and speech that does not
+//! fit the clip is refused before anything is rendered.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use chorus_core::{Job, JobStatus};
+use chorus_server::draft_engine::DraftEngine;
+use serde_json::json;
+
+async fn wait_for_end(s: &common::TestServer, id: &str) -> Job {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let job = chorus_server::jobs::get(&s.state.db, id)
+            .await
+            .expect("reads")
+            .expect("exists");
+        if job.status.is_terminal() {
+            return job;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "job still {:?}",
+            job.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_job_renders_one_clip_per_language() {
+    let mut s = common::server().await;
+    s.state = s.state.clone().with_engines(vec![Arc::new(DraftEngine)]);
+    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    let mut events = s.state.events.subscribe();
+
+    let mut request = common::draft_request();
+    request["duration_s"] = json!(4);
+    let (status, job) = s.post_json("/api/jobs", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    let id = job["id"].as_str().expect("id").to_string();
+    let job = wait_for_end(&s, &id).await;
+    worker.abort();
+
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    assert_eq!(job.outputs.len(), 2);
+    for (output, lang) in job.outputs.iter().zip(["en", "de"]) {
+        assert_eq!(output.language.map(chorus_core::Language::code), Some(lang));
+        assert_eq!((output.width, output.height), (720, 1280));
+        assert!(output.has_audio);
+        let (status, bytes, headers) = s
+            .call(
+                axum::http::Request::get(format!("/api/assets/{}", output.video))
+                    .body(axum::body::Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["content-type"], "video/mp4");
+        let movie = chorus_media::parse_file(&bytes).expect("our own demuxer reads it");
+        assert!(movie.video_track().is_some() && movie.audio_track().is_some());
+        let sidecar = output.sidecar.as_ref().expect("sidecar");
+        let (status, sidecar) = s.get(&format!("/api/assets/{sidecar}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!sidecar["visemes"].as_array().expect("visemes").is_empty());
+    }
+
+    // The tab saw it run: a running event with progress, then success.
+    let mut statuses = Vec::new();
+    while let Ok(job) = events.try_recv() {
+        statuses.push((job.status, job.progress));
+    }
+    assert!(
+        statuses
+            .iter()
+            .any(|(s, p)| *s == JobStatus::Running && *p > 0.0),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last().map(|(s, _)| *s), Some(JobStatus::Succeeded));
+}
+
+#[tokio::test]
+async fn speech_fit_measures_each_line_and_flags_kanji() {
+    let s = common::server().await;
+    let (status, body) = s
+        .post_json(
+            "/api/speech-fit",
+            &json!({"duration_s": 3, "dialogue": [
+                {"language": "de", "text": "Das ist ein sehr langer Satz, der auf keinen Fall in drei Sekunden hineinpasst, egal wie schnell man spricht."},
+                {"language": "ja", "text": "東京へようこそ"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let de = &body["lines"][0];
+    assert_eq!(de["language"], "de");
+    assert_eq!(de["fits"], false);
+    let seconds = de["seconds"].as_f64().expect("seconds");
+    assert!(seconds > 3.0, "{seconds}");
+    assert!(
+        de["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("German needs "),
+        "{de}"
+    );
+    let ja = &body["lines"][1];
+    let unpronounceable: Vec<&str> = ja["unpronounceable"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert!(
+        unpronounceable.contains(&"東") && unpronounceable.contains(&"京"),
+        "{ja}"
+    );
+}
+
+#[tokio::test]
+async fn a_job_whose_line_does_not_fit_is_refused() {
+    let s = common::server().await;
+    let mut request = common::draft_request();
+    request["duration_s"] = json!(3);
+    request["dialogue"][1]["text"] = json!(
+        "Das ist ein sehr langer Satz, der auf keinen Fall in drei Sekunden hineinpasst, egal wie schnell man spricht."
+    );
+    let (status, body) = s.post_json("/api/jobs", &request).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = &body["error"]["problems"][0];
+    assert_eq!(problem["field"], "dialogue[1].text");
+    let message = problem["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("German needs ") && message.ends_with("; the clip is 3 s"),
+        "{message}"
+    );
+}
