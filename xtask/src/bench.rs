@@ -1,11 +1,195 @@
 //! `cargo xtask bench <name>`: benchmarks that print figures beside a
 //! reference measured in the same run, since these machines are noisy.
 
-use anyhow::bail;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+use crate::{http, sh, tools};
 
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
-        Some(other) => bail!("unknown benchmark `{other}`"),
-        None => bail!("name a benchmark: cargo xtask bench <draft>"),
+        Some("draft") => draft(),
+        Some(other) => bail!("unknown benchmark `{other}`; available: draft"),
+        None => bail!("name a benchmark: cargo xtask bench draft"),
     }
+}
+
+const RUNS: usize = 3;
+
+/// The draft engine against ffmpeg/libx264 for the same length and size, and
+/// the time from submitting a job over HTTP to its success.
+fn draft() -> anyhow::Result<()> {
+    tools::ensure_espeak()?;
+    tools::ensure_apt(&[("ffmpeg", "ffmpeg")])?;
+    sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
+    let chorus = sh::root().join("target").join("release").join("chorus");
+    let scratch = std::env::temp_dir().join(format!("chorus-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+
+    let ours = scratch.join("draft-15s-1080p.mp4");
+    let reference = scratch.join("ffmpeg-15s-1080p.mp4");
+    let line = "Welcome to Chorus. Every market hears its own voice: we write the line once, \
+                and each language gets a take of its own, in sync, before lunch.";
+    let mut draft_times = Vec::new();
+    let mut ffmpeg_times = Vec::new();
+    for _ in 0..RUNS {
+        // Interleaved, so load on the machine hits both alike.
+        draft_times.push(time(
+            Command::new(&chorus)
+                .args([
+                    "draft",
+                    "--lang",
+                    "en",
+                    "--text",
+                    line,
+                    "--duration",
+                    "15",
+                    "--aspect",
+                    "16:9",
+                ])
+                .args([
+                    "--resolution",
+                    "1080p",
+                    "--fps",
+                    "24",
+                    "--prompt",
+                    "A presenter in a bright studio",
+                ])
+                .arg("--out")
+                .arg(&ours),
+        )?);
+        ffmpeg_times.push(time(
+            Command::new("ffmpeg")
+                .args(["-loglevel", "error", "-y"])
+                .args([
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=1920x1080:rate=24:duration=15",
+                ])
+                .args([
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=440:sample_rate=48000:duration=15",
+                ])
+                .args([
+                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+                ])
+                .args(["-c:a", "aac", "-b:a", "128k", "-shortest"])
+                .arg(&reference),
+        )?);
+    }
+    let ours_s = median(&mut draft_times);
+    let ffmpeg_s = median(&mut ffmpeg_times);
+
+    let submit = submit_to_succeeded(&chorus, &scratch)?;
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    println!();
+    println!(
+        "Draft engine benchmark (median of {RUNS} runs, {} cores)",
+        cores()
+    );
+    println!("  {:<58} {:>8}", "what", "seconds");
+    println!(
+        "  {:<58} {:>8.2}",
+        "chorus draft: 15 s 1080p 24 fps, H.264 + AAC, speech", ours_s
+    );
+    println!(
+        "  {:<58} {:>8.2}",
+        "ffmpeg testsrc2 + sine, libx264 veryfast + AAC, same size", ffmpeg_s
+    );
+    println!(
+        "  {:<58} {:>8.2}   (target ≤ 1.00)",
+        "ratio draft / ffmpeg",
+        ours_s / ffmpeg_s
+    );
+    println!(
+        "  {:<58} {:>8.2}   (target ≤ 2.00)",
+        "HTTP submit → succeeded, 5 s 720p job (median)", submit
+    );
+    Ok(())
+}
+
+fn time(cmd: &mut Command) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
+    if !out.status.success() {
+        bail!(
+            "`{}` failed: {}",
+            sh::describe(cmd),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Starts a server, then times POST /api/jobs → status succeeded, by polling
+/// the job every 10 ms.
+fn submit_to_succeeded(chorus: &std::path::Path, scratch: &std::path::Path) -> anyhow::Result<f64> {
+    let addr = http::free_addr()?;
+    let mut server = Command::new(chorus)
+        .arg("serve")
+        .arg("--addr")
+        .arg(addr.to_string())
+        .arg("--data")
+        .arg(scratch.join("data"))
+        .arg("--dist")
+        .arg(scratch.join("no-dist"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start chorus serve")?;
+    let result = (|| {
+        http::wait_until_listening(addr, Duration::from_secs(20))?;
+        let mut times = Vec::new();
+        for run in 0..RUNS {
+            let body = format!(
+                r#"{{"model":"draft","mode":"text-to-video","prompt":"A barista smiles, take {run}","duration_s":5,
+                    "resolution":"720p","aspect_ratio":"16:9",
+                    "dialogue":[{{"language":"en","text":"Your usual? Coming right up."}}]}}"#
+            );
+            let started = Instant::now();
+            let (status, created) = http::request(addr, "POST", "/api/jobs", Some(&body))?;
+            if status != 201 {
+                bail!("job creation answered {status}: {created}");
+            }
+            let id = created
+                .split("\"id\":\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .context("no job id in the answer")?
+                .to_string();
+            loop {
+                let (_, job) = http::request(addr, "GET", &format!("/api/jobs/{id}"), None)?;
+                if job.contains("\"status\":\"succeeded\"") {
+                    break;
+                }
+                if job.contains("\"status\":\"failed\"") {
+                    bail!("the benchmark job failed: {job}");
+                }
+                if started.elapsed() > Duration::from_mins(1) {
+                    bail!("the benchmark job did not finish in 60 s");
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            times.push(started.elapsed().as_secs_f64());
+        }
+        Ok(median(&mut times))
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }

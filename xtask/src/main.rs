@@ -6,6 +6,7 @@
 //! - `cargo xtask bench <name>`  prints benchmark figures against a reference
 
 mod bench;
+mod http;
 mod run;
 mod sh;
 mod test;
