@@ -21,7 +21,7 @@ const RUNS: usize = 3;
 /// The draft engine against ffmpeg/libx264 for the same length and size, and
 /// the time from submitting a job over HTTP to its success.
 fn draft() -> anyhow::Result<()> {
-    tools::ensure_espeak()?;
+    tools::ensure_native_deps()?;
     tools::ensure_apt(&[("ffmpeg", "ffmpeg")])?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
     let chorus = sh::root().join("target").join("release").join("chorus");

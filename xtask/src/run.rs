@@ -20,7 +20,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             other => bail!("unknown option `{other}` (try --addr HOST:PORT or --data DIR)"),
         }
     }
-    tools::ensure_espeak()?;
+    tools::ensure_native_deps()?;
     tools::trunk_build(true)?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
     let binary = sh::root().join("target").join("release").join("chorus");

@@ -26,7 +26,7 @@ pub fn test(args: &[String]) -> anyhow::Result<()> {
     };
 
     step("1/4 formatting and lints", &|| {
-        tools::ensure_espeak()?;
+        tools::ensure_native_deps()?;
         sh::run(sh::cargo().args(["fmt", "--all", "--check"]))?;
         sh::run(sh::cargo().args([
             "clippy",

@@ -130,11 +130,18 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
     ])
 }
 
-/// espeak-ng's library and voices, which the draft engine links against.
-pub fn ensure_espeak() -> anyhow::Result<()> {
+/// What the native crates build against: espeak-ng's library and voices for
+/// the draft engine, and nasm, without which OpenH264 falls back to C code
+/// about ten times slower.
+pub fn ensure_native_deps() -> anyhow::Result<()> {
     ensure_apt(&[
         ("/usr/include/espeak-ng/speak_lib.h", "libespeak-ng-dev"),
         ("/usr/bin/espeak-ng", "espeak-ng"),
+        ("nasm", "nasm"),
+        (
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+            "fonts-dejavu-core",
+        ),
     ])
 }
 
