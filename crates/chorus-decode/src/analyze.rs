@@ -29,13 +29,14 @@ pub fn motion_series(source: &Mp4Source<'_>) -> Result<VideoMotion, DecodeError>
     let expected = track.frames.len();
     let mut analyzer: Option<MotionAnalyzer> = None;
     let info = decode_luma_frames(source, |_, frame| {
-        let analyzer = match &mut analyzer {
-            Some(a) => a,
-            None => {
-                let fps = track.frame_rate.map_or(0.0, |r| r.rate().as_f64());
-                let grid = MotionGrid::for_frame(frame.width, frame.height).map_err(sync_error)?;
-                analyzer.insert(MotionAnalyzer::new(grid, fps, expected).map_err(sync_error)?)
-            }
+        if analyzer.is_none() {
+            // The grid needs the decoded size, known from the first frame.
+            let fps = track.frame_rate.map_or(0.0, |r| r.rate().as_f64());
+            let grid = MotionGrid::for_frame(frame.width, frame.height).map_err(sync_error)?;
+            analyzer = Some(MotionAnalyzer::new(grid, fps, expected).map_err(sync_error)?);
+        }
+        let Some(analyzer) = analyzer.as_mut() else {
+            return Ok(());
         };
         analyzer.push(frame).map_err(sync_error)
     })?;

@@ -16,7 +16,10 @@ pub(crate) struct AvcConfig {
 impl AvcConfig {
     /// Reads an `avcC` body (ISO/IEC 14496-15 §5.3.3.1).
     pub(crate) fn parse(record: &[u8]) -> Result<Self, String> {
-        let mut r = Cursor { data: record, pos: 0 };
+        let mut r = Cursor {
+            data: record,
+            pos: 0,
+        };
         let version = r.u8()?;
         if version != 1 {
             return Err(format!("avcC version {version}, expected 1"));
@@ -48,7 +51,10 @@ impl AvcConfig {
     /// Appends `sample` to `out` with every length prefix replaced by a
     /// start code.
     pub(crate) fn sample_to_annex_b(&self, sample: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-        let mut r = Cursor { data: sample, pos: 0 };
+        let mut r = Cursor {
+            data: sample,
+            pos: 0,
+        };
         while r.remaining() > 0 {
             let len = r
                 .bytes(self.length_size)?
@@ -63,9 +69,14 @@ impl AvcConfig {
     /// Whether the first picture slice of `sample` is an IDR slice (NAL
     /// type 5), after which nothing refers to earlier pictures.
     pub(crate) fn starts_with_idr(&self, sample: &[u8]) -> bool {
-        let mut r = Cursor { data: sample, pos: 0 };
+        let mut r = Cursor {
+            data: sample,
+            pos: 0,
+        };
         while let Ok(len) = r.bytes(self.length_size) {
-            let len = len.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            let len = len
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
             let Ok(nal) = r.bytes(len) else { return false };
             match nal.first().map(|b| b & 0x1f) {
                 Some(5) => return true,
@@ -124,7 +135,9 @@ mod tests {
     fn converts_config_and_samples() {
         // version 1, profile 0x64, compat 0, level 0x1f, 4-byte lengths,
         // one 3-byte SPS, one 2-byte PPS.
-        let record = [1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 3, 0x67, 1, 2, 1, 0, 2, 0x68, 9];
+        let record = [
+            1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 3, 0x67, 1, 2, 1, 0, 2, 0x68, 9,
+        ];
         let config = AvcConfig::parse(&record).unwrap();
         assert_eq!(
             config.parameter_sets,
@@ -141,7 +154,9 @@ mod tests {
         let record = [1, 0x64, 0, 0x1f, 0xfd, 0xe0, 0];
         let config = AvcConfig::parse(&record).unwrap();
         let mut out = Vec::new();
-        let err = config.sample_to_annex_b(&[0, 9, 1, 2], &mut out).unwrap_err();
+        let err = config
+            .sample_to_annex_b(&[0, 9, 1, 2], &mut out)
+            .unwrap_err();
         assert!(err.contains("ends early"), "{err}");
         assert!(AvcConfig::parse(&[1, 0x64]).is_err());
     }

@@ -57,7 +57,7 @@ pub fn decode_audio(source: &Mp4Source<'_>) -> Result<DecodedAudio, DecodeError>
         .for_codec(CODEC_TYPE_AAC)
         .with_sample_rate(codec.sample_rate)
         .with_extra_data(asc.clone().into_boxed_slice());
-    let mut decoder = AacDecoder::try_new(&params, &DecoderOptions::default())
+    let mut aac = AacDecoder::try_new(&params, &DecoderOptions::default())
         .map_err(|e| source.unsupported("audio codec", format!("{}: {e}", codec.codec)))?;
 
     let mut out = Timeline::default();
@@ -70,7 +70,7 @@ pub fn decode_audio(source: &Mp4Source<'_>) -> Result<DecodedAudio, DecodeError>
             u64::from(sample.duration),
             bytes,
         );
-        let decoded = decoder.decode(&packet).map_err(|e| DecodeError::AudioDecode {
+        let decoded = aac.decode(&packet).map_err(|e| DecodeError::AudioDecode {
             file: source.name().to_owned(),
             index,
             reason: e.to_string(),

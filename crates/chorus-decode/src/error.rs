@@ -24,7 +24,9 @@ pub enum DecodeError {
     NoVideo { file: String },
     #[error("{file} has no video frames")]
     NoFrames { file: String },
-    #[error("{file}: {what} is not supported ({detail}); re-encode as H.264 video with AAC-LC audio")]
+    #[error(
+        "{file}: {what} is not supported ({detail}); re-encode as H.264 video with AAC-LC audio"
+    )]
     UnsupportedCodec {
         file: String,
         what: &'static str,

@@ -34,19 +34,27 @@ impl<'a> Mp4Source<'a> {
     }
 
     pub(crate) fn video_track(&self) -> Result<&Track, DecodeError> {
-        self.movie.video_track().ok_or_else(|| DecodeError::NoVideo {
-            file: self.name.clone(),
-        })
+        self.movie
+            .video_track()
+            .ok_or_else(|| DecodeError::NoVideo {
+                file: self.name.clone(),
+            })
     }
 
     pub(crate) fn audio_track(&self) -> Result<&Track, DecodeError> {
-        self.movie.audio_track().ok_or_else(|| DecodeError::NoAudio {
-            file: self.name.clone(),
-        })
+        self.movie
+            .audio_track()
+            .ok_or_else(|| DecodeError::NoAudio {
+                file: self.name.clone(),
+            })
     }
 
     /// The bytes of sample `index` of `track`.
-    pub(crate) fn sample_bytes(&self, track: &Track, index: usize) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn sample_bytes(
+        &self,
+        track: &Track,
+        index: usize,
+    ) -> Result<&'a [u8], DecodeError> {
         track
             .samples
             .get(index)

@@ -39,7 +39,10 @@ pub struct VideoInfo {
 /// Decodes the first video track and calls `on_frame(n, luma)` for each
 /// shown frame `n = 0, 1, …` in presentation order. Frames are not kept:
 /// the callback sees each one once. Uses up to `MAX_THREADS` threads.
-pub fn decode_luma_frames<F>(source: &Mp4Source<'_>, mut on_frame: F) -> Result<VideoInfo, DecodeError>
+pub fn decode_luma_frames<F>(
+    source: &Mp4Source<'_>,
+    mut on_frame: F,
+) -> Result<VideoInfo, DecodeError>
 where
     F: FnMut(usize, &LumaFrame<'_>) -> Result<(), DecodeError>,
 {
@@ -56,7 +59,9 @@ where
         .frames
         .first()
         .and_then(|&i| track.samples.get(i))
-        .map_or(0.0, |s| s.presentation_time as f64 / f64::from(track.timescale));
+        .map_or(0.0, |s| {
+            s.presentation_time as f64 / f64::from(track.timescale)
+        });
     let segments = segments(source, track, &config);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -132,7 +137,11 @@ fn segments(source: &Mp4Source<'_>, track: &Track, config: &AvcConfig) -> Vec<Ra
         }
     }
     starts.push(samples.len());
-    starts.windows(2).map(|w| w[0]..w[1]).filter(|r| !r.is_empty()).collect()
+    starts
+        .windows(2)
+        .map(|w| w[0]..w[1])
+        .filter(|r| !r.is_empty())
+        .collect()
 }
 
 /// Decodes one segment with a fresh decoder, calling `emit(frame, shown)`
@@ -168,7 +177,9 @@ fn decode_segment(
                 file: source.name().to_owned(),
                 reason: format!("sample {index}: {reason}"),
             })?;
-        let picture = decoder.decode(&packet).map_err(|e| decode_error(index, e))?;
+        let picture = decoder
+            .decode(&packet)
+            .map_err(|e| decode_error(index, e))?;
         packet.clear();
         if let Some(picture) = picture {
             emit_picture(&picture, out.next().unwrap_or(false), emit)?;
@@ -200,7 +211,11 @@ fn emit_picture(
 
 /// A decoded picture sent from a worker to the consumer.
 enum Message {
-    Frame { width: u32, height: u32, luma: Vec<u8> },
+    Frame {
+        width: u32,
+        height: u32,
+        luma: Vec<u8>,
+    },
     SegmentDone,
     Failed(DecodeError),
 }
@@ -219,37 +234,70 @@ fn decode_parallel(
 ) -> Result<(), DecodeError> {
     std::thread::scope(|scope| {
         let mut queues: Vec<Receiver<Message>> = Vec::with_capacity(threads);
+        let mut workers = Vec::with_capacity(threads);
         for worker in 0..threads {
             let (tx, rx) = sync_channel(QUEUE_FRAMES);
             queues.push(rx);
-            let mine: Vec<Range<usize>> =
-                segments.iter().skip(worker).step_by(threads).cloned().collect();
-            scope.spawn(move || run_worker(source, track, config, &mine, &tx));
+            let mine: Vec<Range<usize>> = segments
+                .iter()
+                .skip(worker)
+                .step_by(threads)
+                .cloned()
+                .collect();
+            workers.push(scope.spawn(move || run_worker(source, track, config, &mine, &tx)));
         }
-        // Dropping the receivers on an early return unblocks the workers:
-        // their sends fail and they stop.
-        for (s, _) in segments.iter().enumerate() {
-            let queue = &queues[s % threads];
-            loop {
-                match queue.recv() {
-                    Ok(Message::Frame { width, height, luma }) => deliver(&LumaFrame {
-                        data: &luma,
-                        width,
-                        height,
-                        stride: width as usize,
-                    })?,
-                    Ok(Message::SegmentDone) => break,
-                    Ok(Message::Failed(e)) => return Err(e),
-                    Err(_) => {
-                        return Err(DecodeError::WorkerPanicked {
-                            file: source.name().to_owned(),
-                        });
-                    }
+        let result = consume(source, segments.len(), &queues, deliver);
+        // Closing the queues makes blocked workers' sends fail, so they stop;
+        // joining each one here turns a panic into an error instead of
+        // letting the scope re-raise it.
+        drop(queues);
+        // Every handle must be joined (no short-circuit): an unjoined
+        // panicked thread would make the scope panic.
+        let mut panicked = false;
+        for worker in workers {
+            panicked |= worker.join().is_err();
+        }
+        if panicked {
+            return Err(DecodeError::WorkerPanicked {
+                file: source.name().to_owned(),
+            });
+        }
+        result
+    })
+}
+
+/// Reads segment `s` from queue `s % threads`, in segment order.
+fn consume(
+    source: &Mp4Source<'_>,
+    segments: usize,
+    queues: &[Receiver<Message>],
+    deliver: &mut dyn FnMut(&LumaFrame<'_>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    for s in 0..segments {
+        let queue = &queues[s % queues.len()];
+        loop {
+            match queue.recv() {
+                Ok(Message::Frame {
+                    width,
+                    height,
+                    luma,
+                }) => deliver(&LumaFrame {
+                    data: &luma,
+                    width,
+                    height,
+                    stride: width as usize,
+                })?,
+                Ok(Message::SegmentDone) => break,
+                Ok(Message::Failed(e)) => return Err(e),
+                Err(_) => {
+                    return Err(DecodeError::WorkerPanicked {
+                        file: source.name().to_owned(),
+                    });
                 }
             }
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 fn run_worker(
@@ -274,9 +322,10 @@ fn run_worker(
                 height: frame.height,
                 luma,
             };
-            // A closed queue means the consumer gave up; stop quietly.
+            // A closed queue means the consumer gave up; the error only
+            // stops this worker and is never shown.
             tx.send(message).map_err(|_| DecodeError::WorkerPanicked {
-                file: String::new(),
+                file: source.name().to_owned(),
             })
         });
         let done = match result {

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(fixture(name)).unwrap()
+    std::fs::read(fixture(name)).expect("fixture file")
 }
 
 #[test]
@@ -50,37 +50,57 @@ fn one_track_files_say_what_is_missing() {
     let err = analyze_file(&fixture("video_only.mp4"), &config).unwrap_err();
     assert!(matches!(err, DecodeError::NoAudio { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.ends_with("video_only.mp4 has no audio track: lip-sync needs both picture and sound"), "{message}");
+    assert!(
+        message
+            .ends_with("video_only.mp4 has no audio track: lip-sync needs both picture and sound"),
+        "{message}"
+    );
 
     let err = analyze_file(&fixture("audio_only.mp4"), &config).unwrap_err();
     assert!(matches!(err, DecodeError::NoVideo { .. }), "{err:?}");
-    assert!(err.to_string().contains("audio_only.mp4 has no video track"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("audio_only.mp4 has no video track"),
+        "{err}"
+    );
 }
 
 #[test]
 fn other_inputs_fail_with_their_reason() {
     let err = Mp4Source::parse("notes.txt", b"just some text, not a movie").unwrap_err();
     assert!(matches!(err, DecodeError::NotMp4 { .. }), "{err:?}");
-    assert!(err.to_string().starts_with("notes.txt is not a readable MP4 file"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("notes.txt is not a readable MP4 file"),
+        "{err}"
+    );
 
     let err = analyze_file(&fixture("missing.mp4"), &AnalysisConfig::default()).unwrap_err();
     assert!(matches!(err, DecodeError::Io { .. }), "{err:?}");
 
     // chorus-media's HEVC fixture: the codec is named in the message.
-    let hevc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../chorus-media/tests/fixtures/hevc.mp4");
+    let hevc =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../chorus-media/tests/fixtures/hevc.mp4");
     let bytes = std::fs::read(hevc).unwrap();
     let source = Mp4Source::parse("hevc.mp4", &bytes).unwrap();
     let err = decode_luma_frames(&source, |_, _| Ok(())).unwrap_err();
-    assert!(matches!(err, DecodeError::UnsupportedCodec { .. }), "{err:?}");
-    assert!(err.to_string().contains("video codec is not supported (hvc1."), "{err}");
+    assert!(
+        matches!(err, DecodeError::UnsupportedCodec { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("video codec is not supported (hvc1."),
+        "{err}"
+    );
 }
 
 /// Mean luma per frame, as ffmpeg's signalstats printed it (make.sh).
 fn ffmpeg_means() -> Vec<f64> {
     std::fs::read_to_string(fixture("talk_yavg.txt"))
-        .unwrap()
+        .expect("talk_yavg.txt")
         .lines()
-        .map(|l| l.parse().unwrap())
+        .map(|l| l.parse().expect("a number per line"))
         .collect()
 }
 
@@ -94,7 +114,12 @@ fn frames_come_out_in_presentation_order_with_ffmpegs_content() {
         assert_eq!(n, means.len());
         let rows = frame.data.chunks(frame.stride).take(frame.height as usize);
         let sum: u64 = rows
-            .map(|r| r[..frame.width as usize].iter().map(|&p| u64::from(p)).sum::<u64>())
+            .map(|r| {
+                r[..frame.width as usize]
+                    .iter()
+                    .map(|&p| u64::from(p))
+                    .sum::<u64>()
+            })
             .sum();
         means.push(sum as f64 / f64::from(frame.width * frame.height));
         Ok(())
@@ -105,14 +130,22 @@ fn frames_come_out_in_presentation_order_with_ffmpegs_content() {
     assert_eq!(means.len(), expected.len());
     for (n, (ours, theirs)) in means.iter().zip(&expected).enumerate() {
         // H.264 decoding is bit-exact; only signalstats' rounding differs.
-        assert!((ours - theirs).abs() < 0.01, "frame {n}: {ours} vs ffmpeg {theirs}");
+        assert!(
+            (ours - theirs).abs() < 0.01,
+            "frame {n}: {ours} vs ffmpeg {theirs}"
+        );
     }
 }
 
 fn ffprobe(file: &Path, stream: &str, entries: &str) -> Option<String> {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-count_frames", "-select_streams", stream])
-        .args(["-show_entries", &format!("stream={entries}"), "-of", "csv=p=0"])
+        .args([
+            "-show_entries",
+            &format!("stream={entries}"),
+            "-of",
+            "csv=p=0",
+        ])
         .arg(file)
         .output()
         .ok()?;
@@ -128,15 +161,12 @@ fn frame_count_and_sample_rate_match_ffprobe() {
     let source = Mp4Source::parse("talk.mp4", &bytes).unwrap();
     let motion = motion_series(&source).unwrap();
     let audio = decode_audio(&source).unwrap();
-    let (frames, rate) = match (
-        ffprobe(&path, "v:0", "nb_read_frames"),
-        ffprobe(&path, "a:0", "sample_rate"),
-    ) {
-        (Some(frames), Some(rate)) => (frames.parse().unwrap(), rate.parse().unwrap()),
-        _ => {
-            println!("ffprobe not installed: comparing with the values it printed for make.sh");
-            (192usize, 48_000u32)
-        }
+    let probed = ffprobe(&path, "v:0", "nb_read_frames").zip(ffprobe(&path, "a:0", "sample_rate"));
+    let (frames, rate) = if let Some((frames, rate)) = probed {
+        (frames.parse().unwrap(), rate.parse().unwrap())
+    } else {
+        println!("ffprobe not installed: comparing with the values it printed for make.sh");
+        (192usize, 48_000u32)
     };
     assert_eq!(motion.info.frames, frames);
     assert_eq!(motion.series.frames(), frames);
@@ -188,8 +218,48 @@ fn motion_values_are_chorus_syncs_block_motion() {
         .max_by(|&a, &b| totals[a].total_cmp(&totals[b]))
         .unwrap();
     let side = grid.block_pixels() as usize;
-    let (x, y) = ((best % grid.cols as usize) * side, (best / grid.cols as usize) * side);
-    assert!((104..150).contains(&x) && (24..120).contains(&y), "block at {x},{y}");
+    let (x, y) = (
+        (best % grid.cols as usize) * side,
+        (best / grid.cols as usize) * side,
+    );
+    assert!(
+        (104..150).contains(&x) && (24..120).contains(&y),
+        "block at {x},{y}"
+    );
     let far = totals[0];
     assert!(far < 1e-3 * totals[best], "corner block moved: {far}");
+}
+
+#[test]
+fn applying_the_measured_offset_with_shift_audio_fixes_the_sync() {
+    let config = AnalysisConfig::rendered();
+    for name in ["talk_late200.mp4", "talk_early120.mp4"] {
+        let measured = analyze_file(&fixture(name), &config).unwrap().av_offset_ms;
+        // "Apply offset": move the sound by minus what was measured.
+        let fixed = chorus_media::shift_audio(&read(name), -(measured.round() as i32)).unwrap();
+        let source = Mp4Source::parse(format!("{name} (fixed)"), &fixed).unwrap();
+        let after = chorus_decode::analyze_source(&source, &config).unwrap();
+        println!(
+            "{name}: measured {measured:.1} ms, after shift_audio {:.1} ms",
+            after.av_offset_ms
+        );
+        assert!(
+            after.av_offset_ms.abs() <= 40.0,
+            "{name}: {}",
+            after.av_offset_ms
+        );
+    }
+    // And a clean clip shifted on purpose reads back the shift.
+    let late = chorus_media::shift_audio(&read("talk.mp4"), 100).unwrap();
+    let source = Mp4Source::parse("talk.mp4 +100 ms", &late).unwrap();
+    let report = chorus_decode::analyze_source(&source, &config).unwrap();
+    println!(
+        "talk.mp4 shifted +100 ms: measured {:.1} ms",
+        report.av_offset_ms
+    );
+    assert!(
+        (report.av_offset_ms - 100.0).abs() <= 40.0,
+        "{}",
+        report.av_offset_ms
+    );
 }

@@ -1,1 +1,257 @@
-//! dashscope adapter (in progress).
+//! Alibaba's DashScope API for HappyHorse 1.1: an async task created with
+//! `X-DashScope-Async: enable`, then polled. Only its five ratios, `720P` /
+//! `1080P`, and reference images by URL. `watermark` defaults to true there,
+//! so it is always sent as false. Task ids expire after 24 h (`UNKNOWN`).
+//! No idempotency key, no documented cancel or webhook signature.
+
+use std::sync::Arc;
+
+use chorus_core::{Mode, ModelSpec, Resolution};
+use serde_json::{Value, json};
+
+use crate::error::{ProviderError, Result, WebhookError};
+use crate::http::{CallError, CallKind, Http, RetryPolicy};
+use crate::images::image_refs;
+use crate::ledger::{SendOutcome, SubmitLedger, submit_once};
+use crate::models::{check_fits, happyhorse_dashscope};
+use crate::provider::{
+    BoxFuture, CancelOutcome, JobState, Provider, ProviderJob, ProviderOutput, SubmitRequest,
+    WebhookEvent, WebhookHeaders,
+};
+use crate::secret::Secret;
+
+const NAME: &str = "dashscope";
+const CREATE_PATH: &str = "/api/v1/services/aigc/video-generation/video-synthesis";
+
+#[derive(Debug, Clone)]
+pub struct DashScopeConfig {
+    pub key: Secret,
+    /// `https://dashscope-intl.aliyuncs.com`; a fake's address in tests.
+    pub api_base: String,
+    pub retry: RetryPolicy,
+    pub seed: u64,
+}
+
+impl DashScopeConfig {
+    pub fn new(key: Secret) -> Self {
+        DashScopeConfig {
+            key,
+            api_base: "https://dashscope-intl.aliyuncs.com".into(),
+            retry: RetryPolicy::default(),
+            seed: crate::wait::SeededRng::from_time().next_u64(),
+        }
+    }
+
+    /// From `DASHSCOPE_API_KEY`.
+    pub fn from_env() -> Result<Self> {
+        Secret::from_env("DASHSCOPE_API_KEY")
+            .map(DashScopeConfig::new)
+            .ok_or(ProviderError::NotConfigured {
+                provider: NAME,
+                env_var: "DASHSCOPE_API_KEY",
+            })
+    }
+}
+
+pub struct DashScope {
+    config: DashScopeConfig,
+    http: Http,
+    ledger: Arc<dyn SubmitLedger>,
+}
+
+impl std::fmt::Debug for DashScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DashScope")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The create body for `request`.
+pub fn body_for(request: &SubmitRequest) -> Result<Value> {
+    let spec = happyhorse_dashscope();
+    let mut input = json!({"prompt": request.prompt});
+    if request.mode == Mode::ReferenceToVideo {
+        let media: Vec<Value> = image_refs(&request.images, &spec.id, false)?
+            .into_iter()
+            .map(|url| json!({"type": "reference_image", "url": url}))
+            .collect();
+        input["media"] = json!(media);
+    }
+    let mut parameters = json!({
+        "resolution": match request.resolution {
+            Resolution::P720 => "720P",
+            Resolution::P1080 => "1080P",
+        },
+        "ratio": request.aspect_ratio.label(),
+        "duration": request.duration_s,
+        "watermark": false,
+    });
+    if let Some(seed) = request.seed {
+        parameters["seed"] = json!(seed);
+    }
+    Ok(json!({
+        "model": format!("happyhorse-1.1-{}", request.mode.short()),
+        "input": input,
+        "parameters": parameters,
+    }))
+}
+
+/// Reads a task answer.
+pub fn state_of(task: &Value) -> Result<JobState> {
+    let output = task.get("output").unwrap_or(&Value::Null);
+    match output.get("task_status").and_then(Value::as_str) {
+        Some("PENDING") => Ok(JobState::Queued { position: None }),
+        Some("RUNNING") => Ok(JobState::Running),
+        Some("SUCCEEDED") => Ok(JobState::Succeeded(ProviderOutput {
+            video_urls: output
+                .get("video_url")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            // `usage` counts seconds, not money.
+            cost_usd_micros: None,
+            seed: None,
+        })),
+        Some("FAILED") => Ok(JobState::Failed {
+            message: crate::http::provider_message(output.to_string().as_bytes()),
+        }),
+        Some("CANCELED") => Ok(JobState::Canceled),
+        Some("UNKNOWN") => Err(ProviderError::OutputExpired {
+            provider: NAME,
+            reason: "DashScope no longer knows the task; its ids and videos expire after 24 h"
+                .into(),
+        }),
+        other => Err(ProviderError::BadResponse {
+            provider: NAME,
+            context: "task",
+            detail: format!("unknown task_status {other:?}"),
+        }),
+    }
+}
+
+impl DashScope {
+    pub fn new(config: DashScopeConfig, ledger: Arc<dyn SubmitLedger>) -> Self {
+        let http = Http::new(NAME, config.retry.clone(), config.seed);
+        DashScope {
+            config,
+            http,
+            ledger,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.api_base.trim_end_matches('/'))
+    }
+
+    fn auth(&self) -> String {
+        format!("Bearer {}", self.config.key.expose())
+    }
+
+    async fn send_submit(
+        &self,
+        request: &SubmitRequest,
+        body: Value,
+    ) -> Result<ProviderJob, CallError> {
+        let url = self.url(CREATE_PATH);
+        let answer = self
+            .http
+            .send(CallKind::Submit, |c| {
+                c.post(&url)
+                    .header("Authorization", self.auth())
+                    .header("X-DashScope-Async", "enable")
+                    .json(&body)
+            })
+            .await?
+            .into_ok(NAME)
+            .map_err(|error| CallError {
+                error,
+                outcome: SendOutcome::NotCreated,
+            })?;
+        let in_doubt = |error| CallError {
+            error,
+            outcome: SendOutcome::Unknown,
+        };
+        let json = answer.json(NAME, "create answer").map_err(in_doubt)?;
+        let task_id = json
+            .pointer("/output/task_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                in_doubt(ProviderError::BadResponse {
+                    provider: NAME,
+                    context: "create answer",
+                    detail: "no task_id".into(),
+                })
+            })?;
+        Ok(ProviderJob {
+            provider: NAME.into(),
+            model: request.model.clone(),
+            job_key: request.job_key.clone(),
+            provider_id: task_id.to_string(),
+            endpoint: body["model"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+impl Provider for DashScope {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn capabilities(&self) -> Vec<ModelSpec> {
+        vec![happyhorse_dashscope()]
+    }
+
+    fn submit<'a>(&'a self, request: &'a SubmitRequest) -> BoxFuture<'a, Result<ProviderJob>> {
+        Box::pin(async move {
+            check_fits(&happyhorse_dashscope(), request)?;
+            let body = body_for(request)?;
+            submit_once(
+                self.ledger.as_ref(),
+                &request.job_key,
+                None,
+                |_| {
+                    Err(ProviderError::SubmitInDoubt {
+                        provider: NAME,
+                        job_key: request.job_key.clone(),
+                    })
+                },
+                || self.send_submit(request, body),
+            )
+            .await
+        })
+    }
+
+    fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
+        Box::pin(async move {
+            let url = self.url(&format!("/api/v1/tasks/{}", job.provider_id));
+            let answer = self
+                .http
+                .send(CallKind::Safe, |c| {
+                    c.get(&url).header("Authorization", self.auth())
+                })
+                .await?
+                .into_ok(NAME)?;
+            state_of(&answer.json(NAME, "task")?)
+        })
+    }
+
+    fn cancel<'a>(&'a self, _job: &'a ProviderJob) -> BoxFuture<'a, Result<CancelOutcome>> {
+        Box::pin(async { Ok(CancelOutcome::Unsupported) })
+    }
+
+    fn verify_webhook<'a>(
+        &'a self,
+        _: &'a WebhookHeaders,
+        _: &'a [u8],
+        _: i64,
+    ) -> BoxFuture<'a, Result<WebhookEvent>> {
+        Box::pin(async {
+            Err(
+                WebhookError::Unsupported("DashScope tasks are polled; it sends no webhooks here")
+                    .into(),
+            )
+        })
+    }
+}

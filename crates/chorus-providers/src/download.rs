@@ -4,7 +4,7 @@
 //! size capped, and the bytes checked to be a real MP4 before anything is
 //! stored. Loopback is reachable only under `allow_loopback`, for tests.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -30,7 +30,7 @@ impl Default for DownloadPolicy {
             // A 15 s 1080p clip is a few tens of MB; 500 MB leaves headroom.
             max_bytes: 500 * 1024 * 1024,
             allow_loopback: false,
-            timeout: Duration::from_secs(120),
+            timeout: Duration::from_mins(2),
             max_redirects: 3,
         }
     }
@@ -167,7 +167,9 @@ impl WithoutUrlRef for reqwest::Error {
     fn without_url_ref(&self) -> String {
         let text = self.to_string();
         match self.url() {
-            Some(u) => text.replace(&format!(" ({u})"), "").replace(u.as_str(), "<url>"),
+            Some(u) => text
+                .replace(&format!(" ({u})"), "")
+                .replace(u.as_str(), "<url>"),
             None => text,
         }
     }
@@ -213,13 +215,11 @@ async fn vet_url(url: &Url, policy: &DownloadPolicy) -> Result<(String, SocketAd
         "http" if loopback_ok => {}
         _ => return Err(unsafe_url(text, "only https URLs are fetched")),
     }
-    if !loopback_ok {
-        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(unsafe_url(
-                text,
-                &format!("it points at the non-public address {}", bad.ip()),
-            ));
-        }
+    if !loopback_ok && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+        return Err(unsafe_url(
+            text,
+            &format!("it points at the non-public address {}", bad.ip()),
+        ));
     }
     Ok((host, addrs[0]))
 }
@@ -317,7 +317,7 @@ mod tests {
         for ip in ["8.8.8.8", "151.101.1.1", "2606:4700::1111"] {
             assert!(is_public(ip.parse().expect("ip")), "{ip}");
         }
-        assert!(!is_public(IpAddr::V6(Ipv6Addr::UNSPECIFIED)));
+        assert!(!is_public(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)));
     }
 
     #[tokio::test]
@@ -348,8 +348,10 @@ mod tests {
 
     #[test]
     fn real_mp4_passes_and_text_does_not() {
-        let info = inspect_mp4(include_bytes!("../../chorus-media/tests/fixtures/av_aac.mp4"))
-            .expect("mp4");
+        let info = inspect_mp4(include_bytes!(
+            "../../chorus-media/tests/fixtures/av_aac.mp4"
+        ))
+        .expect("mp4");
         assert!(info.has_audio);
         assert!(info.width > 0 && info.duration_ms > 0);
         let err = inspect_mp4(b"<html>Access denied</html>").expect_err("not mp4");

@@ -18,7 +18,9 @@ pub enum ProviderError {
     #[error("{model} cannot do this: {reason}")]
     Unsupported { model: String, reason: String },
     /// The provider refused the key.
-    #[error("{provider} refused the API key (HTTP {status}): {message}. Check the key configured on the server")]
+    #[error(
+        "{provider} refused the API key (HTTP {status}): {message}. Check the key configured on the server"
+    )]
     Unauthorized {
         provider: &'static str,
         status: u16,
@@ -32,7 +34,9 @@ pub enum ProviderError {
         message: String,
     },
     /// The provider kept failing (5xx) after every retry.
-    #[error("{provider} is failing (HTTP {status} after {attempts} attempts): {message}. Try again later")]
+    #[error(
+        "{provider} is failing (HTTP {status} after {attempts} attempts): {message}. Try again later"
+    )]
     Unavailable {
         provider: &'static str,
         status: u16,
@@ -55,7 +59,9 @@ pub enum ProviderError {
     },
     /// A submit for this job was sent but its outcome is unknown (timeout or
     /// server error mid-request). Sending it again could pay twice, so we stop.
-    #[error("a {provider} submission for job {job_key} may already exist (the earlier attempt's outcome is unknown): check the provider's dashboard before retrying")]
+    #[error(
+        "a {provider} submission for job {job_key} may already exist (the earlier attempt's outcome is unknown): check the provider's dashboard before retrying"
+    )]
     SubmitInDoubt {
         provider: &'static str,
         job_key: String,
@@ -71,9 +77,14 @@ pub enum ProviderError {
     Canceled { provider: &'static str },
     /// The job took longer than allowed.
     #[error("the {provider} job did not finish within {limit_s} s")]
-    TimedOut { provider: &'static str, limit_s: u64 },
+    TimedOut {
+        provider: &'static str,
+        limit_s: u64,
+    },
     /// The output is gone from the provider before we saved it.
-    #[error("the video is no longer available from {provider} ({reason}); outputs must be saved as soon as they are ready, so generate it again")]
+    #[error(
+        "the video is no longer available from {provider} ({reason}); outputs must be saved as soon as they are ready, so generate it again"
+    )]
     OutputExpired {
         provider: &'static str,
         reason: String,
@@ -102,7 +113,9 @@ pub enum WebhookError {
     MissingHeader(&'static str),
     #[error("malformed header {0}")]
     MalformedHeader(&'static str),
-    #[error("timestamp is {age_s} s away from now, outside the ±{window_s} s window (stale or replayed)")]
+    #[error(
+        "timestamp is {age_s} s away from now, outside the ±{window_s} s window (stale or replayed)"
+    )]
     Stale { age_s: i64, window_s: i64 },
     #[error("signature does not match")]
     BadSignature,

@@ -25,9 +25,9 @@ use crate::webhook::{parse_jwks, verify_fal};
 
 const NAME: &str = "fal";
 /// How long fetched webhook keys are trusted before a refresh.
-const JWKS_TTL: Duration = Duration::from_secs(3600);
+const JWKS_TTL: Duration = Duration::from_hours(1);
 /// Shortest gap between two fetches prompted by an unknown signature.
-const JWKS_MIN_REFRESH: Duration = Duration::from_secs(60);
+const JWKS_MIN_REFRESH: Duration = Duration::from_mins(1);
 
 /// Where and how to reach fal.
 #[derive(Debug, Clone)]
@@ -74,7 +74,9 @@ pub struct Fal {
 
 impl std::fmt::Debug for Fal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fal").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Fal")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,10 +106,13 @@ pub fn request_body(request: &SubmitRequest) -> Result<Value> {
     match request.mode {
         Mode::TextToVideo => {}
         Mode::ImageToVideo => {
-            let first = request.images.first().ok_or_else(|| ProviderError::Unsupported {
-                model: spec.full_name(),
-                reason: "image-to-video needs a start image".into(),
-            })?;
+            let first = request
+                .images
+                .first()
+                .ok_or_else(|| ProviderError::Unsupported {
+                    model: spec.full_name(),
+                    reason: "image-to-video needs a start image".into(),
+                })?;
             body["image_url"] = json!(image_ref(first, &spec.id, true)?);
         }
         Mode::ReferenceToVideo => {
@@ -148,17 +153,26 @@ impl Fal {
     async fn get(&self, url: &str) -> Result<Answer> {
         Ok(self
             .http
-            .send(CallKind::Safe, |c| c.get(url).header("Authorization", self.auth()))
+            .send(CallKind::Safe, |c| {
+                c.get(url).header("Authorization", self.auth())
+            })
             .await?)
     }
 
-    async fn send_submit(&self, request: &SubmitRequest, body: Value) -> Result<ProviderJob, CallError> {
+    async fn send_submit(
+        &self,
+        request: &SubmitRequest,
+        body: Value,
+    ) -> Result<ProviderJob, CallError> {
         let endpoint = model_id(request.mode);
         let url = format!("{}/{endpoint}", self.base());
         let answer = self
             .http
             .send(CallKind::Submit, |c| {
-                let mut builder = c.post(&url).header("Authorization", self.auth()).json(&body);
+                let mut builder = c
+                    .post(&url)
+                    .header("Authorization", self.auth())
+                    .json(&body);
                 if let Some(hook) = &request.webhook_url {
                     builder = builder.query(&[("fal_webhook", hook)]);
                 }
@@ -195,7 +209,10 @@ impl Fal {
     }
 
     async fn result(&self, job: &ProviderJob) -> Result<JobState> {
-        let answer = self.get(&self.request_url(job, "")).await?.reject_auth(NAME)?;
+        let answer = self
+            .get(&self.request_url(job, ""))
+            .await?
+            .reject_auth(NAME)?;
         if answer.status >= 400 {
             // fal answers a failed generation's result with its error body.
             return Ok(JobState::Failed {
@@ -211,11 +228,14 @@ impl Fal {
             // A refresh is rate-limited so forged webhooks cannot make us
             // hammer fal's key endpoint.
             let keep_for = if refresh { JWKS_MIN_REFRESH } else { JWKS_TTL };
-            let cached = self.jwks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some((at, keys)) = cached.as_ref() {
-                if at.elapsed() < keep_for {
-                    return Ok(keys.clone());
-                }
+            let cached = self
+                .jwks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((at, keys)) = cached.as_ref()
+                && at.elapsed() < keep_for
+            {
+                return Ok(keys.clone());
             }
         }
         let answer = self
@@ -224,10 +244,16 @@ impl Fal {
             .await
             .map_err(|e| WebhookError::NoKeys(e.error.to_string()))?;
         if answer.status != 200 {
-            return Err(WebhookError::NoKeys(format!("JWKS answered HTTP {}", answer.status)));
+            return Err(WebhookError::NoKeys(format!(
+                "JWKS answered HTTP {}",
+                answer.status
+            )));
         }
         let keys = parse_jwks(&answer.body)?;
-        *self.jwks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+        *self
+            .jwks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
             Some((Instant::now(), keys.clone()));
         Ok(keys)
     }
@@ -241,7 +267,11 @@ fn output_from_payload(payload: &Value) -> ProviderOutput {
         .into_iter()
         .collect();
     if let Some(list) = payload.get("videos").and_then(Value::as_array) {
-        urls.extend(list.iter().filter_map(|v| v.get("url").and_then(Value::as_str)).map(str::to_string));
+        urls.extend(
+            list.iter()
+                .filter_map(|v| v.get("url").and_then(Value::as_str))
+                .map(str::to_string),
+        );
     }
     ProviderOutput {
         video_urls: urls,
@@ -281,9 +311,15 @@ impl Provider for Fal {
 
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
-            let answer = self.get(&self.request_url(job, "/status")).await?.into_ok(NAME)?;
+            let answer = self
+                .get(&self.request_url(job, "/status"))
+                .await?
+                .into_ok(NAME)?;
             let json = answer.json(NAME, "status")?;
-            let status = json.get("status").and_then(Value::as_str).unwrap_or_default();
+            let status = json
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             match status {
                 "IN_QUEUE" => Ok(JobState::Queued {
                     position: json
@@ -293,7 +329,9 @@ impl Provider for Fal {
                 }),
                 "IN_PROGRESS" => Ok(JobState::Running),
                 "COMPLETED" => match json.get("error").and_then(Value::as_str) {
-                    Some(message) => Ok(JobState::Failed { message: message.into() }),
+                    Some(message) => Ok(JobState::Failed {
+                        message: message.into(),
+                    }),
                     None => self.result(job).await,
                 },
                 other => Err(ProviderError::BadResponse {
@@ -310,7 +348,9 @@ impl Provider for Fal {
             let url = self.request_url(job, "/cancel");
             let answer = self
                 .http
-                .send(CallKind::Safe, |c| c.put(&url).header("Authorization", self.auth()))
+                .send(CallKind::Safe, |c| {
+                    c.put(&url).header("Authorization", self.auth())
+                })
                 .await?
                 .reject_auth(NAME)?;
             // fal says what happened in `status`, whatever the HTTP code.
@@ -344,8 +384,8 @@ impl Provider for Fal {
                 }
                 Err(e) => return Err(e.into()),
             };
-            let json: Value = serde_json::from_slice(body)
-                .map_err(|e| WebhookError::BadBody(e.to_string()))?;
+            let json: Value =
+                serde_json::from_slice(body).map_err(|e| WebhookError::BadBody(e.to_string()))?;
             let state = match json.get("status").and_then(Value::as_str) {
                 Some("OK") => JobState::Succeeded(output_from_payload(
                     json.get("payload").unwrap_or(&Value::Null),
@@ -354,7 +394,10 @@ impl Provider for Fal {
                     message: match json.get("error").and_then(Value::as_str) {
                         Some(error) => error.to_string(),
                         None => crate::http::provider_message(
-                            json.get("payload").unwrap_or(&Value::Null).to_string().as_bytes(),
+                            json.get("payload")
+                                .unwrap_or(&Value::Null)
+                                .to_string()
+                                .as_bytes(),
                         ),
                     },
                 },

@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn messages_from_each_provider_shape() {
-        assert_eq!(provider_message(br#"{"detail":"bad prompt"}"#), "bad prompt");
+        assert_eq!(
+            provider_message(br#"{"detail":"bad prompt"}"#),
+            "bad prompt"
+        );
         assert_eq!(
             provider_message(br#"{"detail":[{"msg":"duration too long"},{"msg":"x"}]}"#),
             "duration too long; x"

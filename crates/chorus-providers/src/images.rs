@@ -13,7 +13,11 @@ pub fn image_ref(image: &ImageInput, model: &str, data_urls_allowed: bool) -> Re
         return Ok(url.clone());
     }
     if data_urls_allowed {
-        return Ok(format!("data:{};base64,{}", image.mime, STANDARD.encode(&image.bytes)));
+        return Ok(format!(
+            "data:{};base64,{}",
+            image.mime,
+            STANDARD.encode(&image.bytes)
+        ));
     }
     Err(ProviderError::Unsupported {
         model: model.into(),
@@ -22,7 +26,11 @@ pub fn image_ref(image: &ImageInput, model: &str, data_urls_allowed: bool) -> Re
 }
 
 /// Every image of `images` as `image_ref`s.
-pub fn image_refs(images: &[ImageInput], model: &str, data_urls_allowed: bool) -> Result<Vec<String>> {
+pub fn image_refs(
+    images: &[ImageInput],
+    model: &str,
+    data_urls_allowed: bool,
+) -> Result<Vec<String>> {
     images
         .iter()
         .map(|i| image_ref(i, model, data_urls_allowed))
@@ -40,9 +48,15 @@ mod tests {
             mime: "image/png".into(),
             public_url: None,
         };
-        assert_eq!(image_ref(&img, "m", true).expect("data"), "data:image/png;base64,iVBORw==");
+        assert_eq!(
+            image_ref(&img, "m", true).expect("data"),
+            "data:image/png;base64,iVBORw=="
+        );
         assert!(image_ref(&img, "m", false).is_err());
         img.public_url = Some("https://cdn.example/a.png".into());
-        assert_eq!(image_ref(&img, "m", false).expect("url"), "https://cdn.example/a.png");
+        assert_eq!(
+            image_ref(&img, "m", false).expect("url"),
+            "https://cdn.example/a.png"
+        );
     }
 }

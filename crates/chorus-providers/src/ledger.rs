@@ -27,7 +27,9 @@ pub enum SubmitRecord {
     /// A POST went out and its outcome is unknown. `prepared_id` is the
     /// provider id we chose ourselves, when the protocol lets us (Runware's
     /// `taskUUID`), so the job can still be looked up.
-    Sending { prepared_id: Option<String> },
+    Sending {
+        prepared_id: Option<String>,
+    },
     Accepted(ProviderJob),
 }
 

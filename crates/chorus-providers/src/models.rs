@@ -15,8 +15,14 @@ pub const HAPPYHORSE_DASHSCOPE: &str = "happyhorse-1.1@dashscope";
 
 fn prices(p720: u64, p1080: u64) -> Vec<PricePoint> {
     vec![
-        PricePoint { resolution: Resolution::P720, usd_micros_per_second: p720 },
-        PricePoint { resolution: Resolution::P1080, usd_micros_per_second: p1080 },
+        PricePoint {
+            resolution: Resolution::P720,
+            usd_micros_per_second: p720,
+        },
+        PricePoint {
+            resolution: Resolution::P1080,
+            usd_micros_per_second: p1080,
+        },
     ]
 }
 
@@ -129,7 +135,10 @@ pub fn kling_26() -> ModelSpec {
         max_prompt_chars: 2500,
         negative_prompt: true,
         // GUESS: about $0.14/s with audio, as on other hosts.
-        price: vec![PricePoint { resolution: Resolution::P1080, usd_micros_per_second: 140_000 }],
+        price: vec![PricePoint {
+            resolution: Resolution::P1080,
+            usd_micros_per_second: 140_000,
+        }],
         available: true,
         unavailable_reason: None,
     }
@@ -178,10 +187,16 @@ pub fn models() -> Vec<ModelSpec> {
 /// Checks `request` against `spec` before anything is sent or spent.
 pub fn check_fits(spec: &ModelSpec, request: &crate::SubmitRequest) -> crate::Result<()> {
     let fail = |reason: String| {
-        Err(crate::ProviderError::Unsupported { model: spec.full_name(), reason })
+        Err(crate::ProviderError::Unsupported {
+            model: spec.full_name(),
+            reason,
+        })
     };
     if !spec.modes.contains(&request.mode) {
-        return fail(format!("{} is not offered", request.mode.label().to_lowercase()));
+        return fail(format!(
+            "{} is not offered",
+            request.mode.label().to_lowercase()
+        ));
     }
     if !(spec.min_duration_s..=spec.max_duration_s).contains(&request.duration_s) {
         return fail(format!(
@@ -193,7 +208,10 @@ pub fn check_fits(spec: &ModelSpec, request: &crate::SubmitRequest) -> crate::Re
         return fail(format!("{} is not offered", request.resolution));
     }
     if !spec.aspect_ratios.contains(&request.aspect_ratio) {
-        return fail(format!("aspect ratio {} is not offered", request.aspect_ratio));
+        return fail(format!(
+            "aspect ratio {} is not offered",
+            request.aspect_ratio
+        ));
     }
     let needed = match request.mode {
         Mode::TextToVideo => 0..=0,
@@ -210,7 +228,10 @@ pub fn check_fits(spec: &ModelSpec, request: &crate::SubmitRequest) -> crate::Re
         ));
     }
     if request.prompt.chars().count() > spec.max_prompt_chars as usize {
-        return fail(format!("the prompt is longer than {} characters", spec.max_prompt_chars));
+        return fail(format!(
+            "the prompt is longer than {} characters",
+            spec.max_prompt_chars
+        ));
     }
     Ok(())
 }

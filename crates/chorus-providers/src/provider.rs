@@ -112,11 +112,15 @@ pub struct ProviderOutput {
 /// Where a job stands at the provider.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobState {
-    Queued { position: Option<u32> },
+    Queued {
+        position: Option<u32>,
+    },
     Running,
     Succeeded(ProviderOutput),
     /// Failed at the provider; `message` is the provider's own words.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     Canceled,
 }
 

@@ -49,10 +49,11 @@ impl ReplicateConfig {
 
     /// From `REPLICATE_API_TOKEN` and `REPLICATE_WEBHOOK_SECRET`.
     pub fn from_env() -> Result<Self> {
-        let token = Secret::from_env("REPLICATE_API_TOKEN").ok_or(ProviderError::NotConfigured {
-            provider: NAME,
-            env_var: "REPLICATE_API_TOKEN",
-        })?;
+        let token =
+            Secret::from_env("REPLICATE_API_TOKEN").ok_or(ProviderError::NotConfigured {
+                provider: NAME,
+                env_var: "REPLICATE_API_TOKEN",
+            })?;
         Ok(ReplicateConfig {
             webhook_secret: Secret::from_env("REPLICATE_WEBHOOK_SECRET"),
             ..ReplicateConfig::new(token)
@@ -69,7 +70,9 @@ pub struct Replicate {
 
 impl std::fmt::Debug for Replicate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Replicate").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Replicate")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -141,7 +144,10 @@ pub fn input_for(request: &SubmitRequest) -> Result<Value> {
 
 /// Reads a prediction object into a state.
 pub fn state_of(prediction: &Value) -> Result<JobState> {
-    let status = prediction.get("status").and_then(Value::as_str).unwrap_or_default();
+    let status = prediction
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     match status {
         "starting" => Ok(JobState::Queued { position: None }),
         "processing" => Ok(JobState::Running),
@@ -187,7 +193,11 @@ pub fn state_of(prediction: &Value) -> Result<JobState> {
 impl Replicate {
     pub fn new(config: ReplicateConfig, ledger: Arc<dyn SubmitLedger>) -> Self {
         let http = Http::new(NAME, config.retry.clone(), config.seed);
-        Replicate { config, http, ledger }
+        Replicate {
+            config,
+            http,
+            ledger,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -198,7 +208,11 @@ impl Replicate {
         format!("Bearer {}", self.config.token.expose())
     }
 
-    async fn send_submit(&self, request: &SubmitRequest, body: Value) -> Result<ProviderJob, CallError> {
+    async fn send_submit(
+        &self,
+        request: &SubmitRequest,
+        body: Value,
+    ) -> Result<ProviderJob, CallError> {
         let not_created = |error| CallError {
             error,
             outcome: SendOutcome::NotCreated,
@@ -212,7 +226,11 @@ impl Replicate {
         let url = self.url(&format!("/v1/models/{endpoint}/predictions"));
         let answer = self
             .http
-            .send(CallKind::Submit, |c| c.post(&url).header("Authorization", self.auth()).json(&body))
+            .send(CallKind::Submit, |c| {
+                c.post(&url)
+                    .header("Authorization", self.auth())
+                    .json(&body)
+            })
             .await?
             .into_ok(NAME)
             .map_err(not_created)?;
@@ -276,7 +294,9 @@ impl Provider for Replicate {
             let url = self.url(&format!("/v1/predictions/{}", job.provider_id));
             let answer = self
                 .http
-                .send(CallKind::Safe, |c| c.get(&url).header("Authorization", self.auth()))
+                .send(CallKind::Safe, |c| {
+                    c.get(&url).header("Authorization", self.auth())
+                })
                 .await?
                 .into_ok(NAME)?;
             state_of(&answer.json(NAME, "prediction")?)
@@ -288,7 +308,9 @@ impl Provider for Replicate {
             let url = self.url(&format!("/v1/predictions/{}/cancel", job.provider_id));
             let answer = self
                 .http
-                .send(CallKind::Safe, |c| c.post(&url).header("Authorization", self.auth()))
+                .send(CallKind::Safe, |c| {
+                    c.post(&url).header("Authorization", self.auth())
+                })
                 .await?
                 .reject_auth(NAME)?;
             if answer.status == 404 {
@@ -311,11 +333,13 @@ impl Provider for Replicate {
     ) -> BoxFuture<'a, Result<WebhookEvent>> {
         Box::pin(async move {
             let secret = self.config.webhook_secret.as_ref().ok_or_else(|| {
-                WebhookError::NoKeys("set REPLICATE_WEBHOOK_SECRET to accept Replicate webhooks".into())
+                WebhookError::NoKeys(
+                    "set REPLICATE_WEBHOOK_SECRET to accept Replicate webhooks".into(),
+                )
             })?;
             let delivery_id = verify_replicate(secret, headers, body, now_unix)?;
-            let prediction: Value = serde_json::from_slice(body)
-                .map_err(|e| WebhookError::BadBody(e.to_string()))?;
+            let prediction: Value =
+                serde_json::from_slice(body).map_err(|e| WebhookError::BadBody(e.to_string()))?;
             let provider_id = prediction
                 .get("id")
                 .and_then(Value::as_str)
@@ -368,6 +392,9 @@ mod tests {
     #[test]
     fn removed_output_is_expired() {
         let gone = json!({"id": "p", "status": "succeeded", "output": null, "data_removed": true});
-        assert!(matches!(state_of(&gone), Err(ProviderError::OutputExpired { .. })));
+        assert!(matches!(
+            state_of(&gone),
+            Err(ProviderError::OutputExpired { .. })
+        ));
     }
 }

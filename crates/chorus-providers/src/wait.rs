@@ -34,10 +34,7 @@ impl Backoff {
     /// Delay before retry number `attempt` (1-based).
     pub fn delay(&self, attempt: u32, rng: &mut SeededRng) -> Duration {
         let doublings = attempt.saturating_sub(1).min(30);
-        let base = self
-            .initial
-            .saturating_mul(1u32 << doublings)
-            .min(self.max);
+        let base = self.initial.saturating_mul(1u32 << doublings).min(self.max);
         let cut = self.jitter.clamp(0.0, 1.0) * rng.next_f64();
         base.mul_f64(1.0 - cut)
     }

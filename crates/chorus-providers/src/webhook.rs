@@ -59,9 +59,9 @@ pub fn verify_replicate(
         .expose()
         .strip_prefix("whsec_")
         .unwrap_or(secret.expose());
-    let key = STANDARD
-        .decode(encoded)
-        .map_err(|_| WebhookError::NoKeys("the Replicate webhook secret is not whsec_<base64>".into()))?;
+    let key = STANDARD.decode(encoded).map_err(|_| {
+        WebhookError::NoKeys("the Replicate webhook secret is not whsec_<base64>".into())
+    })?;
     // Every listed `v1,` signature is a candidate (keys rotate); one match is enough.
     for candidate in signatures.split_whitespace() {
         let Some(sig_b64) = candidate.strip_prefix("v1,") else {
@@ -108,7 +108,12 @@ pub fn parse_jwks(document: &[u8]) -> Result<Vec<VerifyingKey>, WebhookError> {
 }
 
 /// The bytes fal signs.
-pub fn fal_signed_message(request_id: &str, user_id: &str, timestamp: &str, body: &[u8]) -> Vec<u8> {
+pub fn fal_signed_message(
+    request_id: &str,
+    user_id: &str,
+    timestamp: &str,
+    body: &[u8],
+) -> Vec<u8> {
     let digest = hex::encode(Sha256::digest(body));
     format!("{request_id}\n{user_id}\n{timestamp}\n{digest}").into_bytes()
 }
@@ -154,7 +159,7 @@ pub struct Deduper {
 
 impl Default for Deduper {
     fn default() -> Self {
-        Deduper::new(Duration::from_secs(3 * 3600))
+        Deduper::new(Duration::from_hours(3))
     }
 }
 
@@ -217,7 +222,10 @@ mod tests {
             ("webhook-timestamp", &now.to_string()),
             ("webhook-signature", &list),
         ]);
-        assert_eq!(verify_replicate(&secret, &h, body, now + 10), Ok("msg_1".into()));
+        assert_eq!(
+            verify_replicate(&secret, &h, body, now + 10),
+            Ok("msg_1".into())
+        );
         // Body changed after signing.
         assert_eq!(
             verify_replicate(&secret, &h, br#"{"id":"p1","status":"failed"}"#, now),
@@ -230,7 +238,10 @@ mod tests {
             ("webhook-timestamp", &now.to_string()),
             ("webhook-signature", &forged),
         ]);
-        assert_eq!(verify_replicate(&secret, &h2, body, now), Err(WebhookError::BadSignature));
+        assert_eq!(
+            verify_replicate(&secret, &h2, body, now),
+            Err(WebhookError::BadSignature)
+        );
         // Valid signature, but replayed six minutes later.
         assert!(matches!(
             verify_replicate(&secret, &h, body, now + 360),
@@ -254,7 +265,11 @@ mod tests {
         let body = br#"{"request_id":"r1","status":"OK"}"#;
         let now = 1_800_000_000i64;
         let ts = now.to_string();
-        let sig = hex::encode(signing.sign(&fal_signed_message("r1", "u1", &ts, body)).to_bytes());
+        let sig = hex::encode(
+            signing
+                .sign(&fal_signed_message("r1", "u1", &ts, body))
+                .to_bytes(),
+        );
         let h = headers(&[
             ("X-Fal-Webhook-Request-Id", "r1"),
             ("X-Fal-Webhook-User-Id", "u1"),
@@ -262,20 +277,30 @@ mod tests {
             ("X-Fal-Webhook-Signature", &sig),
         ]);
         assert_eq!(verify_fal(&keys, &h, body, now), Ok("r1".into()));
-        assert_eq!(verify_fal(&keys, &h, b"{}", now), Err(WebhookError::BadSignature));
+        assert_eq!(
+            verify_fal(&keys, &h, b"{}", now),
+            Err(WebhookError::BadSignature)
+        );
         assert!(matches!(
             verify_fal(&keys, &h, body, now - 301),
             Err(WebhookError::Stale { .. })
         ));
         let other = SigningKey::from_bytes(&[9u8; 32]);
-        let forged = hex::encode(other.sign(&fal_signed_message("r1", "u1", &ts, body)).to_bytes());
+        let forged = hex::encode(
+            other
+                .sign(&fal_signed_message("r1", "u1", &ts, body))
+                .to_bytes(),
+        );
         let h2 = headers(&[
             ("X-Fal-Webhook-Request-Id", "r1"),
             ("X-Fal-Webhook-User-Id", "u1"),
             ("X-Fal-Webhook-Timestamp", &ts),
             ("X-Fal-Webhook-Signature", &forged),
         ]);
-        assert_eq!(verify_fal(&keys, &h2, body, now), Err(WebhookError::BadSignature));
+        assert_eq!(
+            verify_fal(&keys, &h2, body, now),
+            Err(WebhookError::BadSignature)
+        );
         assert!(parse_jwks(br#"{"keys":[]}"#).is_err());
     }
 

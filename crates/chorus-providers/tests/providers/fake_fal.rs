@@ -4,12 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Json;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signer, SigningKey};
@@ -34,7 +34,11 @@ fn authorized(headers: &HeaderMap) -> bool {
 }
 
 fn unauthorized() -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({"detail": "Invalid API key"}))).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"detail": "Invalid API key"})),
+    )
+        .into_response()
 }
 
 async fn submit(
@@ -51,18 +55,26 @@ async fn submit(
         let s = lock(&state);
         (s.script.submit_delay_ms, s.script.submit_500)
     };
-    let mut s = lock(&state);
-    s.submits.push(body);
-    s.submit_uris.push(format!("/{model}?{}", query.clone().unwrap_or_default()));
-    let id = s.new_id("req");
-    let webhook = query.as_deref().and_then(|q| {
-        q.split('&')
-            .find_map(|kv| kv.strip_prefix("fal_webhook="))
-            .map(|v| percent_decode(v))
-    });
-    s.jobs.insert(id.clone(), support::FakeJob { webhook, ..Default::default() });
-    let base = s.base.clone();
-    drop(s);
+    let (id, base) = {
+        let mut s = lock(&state);
+        s.submits.push(body);
+        s.submit_uris
+            .push(format!("/{model}?{}", query.clone().unwrap_or_default()));
+        let id = s.new_id("req");
+        let webhook = query.as_deref().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("fal_webhook="))
+                .map(percent_decode)
+        });
+        s.jobs.insert(
+            id.clone(),
+            support::FakeJob {
+                webhook,
+                ..Default::default()
+            },
+        );
+        (id, s.base.clone())
+    };
     support::delay(delay).await;
     if fail {
         return support::server_error();
@@ -93,11 +105,15 @@ fn percent_decode(v: &str) -> String {
     String::from_utf8(out).expect("utf8")
 }
 
-async fn status(State(state): State<State_>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn status(
+    State(state): State<State_>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !authorized(&headers) {
         return unauthorized();
     }
-    let delay = lock(&state).script.status_delay_ms;
+    let delay = { lock(&state).script.status_delay_ms };
     support::delay(delay).await;
     let mut s = lock(&state);
     if s.script.status_500s > 0 {
@@ -108,7 +124,11 @@ async fn status(State(state): State<State_>, Path(id): Path<String>, headers: He
         return support::malformed();
     }
     let Some((polls, done)) = s.poll(&id) else {
-        return (StatusCode::NOT_FOUND, Json(json!({"detail": "Request not found"}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"detail": "Request not found"})),
+        )
+            .into_response();
     };
     let body = if done {
         json!({"status": "COMPLETED"})
@@ -124,19 +144,35 @@ fn payload(s: &Shared) -> Value {
     json!({"video": {"url": s.video_url(), "content_type": "video/mp4"}, "seed": 42})
 }
 
-async fn result(State(state): State<State_>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn result(
+    State(state): State<State_>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !authorized(&headers) {
         return unauthorized();
     }
     let s = lock(&state);
     match (&s.script.fail_with, s.jobs.get(&id)) {
-        (_, None) => (StatusCode::NOT_FOUND, Json(json!({"detail": "Request not found"}))).into_response(),
-        (Some(msg), _) => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"detail": [{"msg": msg}]}))).into_response(),
+        (_, None) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"detail": "Request not found"})),
+        )
+            .into_response(),
+        (Some(msg), _) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"detail": [{"msg": msg}]})),
+        )
+            .into_response(),
         (None, Some(_)) => Json(payload(&s)).into_response(),
     }
 }
 
-async fn cancel(State(state): State<State_>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn cancel(
+    State(state): State<State_>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !authorized(&headers) {
         return unauthorized();
     }
@@ -144,10 +180,18 @@ async fn cancel(State(state): State<State_>, Path(id): Path<String>, headers: He
     s.cancels.push(id.clone());
     match s.jobs.get_mut(&id) {
         None => (StatusCode::NOT_FOUND, Json(json!({"status": "NOT_FOUND"}))).into_response(),
-        Some(job) if job.done => (StatusCode::BAD_REQUEST, Json(json!({"status": "ALREADY_COMPLETED"}))).into_response(),
+        Some(job) if job.done => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"status": "ALREADY_COMPLETED"})),
+        )
+            .into_response(),
         Some(job) => {
             job.canceled = true;
-            (StatusCode::ACCEPTED, Json(json!({"status": "CANCELLATION_REQUESTED"}))).into_response()
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({"status": "CANCELLATION_REQUESTED"})),
+            )
+                .into_response()
         }
     }
 }
@@ -159,7 +203,10 @@ async fn jwks() -> Json<Value> {
 
 impl FakeFal {
     pub async fn start(script: support::Script) -> FakeFal {
-        let state: State_ = Arc::new(Mutex::new(Shared { script, ..Shared::default() }));
+        let state: State_ = Arc::new(Mutex::new(Shared {
+            script,
+            ..Shared::default()
+        }));
         let routes = Router::new()
             .route(&format!("{APP}/requests/{{id}}/status"), get(status))
             .route(&format!("{APP}/requests/{{id}}/cancel"), put(cancel))
@@ -192,7 +239,8 @@ impl FakeFal {
         } else {
             signing_key()
         };
-        let message = chorus_providers::webhook::fal_signed_message(id, "user-1", &ts.to_string(), &body);
+        let message =
+            chorus_providers::webhook::fal_signed_message(id, "user-1", &ts.to_string(), &body);
         let sig = hex::encode(key.sign(&message).to_bytes());
         let headers = vec![
             ("x-fal-webhook-request-id".to_string(), id.to_string()),

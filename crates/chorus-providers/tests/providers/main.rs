@@ -1,6 +1,10 @@
 //! Every adapter against a local fake of its provider, faults included.
 //! Nothing here leaves 127.0.0.1.
 
+mod alibaba;
+mod fake_alibaba;
 mod fake_fal;
+mod fake_replicate;
 mod fal;
+mod replicate;
 mod support;

@@ -133,10 +133,14 @@ async fn file(State(state): State<State_>) -> Response {
 
 /// Starts `routes` (plus the output file) on a random loopback port.
 pub async fn serve(routes: Router<State_>, state: State_) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     lock(&state).base.clone_from(&base);
-    let app = routes.route("/files/video.mp4", get(file)).with_state(state);
+    let app = routes
+        .route("/files/video.mp4", get(file))
+        .with_state(state);
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     base
 }
@@ -149,11 +153,20 @@ pub async fn delay(ms: u64) {
 }
 
 pub fn malformed() -> Response {
-    (StatusCode::OK, [("content-type", "application/json")], "{\"status\": IN_PRO").into_response()
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        "{\"status\": IN_PRO",
+    )
+        .into_response()
 }
 
 pub fn server_error() -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, "{\"detail\":\"internal error\"}").into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{\"detail\":\"internal error\"}",
+    )
+        .into_response()
 }
 
 /// Retries that finish in milliseconds.
@@ -196,7 +209,11 @@ pub struct MemoryStore {
 }
 
 impl VideoStore for MemoryStore {
-    fn store<'a>(&'a self, video: Bytes, info: &'a VideoInfo) -> BoxFuture<'a, Result<String, String>> {
+    fn store<'a>(
+        &'a self,
+        video: Bytes,
+        info: &'a VideoInfo,
+    ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             let mut videos = self.videos.lock().expect("store");
             videos.push((video.to_vec(), info.clone()));
@@ -221,9 +238,18 @@ pub struct Receiver {
 async fn receive(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let pairs = headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                v.to_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
-    match rx.provider.verify_webhook(&WebhookHeaders(pairs), &body, now()).await {
+    match rx
+        .provider
+        .verify_webhook(&WebhookHeaders(pairs), &body, now())
+        .await
+    {
         Ok(event) => {
             if rx.dedupe.first_time(&event.delivery_id) {
                 rx.accepted.lock().expect("rx").push(event);
@@ -241,7 +267,9 @@ async fn receive(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Byte
 }
 
 pub async fn start_receiver(provider: Arc<dyn Provider>) -> Arc<Receiver> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
     let rx = Arc::new(Receiver {
         url,
@@ -252,7 +280,9 @@ pub async fn start_receiver(provider: Arc<dyn Provider>) -> Arc<Receiver> {
         provider,
         dedupe: Deduper::default(),
     });
-    let app = Router::new().route("/hook", post(receive)).with_state(rx.clone());
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(rx.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     rx
 }

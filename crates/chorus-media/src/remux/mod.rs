@@ -35,6 +35,10 @@ use crate::error::{FourCc, MediaError, Result};
 use crate::moov::parse_file;
 use crate::movie::{Track, TrackKind};
 
+mod write;
+
+use write::{EditEntry, TimeHeader, read_elst, write_box, write_chunk_offsets, write_elst};
+
 const FTYP: FourCc = FourCc::new(b"ftyp");
 const MOOV: FourCc = FourCc::new(b"moov");
 const MVHD: FourCc = FourCc::new(b"mvhd");
@@ -71,21 +75,26 @@ pub fn shift_audio(file: &[u8], offset_ms: i32) -> Result<Vec<u8>> {
         .iter()
         .position(|t| t.kind == TrackKind::Audio)
         .ok_or_else(|| invalid(moov, "the file has no audio track to shift"))?;
-    let edit = plan_audio_edit(&movie.tracks[audio], movie.timescale, offset_ms, &traks[audio])?;
+    let edit = plan_audio_edit(
+        &movie.tracks[audio],
+        movie.timescale,
+        offset_ms,
+        &traks[audio],
+    )?;
 
     // Lay the chunks out in one mdat in their original file order, which
     // keeps the input's interleaving of audio and video.
     let mut chunks: Vec<(usize, usize, Chunk)> = Vec::new();
+    let mut relative: Vec<Vec<u64>> = Vec::with_capacity(traks.len());
     for (t, (track, trak)) in movie.tracks.iter().zip(&traks).enumerate() {
-        for (c, chunk) in track_chunks(track, trak)?.into_iter().enumerate() {
+        let track_chunks = track_chunks(track, trak)?;
+        relative.push(vec![0; track_chunks.len()]);
+        for (c, chunk) in track_chunks.into_iter().enumerate() {
             chunks.push((t, c, chunk));
         }
     }
+    // Chunk tables need not be in file order; the mdat follows the file.
     chunks.sort_by_key(|&(t, c, chunk)| (chunk.source, t, c));
-    let mut relative: Vec<Vec<u64>> = traks.iter().map(|_| Vec::new()).collect();
-    for (t, c, _) in &chunks {
-        relative[*t].resize(c + 1, 0);
-    }
     let mut payload_len = 0u64;
     for &(t, c, chunk) in &chunks {
         relative[t][c] = payload_len;
@@ -196,17 +205,17 @@ fn plan_audio_edit(
     track: &Track,
     movie_timescale: u32,
     offset_ms: i32,
-    trak: &BoxRef<'_>,
+    trak_box: &BoxRef<'_>,
 ) -> Result<AudioEdit> {
     let overflow = || MediaError::Overflow {
-        kind: trak.kind,
-        offset: trak.offset,
+        kind: trak_box.kind,
+        offset: trak_box.offset,
         what: "shifted audio time",
     };
     if track.edit.ignored_edits > 0 {
         return Err(MediaError::Unsupported {
-            kind: trak.kind,
-            offset: trak.offset,
+            kind: trak_box.kind,
+            offset: trak_box.offset,
             what: "shifting audio whose edit list has several media edits",
         });
     }
@@ -219,12 +228,18 @@ fn plan_audio_edit(
         .checked_add(delta)
         .and_then(|v| v.checked_sub(shift))
         .ok_or_else(overflow)?;
-    let media_times = || track.samples.iter().map(|s| s.presentation_time - empty_delay + shift);
+    let media_times = || {
+        track.samples.iter().map(|s| {
+            s.presentation_time
+                .saturating_sub(empty_delay)
+                .saturating_add(shift)
+        })
+    };
     let media_end = match track.edit.media_duration {
         Some(d) => track.edit.media_start.saturating_add(d),
         None => media_times()
             .zip(&track.samples)
-            .map(|(c, s)| c + i64::from(s.duration))
+            .map(|(c, s)| c.saturating_add(i64::from(s.duration)))
             .max()
             .unwrap_or(0),
     };
@@ -234,12 +249,20 @@ fn plan_audio_edit(
         media_times()
             .filter(|&c| c >= -origin)
             .min()
-            .ok_or_else(|| invalid(trak, "the offset moves all of the audio before the start"))?
+            .ok_or_else(|| {
+                invalid(
+                    trak_box,
+                    "the offset moves all of the audio before the start",
+                )
+            })?
     };
-    let empty_ticks = origin + media_time;
-    let duration_ticks = media_end - media_time;
+    let empty_ticks = origin.saturating_add(media_time);
+    let duration_ticks = media_end.saturating_sub(media_time);
     if duration_ticks <= 0 {
-        return Err(invalid(trak, "the offset moves all of the audio before the start"));
+        return Err(invalid(
+            trak_box,
+            "the offset moves all of the audio before the start",
+        ));
     }
     // Raise the movie timescale only when the empty edit needs it.
     let mut movie_ts = u64::from(movie_timescale);
@@ -253,7 +276,11 @@ fn plan_audio_edit(
     let to_movie = |ticks: u64, round_up: bool| -> Option<u64> {
         let num = u128::from(ticks) * u128::from(movie_ts);
         let den = u128::from(audio_ts);
-        let q = if round_up { num.div_ceil(den) } else { (num + den / 2) / den };
+        let q = if round_up {
+            num.div_ceil(den)
+        } else {
+            (num + den / 2) / den
+        };
         u64::try_from(q).ok()
     };
     Ok(AudioEdit {
@@ -291,20 +318,16 @@ struct Chunk {
 
 /// The track's chunks in table order, from `stsc` and the parsed samples
 /// (whose offsets already place each sample inside its chunk).
-fn track_chunks(track: &Track, trak: &BoxRef<'_>) -> Result<Vec<Chunk>> {
-    let stbl = trak.require(MDIA)?.require(MINF)?.require(STBL)?;
-    let count = match stbl.find(STCO)? {
-        Some(stco) => {
-            let mut r = stco.reader();
-            r.full_box()?;
-            r.entry_count(4)?
-        }
-        None => {
-            let mut r = stbl.require(CO64)?.reader();
-            r.full_box()?;
-            r.entry_count(8)?
-        }
+fn track_chunks(track: &Track, trak_box: &BoxRef<'_>) -> Result<Vec<Chunk>> {
+    let stbl = trak_box.require(MDIA)?.require(MINF)?.require(STBL)?;
+    let (table, entry_size) = if let Some(stco) = stbl.find(STCO)? {
+        (stco, 4)
+    } else {
+        (stbl.require(CO64)?, 8)
     };
+    let mut r = table.reader();
+    r.full_box()?;
+    let count = r.entry_count(entry_size)?;
     let mut r = stbl.require(STSC)?.reader();
     r.full_box()?;
     let entries = r.entry_count(12)?;
@@ -369,8 +392,14 @@ impl MoovWriter<'_, '_> {
                     let timescale = self.edit.movie_timescale.to_be_bytes();
                     header.write(out, MVHD, &timescale, movie_duration)?;
                 } else if child.kind == TRAK {
-                    let offsets: Vec<u64> = self.relative[trak_index].iter().map(|r| r + base).collect();
-                    self.write_trak(out, &child, trak_index, durations[trak_index], &offsets, large)?;
+                    // The parsed movie has one track per `trak`, so both exist.
+                    let (Some(relative), Some(&duration)) =
+                        (self.relative.get(trak_index), durations.get(trak_index))
+                    else {
+                        return Err(invalid(&child, "track without a parsed index"));
+                    };
+                    let offsets: Vec<u64> = relative.iter().map(|r| r + base).collect();
+                    self.write_trak(out, &child, trak_index, duration, &offsets, large)?;
                     trak_index += 1;
                 } else {
                     out.extend_from_slice(raw(self.file, &child)?);
@@ -403,7 +432,10 @@ impl MoovWriter<'_, '_> {
                             if self.edit.empty > 0 {
                                 entries.push(EditEntry::new(self.edit.empty, -1));
                             }
-                            entries.push(EditEntry::new(self.edit.media_duration, self.edit.media_time));
+                            entries.push(EditEntry::new(
+                                self.edit.media_duration,
+                                self.edit.media_time,
+                            ));
                             write_box(out, EDTS, |out| write_elst(out, &entries))?;
                         }
                     }
@@ -423,7 +455,9 @@ impl MoovWriter<'_, '_> {
                         }
                         Ok(())
                     })?,
-                    k if k == MDIA => self.write_down(out, &child, &[MINF, STBL], offsets, large)?,
+                    k if k == MDIA => {
+                        self.write_down(out, &child, &[MINF, STBL], offsets, large)?;
+                    }
                     _ => out.extend_from_slice(raw(self.file, &child)?),
                 }
             }
@@ -457,174 +491,4 @@ impl MoovWriter<'_, '_> {
             Ok(())
         })
     }
-}
-
-fn write_box(
-    out: &mut Vec<u8>,
-    kind: FourCc,
-    body: impl FnOnce(&mut Vec<u8>) -> Result<()>,
-) -> Result<()> {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&kind.0);
-    body(out)?;
-    let size = u32::try_from(out.len() - start).map_err(|_| MediaError::Overflow {
-        kind,
-        offset: start as u64,
-        what: "box size",
-    })?;
-    out[start..start + 4].copy_from_slice(&size.to_be_bytes());
-    Ok(())
-}
-
-fn write_chunk_offsets(out: &mut Vec<u8>, offsets: &[u64], large: bool) -> Result<()> {
-    let count = u32::try_from(offsets.len()).map_err(|_| MediaError::Overflow {
-        kind: STCO,
-        offset: 0,
-        what: "chunk count",
-    })?;
-    write_box(out, if large { CO64 } else { STCO }, |out| {
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&count.to_be_bytes());
-        for &o in offsets {
-            if large {
-                out.extend_from_slice(&o.to_be_bytes());
-            } else {
-                // Not large means the whole file is under 4 GiB.
-                out.extend_from_slice(&(o as u32).to_be_bytes());
-            }
-        }
-        Ok(())
-    })
-}
-
-/// The fields of `mvhd`/`tkhd` this module rewrites; both boxes put
-/// creation and modification times, then `middle_len` other bytes, then a
-/// duration, in 32 or 64 bits by version.
-struct TimeHeader<'a> {
-    flags: u32,
-    created: u64,
-    modified: u64,
-    /// `mvhd`: the timescale; `tkhd`: track id and a reserved word.
-    middle: &'a [u8],
-    duration: u64,
-    /// Whether `duration` is the "unknown" value (all ones).
-    unknown: bool,
-    rest: &'a [u8],
-}
-
-impl<'a> TimeHeader<'a> {
-    fn read(b: &BoxRef<'a>, middle_len: usize) -> Result<Self> {
-        let mut r = b.reader();
-        let (version, flags) = r.full_box()?;
-        let wide = version == 1;
-        let time = |r: &mut crate::reader::Reader<'a>| -> Result<u64> {
-            if wide { r.u64() } else { r.u32().map(u64::from) }
-        };
-        let created = time(&mut r)?;
-        let modified = time(&mut r)?;
-        let middle = r.bytes(middle_len)?;
-        let duration = time(&mut r)?;
-        let unknown = if wide { duration == u64::MAX } else { duration == u64::from(u32::MAX) };
-        Ok(Self {
-            flags,
-            created,
-            modified,
-            middle,
-            duration,
-            unknown,
-            rest: r.rest(),
-        })
-    }
-
-    fn scaled_duration(&self, scale: u64) -> u64 {
-        if self.unknown { self.duration } else { self.duration.saturating_mul(scale) }
-    }
-
-    fn write(&self, out: &mut Vec<u8>, kind: FourCc, middle: &[u8], duration: u64) -> Result<()> {
-        let narrow = [self.created, self.modified, duration]
-            .iter()
-            .all(|&v| u32::try_from(v).is_ok());
-        write_box(out, kind, |out| {
-            let version: u32 = if narrow { 0 } else { 1 };
-            out.extend_from_slice(&((version << 24) | (self.flags & 0x00ff_ffff)).to_be_bytes());
-            let time = |out: &mut Vec<u8>, v: u64| {
-                if narrow {
-                    out.extend_from_slice(&(v as u32).to_be_bytes());
-                } else {
-                    out.extend_from_slice(&v.to_be_bytes());
-                }
-            };
-            time(out, self.created);
-            time(out, self.modified);
-            out.extend_from_slice(middle);
-            time(out, duration);
-            out.extend_from_slice(self.rest);
-            Ok(())
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct EditEntry {
-    /// In movie ticks.
-    duration: u64,
-    /// In media ticks; −1 for an empty edit.
-    media_time: i64,
-    /// 16.16 media rate as stored.
-    rate: [u8; 4],
-}
-
-impl EditEntry {
-    fn new(duration: u64, media_time: i64) -> Self {
-        Self {
-            duration,
-            media_time,
-            rate: [0, 1, 0, 0],
-        }
-    }
-}
-
-fn read_elst(elst: &BoxRef<'_>) -> Result<Vec<EditEntry>> {
-    let mut r = elst.reader();
-    let (version, _) = r.full_box()?;
-    let count = r.entry_count(if version == 1 { 20 } else { 12 })?;
-    let mut entries = Vec::with_capacity(count);
-    for _ in 0..count {
-        let (duration, media_time) = if version == 1 {
-            (r.u64()?, r.i64()?)
-        } else {
-            (u64::from(r.u32()?), i64::from(r.i32()?))
-        };
-        let mut rate = [0; 4];
-        rate.copy_from_slice(r.bytes(4)?);
-        entries.push(EditEntry {
-            duration,
-            media_time,
-            rate,
-        });
-    }
-    Ok(entries)
-}
-
-fn write_elst(out: &mut Vec<u8>, entries: &[EditEntry]) -> Result<()> {
-    let narrow = entries
-        .iter()
-        .all(|e| u32::try_from(e.duration).is_ok() && i32::try_from(e.media_time).is_ok());
-    write_box(out, ELST, |out| {
-        let version: u32 = if narrow { 0 } else { 1 };
-        out.extend_from_slice(&(version << 24).to_be_bytes());
-        out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
-        for e in entries {
-            if narrow {
-                out.extend_from_slice(&(e.duration as u32).to_be_bytes());
-                out.extend_from_slice(&(e.media_time as i32).to_be_bytes());
-            } else {
-                out.extend_from_slice(&e.duration.to_be_bytes());
-                out.extend_from_slice(&e.media_time.to_be_bytes());
-            }
-            out.extend_from_slice(&e.rate);
-        }
-        Ok(())
-    })
 }
