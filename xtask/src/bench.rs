@@ -11,8 +11,9 @@ use crate::{http, sh, tools};
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("draft") => draft(),
-        Some(other) => bail!("unknown benchmark `{other}`; available: draft"),
-        None => bail!("name a benchmark: cargo xtask bench draft"),
+        Some("sync") => crate::bench_sync::sync(&args[1..]),
+        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync"),
+        None => bail!("name a benchmark: cargo xtask bench draft|sync"),
     }
 }
 
@@ -114,7 +115,7 @@ fn draft() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn time(cmd: &mut Command) -> anyhow::Result<f64> {
+pub fn time(cmd: &mut Command) -> anyhow::Result<f64> {
     let started = Instant::now();
     let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
     if !out.status.success() {
@@ -127,7 +128,7 @@ fn time(cmd: &mut Command) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }

@@ -172,3 +172,85 @@ impl ProgressBar {
         }
     }
 }
+
+/// Arguments of `chorus sync`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// An MP4 with H.264 video and AAC audio.
+    pub file: PathBuf,
+    /// Print the whole report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The clip was rendered (a drawn mouth, like Chorus Draft's), so its
+    /// mouths have no natural lead over the sound: measure against 0 ms.
+    #[arg(long, conflicts_with = "lead_ms")]
+    pub rendered: bool,
+    /// How far real mouths move ahead of their sound, subtracted from the
+    /// measured offset (default: chorus-sync's natural lead).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lead_ms: Option<f64>,
+}
+
+/// Runs `chorus sync`: measures the clip's audio-visual offset.
+pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
+    let mut config = if args.rendered {
+        chorus_sync::AnalysisConfig::rendered()
+    } else {
+        chorus_sync::AnalysisConfig::default()
+    };
+    if let Some(lead) = args.lead_ms {
+        config.natural_lead_ms = lead;
+    }
+    let started = std::time::Instant::now();
+    let report = chorus_decode::analyze_file(&args.file, &config)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let offset = report.av_offset_ms;
+    let direction = if offset >= 0.0 { "late" } else { "early" };
+    let verdict = match report.verdict {
+        chorus_sync::SyncVerdict::InSync => "in sync",
+        chorus_sync::SyncVerdict::Detectable(_) => "noticeable (ITU-R BT.1359)",
+        chorus_sync::SyncVerdict::Unacceptable(_) => "unacceptable (ITU-R BT.1359)",
+    };
+    let region = &report.mouth_region;
+    println!("{}", args.file.display());
+    println!(
+        "  sound is {:.0} ms {direction} ({:+.2} frames at {:.3} fps): {verdict}",
+        offset.abs(),
+        report.av_offset_frames,
+        report.fps
+    );
+    println!(
+        "  confidence {:.2}{}",
+        report.confidence,
+        if report.confidence < 0.1 {
+            " (low: treat the offset as a guess)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  mouth found at x {:.0}%, y {:.0}%, {:.0}% × {:.0}% of the frame",
+        region.x * 100.0,
+        region.y * 100.0,
+        region.w * 100.0,
+        region.h * 100.0
+    );
+    if let Some(drift) = report.drift_ms_per_minute {
+        println!(
+            "  drift {drift:+.0} ms per minute over {} windows",
+            report.windows.len()
+        );
+    }
+    for span in &report.silent_mouth_spans {
+        println!("  mouth moves in silence: {span:?}");
+    }
+    for span in &report.still_mouth_spans {
+        println!("  speech over a still mouth: {span:?}");
+    }
+    println!("  {} frames analysed in {elapsed:.2} s", report.frames);
+    Ok(())
+}

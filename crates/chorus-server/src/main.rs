@@ -32,6 +32,8 @@ enum Command {
     },
     /// Render a draft clip (MP4 + JSON sidecar) without the server.
     Draft(chorus_server::cli::DraftArgs),
+    /// Measure a clip's lip-sync offset (H.264 + AAC MP4).
+    Sync(chorus_server::cli::SyncArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,6 +54,7 @@ fn main() -> std::process::ExitCode {
             }))
         }
         Command::Draft(args) => chorus_server::cli::draft(&args),
+        Command::Sync(args) => chorus_server::cli::sync(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
