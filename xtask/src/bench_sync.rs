@@ -16,8 +16,8 @@ const LINES: [(&str, &str); 7] = [
         "en",
         "Fresh tulips every morning, picked at dawn and here by nine.",
     ),
-    ("cmn", "每天早上都有新鲜的花，我们六点就去采。"),
-    ("yue", "每朝都有新鮮嘅花，我哋六點就去摘。"),
+    ("cmn", "每天早上有新鲜的花。"),
+    ("yue", "每朝都有新鮮嘅花。"),
     ("ja", "まいあさ、しんせんな はなを おとどけします。"),
     ("ko", "매일 아침 신선한 꽃을 배달해 드립니다."),
     (
