@@ -119,6 +119,10 @@ pub struct Job {
     /// Why it failed, in words a person can act on.
     #[serde(default)]
     pub error: Option<String>,
+    /// What the provider says the job cost, in millionths of a dollar, when
+    /// it reports one (the estimate is only ours).
+    #[serde(default)]
+    pub actual_cost_usd_micros: Option<u64>,
 }
 
 #[cfg(test)]

@@ -98,6 +98,9 @@ pub enum ProviderError {
     /// The output is not a playable MP4.
     #[error("the provider's output is not a usable MP4: {detail}")]
     NotMp4 { detail: String },
+    /// The submit ledger could not be read or written; nothing was sent.
+    #[error("cannot record the submission: {0}")]
+    Ledger(String),
     /// Storing the downloaded video failed.
     #[error("cannot store the video: {0}")]
     Storage(String),

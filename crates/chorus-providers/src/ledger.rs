@@ -19,10 +19,12 @@ use std::sync::Mutex;
 
 use crate::error::Result;
 use crate::http::CallError;
-use crate::provider::ProviderJob;
+use crate::provider::{BoxFuture, ProviderJob};
 
-/// What the ledger knows about one job key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the ledger knows about one job key. Serializable so a database
+/// ledger can store it as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum SubmitRecord {
     /// A POST went out and its outcome is unknown. `prepared_id` is the
     /// provider id we chose ourselves, when the protocol lets us (Runware's
@@ -33,15 +35,21 @@ pub enum SubmitRecord {
     Accepted(ProviderJob),
 }
 
-/// Durable map from job key to submit outcome.
+/// Durable map from job key to submit outcome. Async and fallible because
+/// the server keeps it in its database: a record that cannot be written
+/// must stop the POST rather than risk a second paid job.
 pub trait SubmitLedger: Send + Sync {
-    fn get(&self, job_key: &str) -> Option<SubmitRecord>;
+    fn get<'a>(&'a self, job_key: &'a str) -> BoxFuture<'a, Result<Option<SubmitRecord>>>;
     /// Records `record` for `job_key` only if nothing is recorded yet;
     /// returns what was there instead when something was. Must be atomic:
     /// it is what stops two concurrent submits.
-    fn insert_new(&self, job_key: &str, record: SubmitRecord) -> Option<SubmitRecord>;
-    fn set(&self, job_key: &str, record: SubmitRecord);
-    fn remove(&self, job_key: &str);
+    fn insert_new<'a>(
+        &'a self,
+        job_key: &'a str,
+        record: SubmitRecord,
+    ) -> BoxFuture<'a, Result<Option<SubmitRecord>>>;
+    fn set<'a>(&'a self, job_key: &'a str, record: SubmitRecord) -> BoxFuture<'a, Result<()>>;
+    fn remove<'a>(&'a self, job_key: &'a str) -> BoxFuture<'a, Result<()>>;
 }
 
 /// In-process ledger.
@@ -60,25 +68,36 @@ impl MemoryLedger {
 }
 
 impl SubmitLedger for MemoryLedger {
-    fn get(&self, job_key: &str) -> Option<SubmitRecord> {
-        self.lock().get(job_key).cloned()
+    fn get<'a>(&'a self, job_key: &'a str) -> BoxFuture<'a, Result<Option<SubmitRecord>>> {
+        let found = self.lock().get(job_key).cloned();
+        Box::pin(async move { Ok(found) })
     }
 
-    fn insert_new(&self, job_key: &str, record: SubmitRecord) -> Option<SubmitRecord> {
-        let mut map = self.lock();
-        if let Some(existing) = map.get(job_key) {
-            return Some(existing.clone());
-        }
-        map.insert(job_key.to_string(), record);
-        None
+    fn insert_new<'a>(
+        &'a self,
+        job_key: &'a str,
+        record: SubmitRecord,
+    ) -> BoxFuture<'a, Result<Option<SubmitRecord>>> {
+        let existing = {
+            let mut map = self.lock();
+            if let Some(existing) = map.get(job_key) {
+                Some(existing.clone())
+            } else {
+                map.insert(job_key.to_string(), record);
+                None
+            }
+        };
+        Box::pin(async move { Ok(existing) })
     }
 
-    fn set(&self, job_key: &str, record: SubmitRecord) {
+    fn set<'a>(&'a self, job_key: &'a str, record: SubmitRecord) -> BoxFuture<'a, Result<()>> {
         self.lock().insert(job_key.to_string(), record);
+        Box::pin(async { Ok(()) })
     }
 
-    fn remove(&self, job_key: &str) {
+    fn remove<'a>(&'a self, job_key: &'a str) -> BoxFuture<'a, Result<()>> {
         self.lock().remove(job_key);
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -106,19 +125,25 @@ where
     Fut: Future<Output = std::result::Result<ProviderJob, CallError>>,
 {
     let fresh = SubmitRecord::Sending { prepared_id };
-    match ledger.insert_new(job_key, fresh) {
+    match ledger.insert_new(job_key, fresh).await? {
         Some(SubmitRecord::Accepted(job)) => return Ok(job),
         Some(SubmitRecord::Sending { prepared_id }) => return in_doubt(prepared_id),
         None => {}
     }
     match send().await {
         Ok(job) => {
-            ledger.set(job_key, SubmitRecord::Accepted(job.clone()));
+            // The job exists and is billed whether or not this write lands;
+            // if it fails the key stays `Sending`, which is the safe side.
+            ledger
+                .set(job_key, SubmitRecord::Accepted(job.clone()))
+                .await?;
             Ok(job)
         }
         Err(CallError { error, outcome }) => {
             if outcome == SendOutcome::NotCreated {
-                ledger.remove(job_key);
+                // Failing to clear only means a later retry is refused as in
+                // doubt, never a double submit; the send error matters more.
+                let _ = ledger.remove(job_key).await;
             }
             Err(error)
         }
@@ -129,16 +154,18 @@ where
 mod tests {
     use super::*;
 
-    #[test]
-    fn second_insert_sees_the_first() {
+    #[tokio::test]
+    async fn second_insert_sees_the_first() {
         let ledger = MemoryLedger::default();
         let first = SubmitRecord::Sending { prepared_id: None };
-        assert_eq!(ledger.insert_new("job-1", first.clone()), None);
+        assert_eq!(ledger.insert_new("job-1", first.clone()).await, Ok(None));
         assert_eq!(
-            ledger.insert_new("job-1", SubmitRecord::Sending { prepared_id: None }),
-            Some(first)
+            ledger
+                .insert_new("job-1", SubmitRecord::Sending { prepared_id: None })
+                .await,
+            Ok(Some(first))
         );
-        ledger.remove("job-1");
-        assert_eq!(ledger.get("job-1"), None);
+        ledger.remove("job-1").await.expect("remove");
+        assert_eq!(ledger.get("job-1").await, Ok(None));
     }
 }

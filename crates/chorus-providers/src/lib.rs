@@ -8,6 +8,8 @@
 pub mod dashscope;
 pub mod download;
 pub mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 pub mod fal;
 pub mod http;
 pub mod images;

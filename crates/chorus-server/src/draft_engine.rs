@@ -63,7 +63,7 @@ async fn render_job(job: &Job, ctx: &JobContext) -> Result<Vec<JobOutput>, Strin
         let reporter = Arc::clone(&fraction);
         let mut render = tokio::task::spawn_blocking(move || {
             chorus_draft::render(&input, &mut |p| {
-                reporter.store(p.to_bits(), Ordering::Relaxed)
+                reporter.store(p.to_bits(), Ordering::Relaxed);
             })
         });
         let rendered = loop {

@@ -30,6 +30,7 @@ struct JobRow {
     estimate: Option<String>,
     outputs: String,
     error: Option<String>,
+    actual_cost_usd_micros: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -56,12 +57,12 @@ impl JobRow {
             updated_at: self.updated_at,
             outputs,
             error: self.error,
+            actual_cost_usd_micros: self.actual_cost_usd_micros.map(|c| c.max(0) as u64),
         })
     }
 }
 
-const COLUMNS: &str =
-    "id, status, progress, request, estimate, outputs, error, created_at, updated_at";
+const COLUMNS: &str = "id, status, progress, request, estimate, outputs, error, actual_cost_usd_micros, created_at, updated_at";
 
 /// Inserts a new queued job and announces it.
 pub async fn create(
@@ -80,6 +81,7 @@ pub async fn create(
         updated_at: now,
         outputs: Vec::new(),
         error: None,
+        actual_cost_usd_micros: None,
     };
     sqlx::query(
         "INSERT INTO jobs (id, status, progress, model, request, estimate, outputs, error, created_at, updated_at)
@@ -172,6 +174,17 @@ pub async fn transition(
     Ok(Some(job))
 }
 
+/// Records what the provider charged for a running job.
+pub async fn set_actual_cost(state: &AppState, id: &str, usd_micros: u64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE jobs SET actual_cost_usd_micros = ?, updated_at = ? WHERE id = ?")
+        .bind(i64::try_from(usd_micros).unwrap_or(i64::MAX))
+        .bind(now_ms())
+        .bind(id)
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
 /// Records progress of a running job (0.0–1.0).
 pub async fn set_progress(state: &AppState, id: &str, progress: f32) -> anyhow::Result<()> {
     let row = sqlx::query_as::<_, JobRow>(&format!(
@@ -215,7 +228,8 @@ pub async fn claim_next(state: &AppState, models: &[String]) -> anyhow::Result<O
 }
 
 /// Jobs left running by a server that stopped mid-render go back to the
-/// queue: local renders are deterministic, so running them again is safe.
+/// queue: local renders are deterministic, so running them again is safe,
+/// and hosted takes resume from the submit ledger instead of resubmitting.
 pub async fn requeue_interrupted(state: &AppState) -> anyhow::Result<u64> {
     let done = sqlx::query(
         "UPDATE jobs SET status = 'queued', progress = 0, updated_at = ? WHERE status = 'running'",

@@ -8,11 +8,14 @@ pub mod config;
 pub mod draft_engine;
 pub mod error;
 pub mod events;
+pub mod hosted;
 pub mod images;
 pub mod jobs;
+pub mod provider_engine;
 pub mod queue;
 pub mod routes;
 pub mod state;
+pub mod submit_ledger;
 
 pub use config::ServeConfig;
 pub use error::ApiError;
@@ -21,9 +24,11 @@ pub use state::AppState;
 
 /// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let state = AppState::open(&config)
-        .await?
-        .with_engines(vec![std::sync::Arc::new(draft_engine::DraftEngine)]);
+    let state = AppState::open(&config).await?;
+    let providers = hosted::providers_from_env(&state.db);
+    let mut engines = hosted::engines(&providers, &hosted::settings_from_env());
+    engines.push(std::sync::Arc::new(draft_engine::DraftEngine));
+    let state = state.with_engines(engines).with_providers(providers);
     let worker = queue::spawn_worker(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

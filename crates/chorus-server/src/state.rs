@@ -13,7 +13,9 @@ use tokio::sync::Notify;
 use crate::assets::AssetStore;
 use crate::config::ServeConfig;
 use crate::events::Events;
+use crate::provider_engine::Wakers;
 use crate::queue::Engine;
+use chorus_providers::{Deduper, Provider};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +29,12 @@ pub struct AppState {
     pub dist_dir: std::path::PathBuf,
     /// What can run jobs on this server.
     pub engines: Arc<Vec<Arc<dyn Engine>>>,
+    /// Pollers of hosted jobs, woken early by verified webhooks.
+    pub wakers: Wakers,
+    /// The hosted providers configured here, for verifying their webhooks.
+    pub providers: Arc<Vec<Arc<dyn Provider>>>,
+    /// Webhook deliveries already handled (providers redeliver).
+    pub webhook_deliveries: Arc<Deduper>,
 }
 
 impl AppState {
@@ -66,6 +74,9 @@ impl AppState {
             models: Arc::new(available_models()),
             wake: Arc::new(Notify::new()),
             engines: Arc::new(Vec::new()),
+            wakers: Wakers::default(),
+            providers: Arc::new(Vec::new()),
+            webhook_deliveries: Arc::new(Deduper::default()),
             dist_dir: config.dist_dir.clone(),
         };
         crate::jobs::requeue_interrupted(&state).await?;
@@ -80,14 +91,41 @@ impl AppState {
         self.engines = Arc::new(engines);
         self
     }
+
+    /// The same state with `providers` receiving webhooks.
+    #[must_use]
+    pub fn with_providers(mut self, providers: Vec<Arc<dyn Provider>>) -> AppState {
+        self.providers = Arc::new(providers);
+        self
+    }
+
+    /// The same state offering `models` (see `models_with_keys`).
+    #[must_use]
+    pub fn with_models(mut self, models: Vec<ModelSpec>) -> AppState {
+        self.models = Arc::new(models);
+        self
+    }
 }
 
-/// The registry, with each model marked available or not on this server.
+/// The registry, with each model marked available or not on this server
+/// by whether its provider's key is in the environment.
 pub fn available_models() -> Vec<ModelSpec> {
+    models_with_keys(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
+}
+
+/// chorus-core's registry plus the models the provider adapters add (each
+/// id once, chorus-core's entry first), each marked unavailable with the
+/// reason when `key_is_set` says its provider's key is missing.
+pub fn models_with_keys(key_is_set: impl Fn(&str) -> bool) -> Vec<ModelSpec> {
     let mut models = chorus_core::registry();
+    for extra in chorus_providers::models() {
+        if !models.iter().any(|m| m.id == extra.id) {
+            models.push(extra);
+        }
+    }
     for model in &mut models {
         if let Some(var) = key_variable(&model.provider)
-            && std::env::var_os(var).is_none_or(|v| v.is_empty())
+            && !key_is_set(var)
         {
             model.available = false;
             model.unavailable_reason = Some(format!("{var} is not set on the server"));
@@ -97,7 +135,7 @@ pub fn available_models() -> Vec<ModelSpec> {
 }
 
 /// The environment variable holding a provider's API key.
-fn key_variable(provider: &str) -> Option<&'static str> {
+pub fn key_variable(provider: &str) -> Option<&'static str> {
     match provider {
         "fal" => Some("FAL_KEY"),
         "replicate" => Some("REPLICATE_API_TOKEN"),

@@ -13,7 +13,7 @@ use chorus_server::draft_engine::DraftEngine;
 use serde_json::json;
 
 async fn wait_for_end(s: &common::TestServer, id: &str) -> Job {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(2);
     loop {
         let job = chorus_server::jobs::get(&s.state.db, id)
             .await

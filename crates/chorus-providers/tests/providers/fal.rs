@@ -9,8 +9,8 @@ use chorus_providers::{
     download_video, wait_for_outcome,
 };
 
-use super::fake_fal::{FakeFal, KEY};
 use super::support::{self, Hook, MemoryStore, Output, Script, lock};
+use chorus_providers::fake::fal::{FakeFal, KEY};
 
 fn adapter(fake: &FakeFal, key: &str) -> Fal {
     let mut config = FalConfig::new(Secret::new(key));

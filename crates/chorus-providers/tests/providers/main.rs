@@ -3,7 +3,6 @@
 
 mod alibaba;
 mod fake_alibaba;
-mod fake_fal;
 mod fake_replicate;
 mod fal;
 mod replicate;

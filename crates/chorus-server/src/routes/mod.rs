@@ -8,6 +8,7 @@ mod models;
 mod spa;
 mod speech_fit;
 mod uploads;
+mod webhooks;
 
 use axum::Router;
 use axum::http::Uri;
@@ -28,6 +29,7 @@ pub fn app(state: AppState) -> Router {
         .merge(events::router())
         .merge(models::router())
         .merge(speech_fit::router())
+        .merge(webhooks::router())
         .fallback(api_not_found);
     Router::new()
         .nest("/api", api)

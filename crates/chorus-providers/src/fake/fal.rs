@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
 
-use super::support::{self, Hook, Shared, State_, lock};
+use super::{self as support, Hook, Shared, State_, lock};
 
 pub const KEY: &str = "fal-test-key-123";
 const APP: &str = "/alibaba/happy-horse";
@@ -239,8 +239,7 @@ impl FakeFal {
         } else {
             signing_key()
         };
-        let message =
-            chorus_providers::webhook::fal_signed_message(id, "user-1", &ts.to_string(), &body);
+        let message = crate::webhook::fal_signed_message(id, "user-1", &ts.to_string(), &body);
         let sig = hex::encode(key.sign(&message).to_bytes());
         let headers = vec![
             ("x-fal-webhook-request-id".to_string(), id.to_string()),

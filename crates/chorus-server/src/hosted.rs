@@ -1,0 +1,71 @@
+//! Which hosted providers this server runs, read from the environment only:
+//! each adapter whose key is set (FAL_KEY, REPLICATE_API_TOKEN,
+//! RUNWARE_API_KEY, DASHSCOPE_API_KEY), and `CHORUS_PUBLIC_URL` for webhook
+//! and image URLs. Keys are never logged: only provider names are.
+//!
+//! For tests against local fakes, `CHORUS_TEST_FAL_BASE` points the fal
+//! adapter at another queue address and `CHORUS_TEST_ALLOW_LOOPBACK=1` lets
+//! downloads come from 127.0.0.1 over http.
+
+use std::sync::Arc;
+
+use chorus_providers::dashscope::{DashScope, DashScopeConfig};
+use chorus_providers::fal::{Fal, FalConfig};
+use chorus_providers::replicate::{Replicate, ReplicateConfig};
+use chorus_providers::runware::{Runware, RunwareConfig};
+use chorus_providers::{Provider, SubmitLedger};
+use sqlx::SqlitePool;
+
+use crate::provider_engine::{EngineSettings, ProviderEngine};
+use crate::queue::Engine;
+use crate::submit_ledger::DbLedger;
+
+fn env(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The providers whose keys are set, each submitting through the database
+/// ledger in `db`.
+pub fn providers_from_env(db: &SqlitePool) -> Vec<Arc<dyn Provider>> {
+    let ledger: Arc<dyn SubmitLedger> = Arc::new(DbLedger::new(db.clone()));
+    let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
+    if let Ok(mut config) = FalConfig::from_env() {
+        if let Some(base) = env("CHORUS_TEST_FAL_BASE") {
+            let base = base.trim_end_matches('/').to_string();
+            config.jwks_url = format!("{base}/.well-known/jwks.json");
+            config.queue_base = base;
+        }
+        providers.push(Arc::new(Fal::new(config, Arc::clone(&ledger))));
+    }
+    if let Ok(config) = ReplicateConfig::from_env() {
+        providers.push(Arc::new(Replicate::new(config, Arc::clone(&ledger))));
+    }
+    if let Ok(config) = RunwareConfig::from_env() {
+        providers.push(Arc::new(Runware::new(config, Arc::clone(&ledger))));
+    }
+    if let Ok(config) = DashScopeConfig::from_env() {
+        providers.push(Arc::new(DashScope::new(config, ledger)));
+    }
+    providers
+}
+
+/// How engines wait and download, with the public URL from the environment.
+pub fn settings_from_env() -> EngineSettings {
+    let mut settings = EngineSettings {
+        public_url: env("CHORUS_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+        ..EngineSettings::default()
+    };
+    settings.download.allow_loopback = env("CHORUS_TEST_ALLOW_LOOPBACK").as_deref() == Some("1");
+    settings
+}
+
+/// One engine per provider.
+pub fn engines(providers: &[Arc<dyn Provider>], settings: &EngineSettings) -> Vec<Arc<dyn Engine>> {
+    providers
+        .iter()
+        .map(|p| {
+            tracing::info!(provider = p.name(), "hosted provider configured");
+            Arc::new(ProviderEngine::new(Arc::clone(p), settings.clone())) as Arc<dyn Engine>
+        })
+        .collect()
+}
