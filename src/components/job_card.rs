@@ -1,0 +1,126 @@
+//! One job in the Library: where it stands, what it costs, and once ready one
+//! player per spoken language.
+
+use chorus_core::api::asset_url;
+use chorus_core::cost::format_usd;
+use chorus_core::model::find;
+use chorus_core::{Job, JobStatus, registry};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::dom::clock_time;
+use crate::player::Player;
+
+fn model_name(id: &str) -> String {
+    find(&registry(), id).map_or_else(|| id.to_string(), |m| m.name.clone())
+}
+
+/// What the provider charged when it says so, else our estimate.
+fn cost_text(job: &Job) -> String {
+    match (job.actual_cost_usd_micros, job.estimate) {
+        (Some(0), _) => "Free".into(),
+        (Some(charged), _) => format!("{} charged", format_usd(charged)),
+        (None, Some(cost)) if cost.is_free() => "Free".into(),
+        (None, Some(cost)) => format!("{} est.", cost.display()),
+        (None, None) => "—".into(),
+    }
+}
+
+#[component]
+pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let status = job.status;
+    let cancel_error = RwSignal::new(None::<String>);
+    let canceling = RwSignal::new(false);
+    let id = job.id.clone();
+    let cancel = move |_| {
+        let id = id.clone();
+        canceling.set(true);
+        spawn_local(async move {
+            match api::cancel_job(&id).await {
+                Ok(updated) => on_change(updated),
+                Err(err) => cancel_error.set(Some(err.message())),
+            }
+            canceling.set(false);
+        });
+    };
+    let percent = (job.progress.clamp(0.0, 1.0) * 100.0).round() as u32;
+    let languages: Vec<_> = job.request.languages().collect();
+    let outputs = job.outputs.clone();
+
+    view! {
+        <li class="job-card" data-testid="job-card" data-job-id=job.id.to_string() data-status=status.as_str()>
+            <div class="job-head">
+                <span class=format!("badge status-{}", status.as_str()) data-testid="job-status">
+                    {status.label()}
+                </span>
+                <span class="job-model">{model_name(&job.request.model)}</span>
+                <span class="job-meta">
+                    {format!("{} s · {} · {}", job.request.duration_s, job.request.resolution, job.request.aspect_ratio)}
+                </span>
+                <span class="job-time">{clock_time(job.created_at)}</span>
+                <span class="job-cost" data-testid="job-cost">{cost_text(&job)}</span>
+            </div>
+            <p class="job-prompt" data-testid="job-prompt">{job.request.prompt.clone()}</p>
+            {(!languages.is_empty()).then(|| view! {
+                <ul class="job-languages" aria-label="Languages" data-testid="job-languages">
+                    {languages.iter().map(|l| view! { <li class="chip muted" lang="en">{l.display_name()}</li> }).collect_view()}
+                </ul>
+            })}
+            {(status == JobStatus::Running).then(|| view! {
+                <div class="progress-row">
+                    <div
+                        class="progress"
+                        role="progressbar"
+                        aria-label="Rendering progress"
+                        aria-valuemin="0"
+                        aria-valuemax="100"
+                        aria-valuenow=percent
+                        data-testid="job-progress"
+                    >
+                        <div class="progress-fill" style=format!("width:{percent}%")></div>
+                    </div>
+                    <span class="progress-text" aria-hidden="true">{format!("{percent}%")}</span>
+                </div>
+            })}
+            {job.error.clone().filter(|_| status == JobStatus::Failed).map(|why| view! {
+                <p class="banner error" data-testid="job-error">{why}</p>
+            })}
+            {(!status.is_terminal()).then(|| view! {
+                <div class="job-actions">
+                    <button
+                        type="button"
+                        class="button"
+                        data-testid="job-cancel"
+                        disabled=move || canceling.get()
+                        on:click=cancel
+                    >
+                        {move || if canceling.get() { "Canceling…" } else { "Cancel" }}
+                    </button>
+                    {move || cancel_error.get().map(|e| view! { <span class="problem error">{e}</span> })}
+                </div>
+            })}
+            {(status == JobStatus::Succeeded && !outputs.is_empty()).then(|| view! {
+                <div class="outputs">
+                    {outputs.into_iter().map(|out| {
+                        let label = out.language.map_or("No speech", |l| l.display_name());
+                        view! {
+                            <figure class="output" data-testid="job-output">
+                                <Player
+                                    src=asset_url(&out.video)
+                                    width=out.width
+                                    height=out.height
+                                    label=label.to_string()
+                                />
+                                <figcaption>
+                                    <span class="chip">{label}</span>
+                                    <span class="hint-inline">{format!("{} × {} · {:.1} s", out.width, out.height, out.duration_ms as f64 / 1000.0)}</span>
+                                </figcaption>
+                            </figure>
+                        }
+                    }).collect_view()}
+                </div>
+            })}
+        </li>
+    }
+}

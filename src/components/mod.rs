@@ -1,0 +1,16 @@
+//! UI pieces, one per file. Compose-page pieces read `ComposeState` from
+//! context; Library pieces take the job they show.
+
+pub mod aspect_preview;
+pub mod cost_summary;
+pub mod dialogue;
+pub mod format_controls;
+pub mod generate_bar;
+pub mod job_card;
+pub mod languages;
+pub mod mode_switch;
+pub mod model_picker;
+pub mod problems;
+pub mod prompt_editor;
+pub mod references;
+pub mod top_bar;

@@ -1,0 +1,69 @@
+//! Small browser helpers the components share.
+
+use wasm_bindgen::JsCast;
+
+/// True when the page URL carries `?name=1`. `skipcheck=1` submits without
+/// the browser's check so the server's own check can be seen (used by tests
+/// and by anyone debugging the server's answers).
+pub fn query_flag(name: &str) -> bool {
+    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else {
+        return false;
+    };
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .any(|pair| pair == format!("{name}=1"))
+}
+
+/// Moves keyboard focus to the element with `id` and scrolls it into view.
+pub fn focus_id(id: &str) {
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(element) = element {
+        element.scroll_into_view_with_bool(false);
+        let _ = element.focus();
+    }
+}
+
+/// True on Apple platforms, where shortcuts use ⌘ instead of Ctrl.
+pub fn is_mac() -> bool {
+    web_sys::window()
+        .and_then(|w| w.navigator().platform().ok())
+        .is_some_and(|p| p.starts_with("Mac") || p.starts_with("iP"))
+}
+
+/// "Ctrl" or "⌘", for shortcut hints.
+pub fn mod_key_label() -> &'static str {
+    if is_mac() { "⌘" } else { "Ctrl" }
+}
+
+/// A random seed in the range every provider accepts.
+pub fn random_seed() -> i64 {
+    (js_sys::Math::random() * 2_147_483_647.0).floor() as i64
+}
+
+/// Local clock time of a Unix-milliseconds instant, e.g. "14:05".
+pub fn clock_time(unix_ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64));
+    let hours = date.get_hours();
+    let minutes = date.get_minutes();
+    let today = js_sys::Date::new_0().to_date_string() == date.to_date_string();
+    if today {
+        format!("{hours:02}:{minutes:02}")
+    } else {
+        format!(
+            "{} {}, {hours:02}:{minutes:02}",
+            month_name(date.get_month()),
+            date.get_date()
+        )
+    }
+}
+
+fn month_name(month: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    NAMES.get(month as usize).copied().unwrap_or("")
+}

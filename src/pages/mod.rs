@@ -1,0 +1,4 @@
+//! The studio's two pages.
+
+pub mod compose;
+pub mod library;

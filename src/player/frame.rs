@@ -1,0 +1,92 @@
+//! Decoded pictures. A WebCodecs `VideoFrame` holds decoder memory until it
+//! is closed, so it lives only inside [`OwnedFrame`] (closed in `Drop`) for
+//! the moment it takes to copy its planes into a plain `Picture`.
+
+use js_sys::{Array, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{VideoFrame, VideoPixelFormat};
+
+use super::picture::Picture;
+
+/// A `VideoFrame` that is closed when dropped, whatever path drops it.
+pub struct OwnedFrame(pub VideoFrame);
+
+impl Drop for OwnedFrame {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// Reads a plane layout's offset and stride from what `copyTo` resolved to.
+fn layout(layouts: &Array, plane: u32) -> Option<(usize, usize)> {
+    let entry = layouts.get(plane);
+    let num = |key: &str| {
+        Reflect::get(&entry, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map(|v| v as usize)
+    };
+    Some((num("offset")?, num("stride")?))
+}
+
+/// Copies `rows` rows of `row_len` bytes out of a strided plane.
+fn unpack(all: &[u8], (offset, stride): (usize, usize), row_len: usize, rows: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(row_len * rows);
+    for row in 0..rows {
+        let start = offset + row * stride;
+        if let Some(line) = all.get(start..start + row_len) {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+/// Copies the visible picture out of `frame` (then dropped, so closed).
+/// Decoders give I420 in software and often NV12 in hardware; NV12's
+/// interleaved chroma is split here so the renderer sees I420 only.
+pub async fn copy_out(frame: OwnedFrame) -> Result<Picture, String> {
+    let format = frame.0.format();
+    let size = frame
+        .0
+        .allocation_size()
+        .map_err(|e| format!("frame size unknown: {e:?}"))?;
+    let target = Uint8Array::new_with_length(size);
+    let layouts: Array = frame
+        .0
+        .copy_to_with_u8_array(&target)
+        .await
+        .map_err(|e| format!("could not copy a frame: {e:?}"))?
+        .unchecked_into();
+    let rect = frame.0.visible_rect();
+    let width = rect
+        .as_ref()
+        .map_or(frame.0.coded_width(), |r| r.width() as u32);
+    let height = rect
+        .as_ref()
+        .map_or(frame.0.coded_height(), |r| r.height() as u32);
+    drop(frame);
+    let all = target.to_vec();
+    let (w, h) = (width as usize, height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let plane = |i| layout(&layouts, i).ok_or_else(|| "frame layout missing".to_string());
+    match format {
+        Some(VideoPixelFormat::I420) => Ok(Picture {
+            width,
+            height,
+            y: unpack(&all, plane(0)?, w, h),
+            u: unpack(&all, plane(1)?, cw, ch),
+            v: unpack(&all, plane(2)?, cw, ch),
+        }),
+        Some(VideoPixelFormat::Nv12) => {
+            let uv = unpack(&all, plane(1)?, cw * 2, ch);
+            Ok(Picture {
+                width,
+                height,
+                y: unpack(&all, plane(0)?, w, h),
+                u: uv.iter().step_by(2).copied().collect(),
+                v: uv.iter().skip(1).step_by(2).copied().collect(),
+            })
+        }
+        other => Err(format!("unsupported pixel format {other:?}")),
+    }
+}

@@ -1,0 +1,315 @@
+//! Starts the real `chorus` server (serving the built app) and a headless
+//! Chromium through chromedriver, each on a free port with throwaway
+//! directories, and tears all of it down again, also when a scenario fails.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// How long any one condition may take before a scenario fails.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Tests share the machine's two cores; running browsers one at a time keeps
+/// timings predictable.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A child process killed (with its process group) when dropped.
+struct Process {
+    child: Child,
+    name: &'static str,
+    log: PathBuf,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // The group id is the child's own id (see `process_group(0)`), so this
+        // also ends what it started (chromedriver's Chromium) and nothing else.
+        let _ = Command::new("kill")
+            .args(["-TERM", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Studio {
+    pub base: String,
+    pub client: Client,
+    scratch: PathBuf,
+    server: Process,
+    _driver: Process,
+}
+
+impl Studio {
+    /// Runs `scenario` against a fresh server and browser, then shuts both
+    /// down whatever the outcome. On failure the server log is printed.
+    pub async fn run<F>(name: &str, scenario: F) -> Result<()>
+    where
+        F: AsyncFnOnce(&Studio) -> Result<()>,
+    {
+        let _turn = ONE_AT_A_TIME.lock().await;
+        let studio = Studio::start(name).await?;
+        let outcome = scenario(&studio).await;
+        if outcome.is_err() {
+            let _ = studio.screenshot(&format!("{name}-failure")).await;
+            eprintln!(
+                "--- {} log ---\n{}",
+                studio.server.name,
+                fs::read_to_string(&studio.server.log).unwrap_or_default()
+            );
+        }
+        let scratch = studio.scratch.clone();
+        let _ = studio.client.clone().close().await;
+        drop(studio);
+        let _ = fs::remove_dir_all(scratch);
+        outcome
+    }
+
+    async fn start(name: &str) -> Result<Studio> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bin = server_binary(root)?;
+        let dist = std::env::var_os("CHORUS_DIST").map_or_else(|| root.join("dist"), PathBuf::from);
+        if !dist.join("index.html").is_file() {
+            bail!(
+                "no built app in {} (set CHORUS_DIST, or run `trunk build` in the repository root)",
+                dist.display()
+            );
+        }
+        for tool in [CHROMIUM, CHROMEDRIVER] {
+            if !Path::new(tool).exists() {
+                bail!("{tool} is missing: run `apt-get install chromium chromium-driver`");
+            }
+        }
+
+        let scratch = scratch_dir(name)?;
+        let data = scratch.join("data");
+        fs::create_dir_all(&data)?;
+
+        let port = free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let server = spawn(
+            "chorus",
+            Command::new(&bin)
+                .args(["serve", "--addr", &addr, "--data"])
+                .arg(&data)
+                .arg("--dist")
+                .arg(&dist),
+            &scratch,
+        )?;
+        wait_for_http(port, "/api/models", &server).await?;
+
+        let driver_port = free_port()?;
+        let driver = spawn(
+            "chromedriver",
+            Command::new(CHROMEDRIVER).arg(format!("--port={driver_port}")),
+            &scratch,
+        )?;
+        wait_for_http(driver_port, "/status", &driver).await?;
+
+        let profile = scratch.join("chromium-profile");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-quic", "--disable-gpu",
+                    // The player draws with wgpu: WebGL2 on SwiftShader needs the opt-in now
+                    // that Chromium dropped its automatic fallback (WebGPU for ?gpu=webgpu).
+                    "--enable-unsafe-webgpu", "--enable-unsafe-swiftshader",
+                    "--window-size=1440,1100",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::rustls()
+            .context("TLS roots for the WebDriver client")?
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .context("starting headless Chromium through chromedriver")?;
+
+        Ok(Studio {
+            base: format!("http://{addr}"),
+            client,
+            scratch,
+            server,
+            _driver: driver,
+        })
+    }
+
+    pub async fn open(&self, path: &str) -> Result<()> {
+        self.client.goto(&format!("{}{path}", self.base)).await?;
+        self.find("[data-testid=compose-page], [data-testid=library-page]")
+            .await
+            .context("the app did not start")?;
+        Ok(())
+    }
+
+    /// Waits for an element matching `css`.
+    pub async fn find(&self, css: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for `{css}`"))
+    }
+
+    /// Waits until some element matching `css` shows text containing `needle`,
+    /// and returns that text.
+    pub async fn find_text(&self, css: &str, needle: &str) -> Result<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let mut seen = Vec::new();
+            for el in self.client.find_all(Locator::Css(css)).await? {
+                let text = el.text().await?;
+                if text.contains(needle) && el.is_displayed().await? {
+                    return Ok(text);
+                }
+                seen.push(text);
+            }
+            if Instant::now() > deadline {
+                bail!("timed out waiting for `{css}` to show \"{needle}\"; saw {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Polls `check` until it yields a value or `PATIENCE` runs out.
+    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(value) = check().await? {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                bail!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.find(css)
+            .await?
+            .click()
+            .await
+            .with_context(|| format!("clicking `{css}`"))
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let el = self.find(css).await?;
+        el.send_keys(text)
+            .await
+            .with_context(|| format!("typing into `{css}`"))
+    }
+
+    pub async fn value_of(&self, css: &str) -> Result<String> {
+        Ok(self
+            .find(css)
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Saves a PNG of the page when `CHORUS_SCREENSHOTS` names a folder.
+    pub async fn screenshot(&self, name: &str) -> Result<()> {
+        if let Some(dir) = std::env::var_os("CHORUS_SCREENSHOTS") {
+            let png = self.client.screenshot().await?;
+            fs::create_dir_all(&dir)?;
+            fs::write(Path::new(&dir).join(format!("{name}.png")), png)?;
+        }
+        Ok(())
+    }
+}
+
+fn server_binary(root: &Path) -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("CHORUS_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let mut tried = vec![root.join("target/debug/chorus")];
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        tried.push(Path::new(&target).join("debug/chorus"));
+    }
+    tried.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        anyhow!(
+            "no server binary at {tried:?}: run `cargo build -p chorus-server` or set CHORUS_BIN"
+        )
+    })
+}
+
+fn scratch_dir(name: &str) -> Result<PathBuf> {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
+    let dir = std::env::temp_dir().join(format!(
+        "chorus-browser-{name}-{}-{nanos}",
+        std::process::id()
+    ));
+    fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn spawn(name: &'static str, command: &mut Command, scratch: &Path) -> Result<Process> {
+    use std::os::unix::process::CommandExt;
+    let log = scratch.join(format!("{name}.log"));
+    let out = fs::File::create(&log)?;
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("starting {name}"))?;
+    Ok(Process { child, name, log })
+}
+
+/// Waits until `GET path` on the port answers at all (any status).
+async fn wait_for_http(port: u16, path: &str, process: &Process) -> Result<()> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+            // chromedriver refuses a Host header without the port.
+            let request = format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+            );
+            let mut head = [0_u8; 12];
+            if stream.write_all(request.as_bytes()).is_ok()
+                && stream.read_exact(&mut head).is_ok()
+                && head.starts_with(b"HTTP/")
+            {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{} did not answer on port {port}; its log:\n{}",
+                process.name,
+                fs::read_to_string(&process.log).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
