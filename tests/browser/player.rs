@@ -198,9 +198,10 @@ async fn the_player_shows_exactly_the_frame_asked_for() -> Result<()> {
             .execute(CLICK_TIMELINE_AT_FRAME, vec![json!(0)])
             .await?;
         let zero = wait_for_frame(s, 0).await?;
-        player.send_keys("\u{e011}").await?;
-        wait_for_frame(s, count - 1).await?;
+        // WebDriver key codes: U+E010 is End, U+E011 is Home.
         player.send_keys("\u{e010}").await?;
+        wait_for_frame(s, count - 1).await?;
+        player.send_keys("\u{e011}").await?;
         ensure!(
             wait_for_frame(s, 0).await? == zero,
             "Home did not show frame 0 again"
