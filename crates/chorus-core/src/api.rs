@@ -47,6 +47,15 @@ pub struct JobEvent {
     pub job: Job,
 }
 
+/// `POST /api/jobs/{id}/outputs/{index}/audio-shift`: make a new version of
+/// a take with its sound moved by `shift_ms` against that take (positive:
+/// later). The server remuxes without re-encoding and appends the version to
+/// the job's outputs; the take it was made from is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudioShiftRequest {
+    pub shift_ms: i32,
+}
+
 /// URL of an asset.
 pub fn asset_url(id: &str) -> String {
     format!("/api/assets/{id}")

@@ -99,6 +99,63 @@ pub struct JobOutput {
     pub duration_ms: u64,
     pub fps: u32,
     pub has_audio: bool,
+    /// `None` for a take as it was generated; set on a corrected version
+    /// made from one (the original is always kept beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
+}
+
+/// What makes a corrected version differ from the take it was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Index in the job's `outputs` of the original take (revision `None`).
+    pub of: usize,
+    /// Version number: the original is 1, its first correction 2, and so on.
+    pub number: u32,
+    /// How far this version's sound is moved against the original's, in ms;
+    /// positive plays it later. The picture is the original's, untouched.
+    pub audio_shift_ms: i32,
+}
+
+/// Largest audio shift a correction may make, in ms: well past anything
+/// lip-sync needs, short of cutting a 3 s clip's speech away.
+pub const MAX_AUDIO_SHIFT_MS: i32 = 1000;
+
+impl JobOutput {
+    /// Version number: 1 for the take as generated.
+    pub fn version(&self) -> u32 {
+        self.revision.map_or(1, |r| r.number)
+    }
+
+    /// Total shift of the sound against the original take, in ms.
+    pub fn audio_shift_ms(&self) -> i32 {
+        self.revision.map_or(0, |r| r.audio_shift_ms)
+    }
+}
+
+/// The take at `index` and the versions made from it, oldest first; empty
+/// when `index` is not an original take.
+pub fn versions_of(outputs: &[JobOutput], index: usize) -> Vec<usize> {
+    if outputs.get(index).is_none_or(|o| o.revision.is_some()) {
+        return Vec::new();
+    }
+    let mut found: Vec<usize> = std::iter::once(index)
+        .chain(
+            outputs
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.revision.is_some_and(|r| r.of == index))
+                .map(|(i, _)| i),
+        )
+        .collect();
+    found.sort_by_key(|&i| outputs[i].version());
+    found
+}
+
+/// The original take a version belongs to (itself for an original).
+pub fn original_of(outputs: &[JobOutput], index: usize) -> Option<usize> {
+    let output = outputs.get(index)?;
+    Some(output.revision.map_or(index, |r| r.of))
 }
 
 /// A job as the API returns it.
@@ -128,6 +185,59 @@ pub struct Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn take(language: Option<Language>, revision: Option<Revision>) -> JobOutput {
+        JobOutput {
+            language,
+            video: "v".into(),
+            sidecar: None,
+            width: 1280,
+            height: 720,
+            duration_ms: 5000,
+            fps: 24,
+            has_audio: true,
+            revision,
+        }
+    }
+
+    #[test]
+    fn versions_group_corrections_under_their_original() {
+        let rev = |of, number, audio_shift_ms| {
+            Some(Revision {
+                of,
+                number,
+                audio_shift_ms,
+            })
+        };
+        let outputs = vec![
+            take(Some(Language::English), None),
+            take(Some(Language::German), None),
+            take(Some(Language::German), rev(1, 3, -80)),
+            take(Some(Language::German), rev(1, 2, -120)),
+        ];
+        assert_eq!(versions_of(&outputs, 1), vec![1, 3, 2]);
+        assert_eq!(versions_of(&outputs, 0), vec![0]);
+        assert!(versions_of(&outputs, 2).is_empty(), "not an original");
+        assert!(versions_of(&outputs, 9).is_empty());
+        assert_eq!(original_of(&outputs, 2), Some(1));
+        assert_eq!(original_of(&outputs, 0), Some(0));
+        assert_eq!(original_of(&outputs, 9), None);
+        assert_eq!(outputs[2].version(), 3);
+        assert_eq!(outputs[0].version(), 1);
+        assert_eq!(outputs[3].audio_shift_ms(), -120);
+    }
+
+    #[test]
+    fn outputs_without_a_revision_read_as_originals() {
+        let json = r#"{"language":"de","video":"v","width":1,"height":1,"duration_ms":1,"fps":24,"has_audio":true}"#;
+        let output: JobOutput = serde_json::from_str(json).expect("older outputs still read");
+        assert_eq!(output.revision, None);
+        assert!(
+            !serde_json::to_string(&output)
+                .expect("serialises")
+                .contains("revision")
+        );
+    }
 
     #[test]
     fn lifecycle_only_moves_forward() {

@@ -103,6 +103,7 @@ async fn render_job(job: &Job, ctx: &JobContext) -> Result<Vec<JobOutput>, Strin
             duration_ms: u64::from(rendered.duration_ms),
             fps: rendered.fps,
             has_audio: rendered.has_audio,
+            revision: None,
         });
         ctx.progress((index + 1) as f32 / total).await;
     }

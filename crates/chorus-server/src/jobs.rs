@@ -174,6 +174,37 @@ pub async fn transition(
     Ok(Some(job))
 }
 
+/// Appends `output` to a finished job's outputs, as long as the outputs are
+/// still `expected` (what the caller built it from): two corrections made at
+/// once cannot overwrite each other. `None` when the job changed meanwhile.
+pub async fn append_output(
+    state: &AppState,
+    id: &str,
+    expected: &[JobOutput],
+    output: JobOutput,
+) -> anyhow::Result<Option<Job>> {
+    let before = serde_json::to_string(expected)?;
+    let mut outputs = expected.to_vec();
+    outputs.push(output);
+    let row = sqlx::query_as::<_, JobRow>(&format!(
+        "UPDATE jobs SET outputs = ?, updated_at = ?
+         WHERE id = ? AND status = 'succeeded' AND outputs = ?
+         RETURNING {COLUMNS}"
+    ))
+    .bind(serde_json::to_string(&outputs)?)
+    .bind(now_ms())
+    .bind(id)
+    .bind(before)
+    .fetch_optional(&state.db)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let job = row.into_job()?;
+    state.events.publish(&job);
+    Ok(Some(job))
+}
+
 /// Records what the provider charged for a running job.
 pub async fn set_actual_cost(state: &AppState, id: &str, usd_micros: u64) -> anyhow::Result<()> {
     sqlx::query("UPDATE jobs SET actual_cost_usd_micros = ?, updated_at = ? WHERE id = ?")

@@ -262,6 +262,7 @@ impl ProviderEngine {
                 duration_ms: saved.info.duration_ms,
                 fps: saved.info.fps.unwrap_or(0),
                 has_audio: saved.info.has_audio,
+                revision: None,
             },
             cost_usd_micros: output.cost_usd_micros,
         };

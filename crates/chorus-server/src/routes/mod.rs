@@ -7,6 +7,7 @@ mod jobs;
 mod models;
 mod spa;
 mod speech_fit;
+mod takes;
 mod uploads;
 mod webhooks;
 
@@ -29,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .merge(events::router())
         .merge(models::router())
         .merge(speech_fit::router())
+        .merge(takes::router())
         .merge(webhooks::router())
         .fallback(api_not_found);
     Router::new()
