@@ -2,7 +2,9 @@
 //! `ApiError` that can say, in words, what went wrong; the server's
 //! `ErrorBody` is kept whole so field problems reach the page.
 
-use chorus_core::api::{ErrorBody, JobList, SpeechFitRequest, SpeechFitResponse, UploadedAsset};
+use chorus_core::api::{
+    AudioShiftRequest, ErrorBody, JobList, SpeechFitRequest, SpeechFitResponse, UploadedAsset,
+};
 use chorus_core::{GenerationRequest, Job, JobId, ModelSpec};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -108,6 +110,25 @@ pub async fn upload(file: &web_sys::File) -> Result<UploadedAsset, ApiError> {
 pub async fn speech_fit(request: &SpeechFitRequest) -> Result<SpeechFitResponse, ApiError> {
     let response = Request::post("/api/speech-fit")
         .json(request)
+        .map_err(|e| network(&e))?
+        .send()
+        .await
+        .map_err(|e| network(&e))?;
+    read(response).await
+}
+
+pub async fn job(id: &str) -> Result<Job, ApiError> {
+    let response = Request::get(&format!("/api/jobs/{id}"))
+        .send()
+        .await
+        .map_err(|e| network(&e))?;
+    read(response).await
+}
+
+/// Makes the next version of take `index` with its sound moved `shift_ms`.
+pub async fn shift_audio(id: &JobId, index: usize, shift_ms: i32) -> Result<Job, ApiError> {
+    let response = Request::post(&format!("/api/jobs/{id}/outputs/{index}/audio-shift"))
+        .json(&AudioShiftRequest { shift_ms })
         .map_err(|e| network(&e))?
         .send()
         .await

@@ -7,6 +7,7 @@ use leptos_router::path;
 
 use crate::components::top_bar::TopBar;
 use crate::compose_state::ComposeState;
+use crate::pages::compare::ComparePage;
 use crate::pages::compose::ComposePage;
 use crate::pages::library::LibraryPage;
 
@@ -24,6 +25,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=ComposePage />
                     <Route path=path!("/library") view=LibraryPage />
+                    <Route path=path!("/compare/:id") view=ComparePage />
                 </Routes>
             </main>
         </Router>

@@ -15,6 +15,22 @@ pub fn query_flag(name: &str) -> bool {
         .any(|pair| pair == format!("{name}=1"))
 }
 
+/// The value of `?name=value` in the page URL.
+pub fn query_value(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.to_string())
+    })
+}
+
+/// Milliseconds on the page's monotonic clock (`performance.now()`).
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
 /// Moves keyboard focus to the element with `id` and scrolls it into view.
 pub fn focus_id(id: &str) {
     let element = web_sys::window()

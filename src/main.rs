@@ -3,7 +3,8 @@
 //! Table of contents:
 //! - `composition`, `fields`, `job_list`: pure state and rules (also built natively, so
 //!   they are unit-tested with `cargo test`).
-//! - `app`: the router and the top bar; `pages`: Compose and Library;
+//! - `app`: the router and the top bar; `pages`: Compose, Library and Compare;
+//! - `player`: the frame-exact player; `compare`: variants side by side;
 //!   `components`: one small piece of UI per file; `compose_state`: the shared
 //!   signals of the Compose page; `api`, `storage`, `dom`: the browser edges.
 //!
@@ -22,6 +23,10 @@ mod job_list;
 // natively for tests, the rest for wasm32 only (see player/mod.rs).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod player;
+
+// The compare view: pure rules natively, the UI for wasm32 (compare/mod.rs).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod compare;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::compare::variants::version_label;
 use crate::dom::clock_time;
 use crate::player::Player;
 
@@ -47,6 +48,8 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
     let percent = (job.progress.clamp(0.0, 1.0) * 100.0).round() as u32;
     let languages: Vec<_> = job.request.languages().collect();
     let outputs = job.outputs.clone();
+    let compare_href = format!("/compare/{}", job.id);
+    let can_compare = outputs.iter().filter(|o| o.revision.is_none()).count() >= 2;
 
     view! {
         <li class="job-card" data-testid="job-card" data-job-id=job.id.to_string() data-status=status.as_str()>
@@ -100,6 +103,14 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
                     {move || cancel_error.get().map(|e| view! { <span class="problem error">{e}</span> })}
                 </div>
             })}
+            {(status == JobStatus::Succeeded && can_compare).then(|| view! {
+                <div class="job-actions">
+                    <a class="button small" href=compare_href data-testid="job-compare"
+                        title="Watch the languages side by side, measure and fix their lip-sync">
+                        "Compare languages"
+                    </a>
+                </div>
+            })}
             {(status == JobStatus::Succeeded && !outputs.is_empty()).then(|| view! {
                 <div class="outputs">
                     {outputs.into_iter().map(|out| {
@@ -114,6 +125,9 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
                                 />
                                 <figcaption>
                                     <span class="chip">{label}</span>
+                                    {out.revision.is_some().then(|| view! {
+                                        <span class="chip muted" data-testid="output-version">{version_label(&out)}</span>
+                                    })}
                                     <span class="hint-inline">{format!("{} × {} · {:.1} s", out.width, out.height, out.duration_ms as f64 / 1000.0)}</span>
                                 </figcaption>
                             </figure>

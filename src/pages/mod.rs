@@ -1,4 +1,5 @@
-//! The studio's two pages.
+//! The studio's pages.
 
+pub mod compare;
 pub mod compose;
 pub mod library;

@@ -18,9 +18,9 @@
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod cache;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod keys;
+pub(crate) mod keys;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod picture;
+pub(crate) mod picture;
 
 #[cfg(target_arch = "wasm32")]
 mod audio;
@@ -29,17 +29,17 @@ mod controller;
 #[cfg(target_arch = "wasm32")]
 mod decoder;
 #[cfg(target_arch = "wasm32")]
-mod engine;
+pub(crate) mod engine;
 #[cfg(target_arch = "wasm32")]
 mod frame;
 #[cfg(target_arch = "wasm32")]
-mod probe;
+pub(crate) mod probe;
 #[cfg(target_arch = "wasm32")]
-mod render;
+pub(crate) mod render;
 #[cfg(target_arch = "wasm32")]
 mod source;
 #[cfg(target_arch = "wasm32")]
-mod timeline;
+pub(crate) mod timeline;
 #[cfg(target_arch = "wasm32")]
 mod view;
 

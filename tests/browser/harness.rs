@@ -153,9 +153,11 @@ impl Studio {
 
     pub async fn open(&self, path: &str) -> Result<()> {
         self.client.goto(&format!("{}{path}", self.base)).await?;
-        self.find("[data-testid=compose-page], [data-testid=library-page]")
-            .await
-            .context("the app did not start")?;
+        self.find(
+            "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page]",
+        )
+        .await
+        .context("the app did not start")?;
         Ok(())
     }
 
@@ -190,12 +192,27 @@ impl Studio {
     }
 
     /// Polls `check` until it yields a value or `PATIENCE` runs out.
-    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> Result<T>
+    pub async fn until<T, F, Fut>(&self, what: &str, check: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<Option<T>>>,
     {
-        let deadline = Instant::now() + PATIENCE;
+        self.until_within(what, PATIENCE, check).await
+    }
+
+    /// `until` with its own time limit, for work that is slow by nature
+    /// (rendering a job, decoding a whole clip in the browser).
+    pub async fn until_within<T, F, Fut>(
+        &self,
+        what: &str,
+        patience: Duration,
+        mut check: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let deadline = Instant::now() + patience;
         loop {
             if let Some(value) = check().await? {
                 return Ok(value);
@@ -207,10 +224,18 @@ impl Studio {
         }
     }
 
+    /// Clicks `css` the way a user would: first scrolled to the middle of
+    /// the window, so the sticky top bar never lies over it.
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.find(css)
-            .await?
-            .click()
+        let el = self.find(css).await?;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+                vec![serde_json::to_value(&el)?],
+            )
+            .await
+            .with_context(|| format!("scrolling to `{css}`"))?;
+        el.click()
             .await
             .with_context(|| format!("clicking `{css}`"))
     }

@@ -1,0 +1,127 @@
+//! Measuring one variant's lip-sync in the browser: every frame decoded in
+//! order by a frame-exact engine of its own, its luma turned into block
+//! motion on the GPU (`gpu_motion`, WebGPU) or by chorus-sync's CPU path,
+//! then chorus-sync's analysis against the sound. With `cross_check` both
+//! paths run on the same frames and their largest difference is reported,
+//! which is how the browser tests hold the shader to the CPU definition.
+
+use chorus_sync::{
+    AnalysisConfig, AudioClip, LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries, SyncReport,
+    analyze_motion,
+};
+use gloo_timers::future::TimeoutFuture;
+
+use super::gpu_motion::GpuMotion;
+use super::pcm::Pcm;
+use crate::dom::now_ms;
+use crate::player::engine::Engine;
+
+/// What one measurement found and how it was made.
+pub struct Measured {
+    pub report: SyncReport,
+    /// "GPU (SwiftShader)" or "CPU".
+    pub path: String,
+    /// Wall time from opening the file to the report, decode included.
+    pub millis: f64,
+    /// With `cross_check`: the largest |GPU − CPU| over every block of
+    /// every frame, absolute and relative (to values above 0.01).
+    pub gpu_cpu_difference: Option<(f64, f64)>,
+}
+
+/// Measures the take at `url` whose sound is `pcm`. `rendered`: the clip's
+/// mouths are drawn exactly at the sound (our draft engine), so no natural
+/// mouth lead is subtracted.
+pub async fn measure(
+    url: &str,
+    pcm: &Pcm,
+    rendered: bool,
+    gpu: Option<&GpuMotion>,
+    cross_check: bool,
+) -> Result<Measured, String> {
+    let started = now_ms();
+    let engine = Engine::open(url).await?;
+    let frames = engine.frame_count();
+    let fps = engine.fps();
+    let first = engine.picture(0).await?;
+    let grid = MotionGrid::for_frame(first.width, first.height).map_err(|e| e.to_string())?;
+    let mut gpu_run = gpu.map(|g| g.start(grid, frames));
+    let mut cpu = if gpu_run.is_none() || cross_check {
+        Some(MotionAnalyzer::new(grid, fps, frames).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    for frame in 0..frames {
+        let picture = engine.picture(frame).await?;
+        if (picture.width, picture.height) != (grid.frame_width, grid.frame_height) {
+            return Err(format!(
+                "frame {frame} is {}×{}, not {}×{} like the first",
+                picture.width, picture.height, grid.frame_width, grid.frame_height
+            ));
+        }
+        if let Some(run) = gpu_run.as_mut() {
+            run.push(&picture.y)?;
+        }
+        if let Some(cpu) = cpu.as_mut() {
+            cpu.push(&LumaFrame {
+                data: &picture.y,
+                width: picture.width,
+                height: picture.height,
+                stride: picture.width as usize,
+            })
+            .map_err(|e| e.to_string())?;
+        }
+        // Cached frames decode nothing: let the page breathe now and then.
+        if frame % 12 == 11 {
+            TimeoutFuture::new(0).await;
+        }
+    }
+    let cpu_series = cpu.map(MotionAnalyzer::finish);
+    let (series, path, difference) = match (gpu_run, gpu) {
+        (Some(run), Some(gpu)) => {
+            let values = run.finish().await?;
+            let difference = cpu_series.as_ref().map(|c| difference(c.values(), &values));
+            let series = MotionSeries::from_values(fps, grid, values).map_err(|e| e.to_string())?;
+            (series, format!("GPU ({})", gpu.adapter), difference)
+        }
+        _ => (
+            cpu_series.ok_or("no motion path ran")?,
+            "CPU".to_string(),
+            None,
+        ),
+    };
+    let config = if rendered {
+        AnalysisConfig::rendered()
+    } else {
+        AnalysisConfig::default()
+    };
+    let audio = AudioClip {
+        samples: &pcm.samples,
+        sample_rate: pcm.sample_rate,
+        channels: 1,
+    };
+    let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
+    Ok(Measured {
+        report,
+        path,
+        millis: now_ms() - started,
+        gpu_cpu_difference: difference,
+    })
+}
+
+/// Largest absolute and relative difference between two motion series.
+fn difference(cpu: &[f32], gpu: &[f32]) -> (f64, f64) {
+    if cpu.len() != gpu.len() {
+        return (f64::INFINITY, f64::INFINITY);
+    }
+    cpu.iter()
+        .zip(gpu)
+        .fold((0.0, 0.0), |(abs, rel), (&c, &g)| {
+            let d = f64::from((c - g).abs());
+            let r = if c.abs() > 0.01 {
+                d / f64::from(c.abs())
+            } else {
+                0.0
+            };
+            (f64::max(abs, d), f64::max(rel, r))
+        })
+}

@@ -1,0 +1,187 @@
+//! What a sync meter says about one variant: the measured offset judged by
+//! ITU-R BT.1359 (sound early is noticed sooner than sound late), how sure
+//! the measurement is, and the correction that would cancel it. Pure, so the
+//! wording and thresholds are unit-tested natively.
+
+use chorus_sync::verdict::{
+    SOUND_EARLY_DETECTABLE_MS, SOUND_EARLY_UNACCEPTABLE_MS, SOUND_LATE_DETECTABLE_MS,
+    SOUND_LATE_UNACCEPTABLE_MS,
+};
+use chorus_sync::{Side, SyncVerdict};
+
+/// Below this confidence the offset is a guess (see `SyncReport::confidence`).
+pub const MIN_CONFIDENCE: f64 = 0.1;
+
+/// The meter's scale, in ms: from sound well early to sound well late. The
+/// late side is longer because BT.1359's late thresholds are.
+pub const SCALE_MIN_MS: f64 = -250.0;
+pub const SCALE_MAX_MS: f64 = 350.0;
+
+/// One measurement, as the meter needs it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reading {
+    /// Positive: the sound comes later than the picture.
+    pub offset_ms: f64,
+    pub confidence: f64,
+    /// The best offset was the edge of the search: it may be larger.
+    pub at_search_edge: bool,
+}
+
+/// The meter's colour, from calm to alarming.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    InSync,
+    Detectable,
+    Unacceptable,
+    /// Too little speech or mouth motion to say.
+    Unsure,
+}
+
+impl Level {
+    /// CSS class suffix (`meter-in-sync`, …).
+    pub fn class(self) -> &'static str {
+        match self {
+            Level::InSync => "in-sync",
+            Level::Detectable => "detectable",
+            Level::Unacceptable => "unacceptable",
+            Level::Unsure => "unsure",
+        }
+    }
+}
+
+impl Reading {
+    pub fn verdict(&self) -> SyncVerdict {
+        SyncVerdict::for_offset_ms(self.offset_ms)
+    }
+
+    pub fn level(&self) -> Level {
+        if self.confidence < MIN_CONFIDENCE {
+            return Level::Unsure;
+        }
+        match self.verdict() {
+            SyncVerdict::InSync => Level::InSync,
+            SyncVerdict::Detectable(_) => Level::Detectable,
+            SyncVerdict::Unacceptable(_) => Level::Unacceptable,
+        }
+    }
+
+    /// The offset as people say it: "sound 120 ms late".
+    pub fn offset_text(&self) -> String {
+        let ms = self.offset_ms.round() as i64;
+        let edge = if self.at_search_edge { "at least " } else { "" };
+        match ms {
+            0 => "sound on the picture".to_string(),
+            m if m < 0 => format!("sound {edge}{} ms early", -m),
+            m => format!("sound {edge}{m} ms late"),
+        }
+    }
+
+    /// The verdict in words.
+    pub fn verdict_text(&self) -> &'static str {
+        match (self.level(), self.verdict()) {
+            (Level::Unsure, _) => "not enough speech to judge",
+            (_, SyncVerdict::InSync) => "in sync",
+            (_, SyncVerdict::Detectable(Side::SoundEarly)) => "early enough to notice",
+            (_, SyncVerdict::Detectable(Side::SoundLate)) => "late enough to notice",
+            (_, SyncVerdict::Unacceptable(Side::SoundEarly)) => "unacceptably early",
+            (_, SyncVerdict::Unacceptable(Side::SoundLate)) => "unacceptably late",
+        }
+    }
+
+    /// The shift that would put the sound on the picture, in whole ms:
+    /// the measured offset, reversed.
+    pub fn correction_ms(&self) -> i32 {
+        (-self.offset_ms).round() as i32
+    }
+}
+
+/// Where `offset_ms` sits on the meter's scale, 0..=100 %.
+pub fn scale_percent(offset_ms: f64) -> f64 {
+    ((offset_ms - SCALE_MIN_MS) / (SCALE_MAX_MS - SCALE_MIN_MS) * 100.0).clamp(0.0, 100.0)
+}
+
+/// The scale's zones as (from %, to %, level), early to late.
+pub fn zones() -> [(f64, f64, Level); 5] {
+    let p = scale_percent;
+    [
+        (0.0, p(-SOUND_EARLY_UNACCEPTABLE_MS), Level::Unacceptable),
+        (
+            p(-SOUND_EARLY_UNACCEPTABLE_MS),
+            p(-SOUND_EARLY_DETECTABLE_MS),
+            Level::Detectable,
+        ),
+        (
+            p(-SOUND_EARLY_DETECTABLE_MS),
+            p(SOUND_LATE_DETECTABLE_MS),
+            Level::InSync,
+        ),
+        (
+            p(SOUND_LATE_DETECTABLE_MS),
+            p(SOUND_LATE_UNACCEPTABLE_MS),
+            Level::Detectable,
+        ),
+        (p(SOUND_LATE_UNACCEPTABLE_MS), 100.0, Level::Unacceptable),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(offset_ms: f64) -> Reading {
+        Reading {
+            offset_ms,
+            confidence: 0.5,
+            at_search_edge: false,
+        }
+    }
+
+    #[test]
+    fn levels_follow_bt1359_on_each_side() {
+        assert_eq!(reading(0.0).level(), Level::InSync);
+        assert_eq!(reading(-60.0).level(), Level::Detectable);
+        assert_eq!(
+            reading(100.0).level(),
+            Level::InSync,
+            "late is forgiven longer"
+        );
+        assert_eq!(reading(150.0).level(), Level::Detectable);
+        assert_eq!(reading(-95.0).level(), Level::Unacceptable);
+        assert_eq!(reading(200.0).level(), Level::Unacceptable);
+        let unsure = Reading {
+            confidence: 0.02,
+            ..reading(200.0)
+        };
+        assert_eq!(unsure.level(), Level::Unsure);
+        assert_eq!(unsure.verdict_text(), "not enough speech to judge");
+    }
+
+    #[test]
+    fn words_and_corrections() {
+        assert_eq!(reading(120.4).offset_text(), "sound 120 ms late");
+        assert_eq!(reading(-40.0).offset_text(), "sound 40 ms early");
+        assert_eq!(reading(0.3).offset_text(), "sound on the picture");
+        let edge = Reading {
+            at_search_edge: true,
+            ..reading(625.0)
+        };
+        assert_eq!(edge.offset_text(), "sound at least 625 ms late");
+        assert_eq!(reading(120.4).correction_ms(), -120);
+        assert_eq!(reading(-40.6).correction_ms(), 41);
+        assert_eq!(reading(200.0).verdict_text(), "unacceptably late");
+        assert_eq!(reading(-60.0).verdict_text(), "early enough to notice");
+    }
+
+    #[test]
+    fn the_scale_covers_every_zone_in_order() {
+        let zones = zones();
+        assert!((zones[0].0 - 0.0).abs() < 1e-9);
+        assert!((zones[4].1 - 100.0).abs() < 1e-9);
+        for pair in zones.windows(2) {
+            assert!((pair[0].1 - pair[1].0).abs() < 1e-9, "zones touch");
+            assert!(pair[0].0 < pair[0].1);
+        }
+        assert!((scale_percent(0.0) - 250.0 / 600.0 * 100.0).abs() < 1e-9);
+        assert!((scale_percent(-1000.0)).abs() < 1e-9, "clamped");
+    }
+}

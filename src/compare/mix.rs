@@ -1,0 +1,117 @@
+//! The compare view's sound: every variant's track on one `AudioContext`,
+//! each through its own gain (solo and mute set the gains), all started at
+//! the same context instant so they stay sample-locked to one another. While
+//! it plays, the context's clock is the compare view's master clock.
+
+use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext, GainNode};
+
+use super::pcm::Pcm;
+
+/// Lead time before a start, so every source begins on the same instant.
+const START_LEAD_S: f64 = 0.05;
+
+struct Voice {
+    buffer: Option<AudioBuffer>,
+    gain: GainNode,
+    source: Option<AudioBufferSourceNode>,
+}
+
+pub struct Mix {
+    context: AudioContext,
+    voices: Vec<Voice>,
+    /// While playing: the context time at which media time 0 plays, and
+    /// the common start instant.
+    origin: Option<(f64, f64)>,
+}
+
+impl Mix {
+    pub fn new(variants: usize) -> Option<Self> {
+        let context = AudioContext::new().ok()?;
+        let mut voices = Vec::with_capacity(variants);
+        for _ in 0..variants {
+            let gain = context.create_gain().ok()?;
+            gain.connect_with_audio_node(&context.destination()).ok()?;
+            voices.push(Voice {
+                buffer: None,
+                gain,
+                source: None,
+            });
+        }
+        Some(Self {
+            context,
+            voices,
+            origin: None,
+        })
+    }
+
+    /// Gives variant `index` its sound (it stays silent until then).
+    pub fn set_sound(&mut self, index: usize, pcm: &Pcm) {
+        let Some(voice) = self.voices.get_mut(index) else {
+            return;
+        };
+        let Ok(buffer) =
+            self.context
+                .create_buffer(1, pcm.samples.len().max(1) as u32, pcm.sample_rate as f32)
+        else {
+            return;
+        };
+        if buffer.copy_to_channel(&pcm.samples, 0).is_ok() {
+            voice.buffer = Some(buffer);
+        }
+    }
+
+    /// Which variants are heard, one flag each.
+    pub fn set_audible(&self, audible: &[bool]) {
+        for (voice, on) in self.voices.iter().zip(audible) {
+            voice.gain.gain().set_value(if *on { 1.0 } else { 0.0 });
+        }
+    }
+
+    /// Starts every voice at `media_s` seconds into the clip, together.
+    pub fn play_from(&mut self, media_s: f64) {
+        self.stop();
+        let _ = self.context.resume();
+        let when = self.context.current_time() + START_LEAD_S;
+        let offset = media_s.max(0.0);
+        for voice in &mut self.voices {
+            let Some(buffer) = &voice.buffer else {
+                continue;
+            };
+            let Ok(node) = self.context.create_buffer_source() else {
+                continue;
+            };
+            node.set_buffer(Some(buffer));
+            if node.connect_with_audio_node(&voice.gain).is_ok()
+                && node.start_with_when_and_grain_offset(when, offset).is_ok()
+            {
+                voice.source = Some(node);
+            }
+        }
+        self.origin = Some((when - offset, when));
+    }
+
+    pub fn stop(&mut self) {
+        for voice in &mut self.voices {
+            if let Some(node) = voice.source.take() {
+                #[allow(deprecated)]
+                let _ = node.stop();
+                let _ = node.disconnect();
+            }
+        }
+        self.origin = None;
+    }
+
+    /// Where playback is, in seconds of the clip, while playing; before the
+    /// common start instant it holds at the start position.
+    pub fn media_time(&self) -> Option<f64> {
+        let (origin, start) = self.origin?;
+        Some(self.context.current_time().max(start) - origin)
+    }
+}
+
+impl Drop for Mix {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = self.context.close();
+    }
+}
