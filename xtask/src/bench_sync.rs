@@ -121,7 +121,7 @@ fn run(chorus: &Path, scratch: &Path, quick: bool) -> anyhow::Result<()> {
         println!("  worst clip: {label} (error {e:+.1} ms)");
     }
     println!(
-        "  real footage: not measured here (no lawfully usable talking-head recording on this offline machine)"
+        "  real footage: not measured (offline machine; no package on PyPI, npm or Debian found to ship a talking-head recording with sound)"
     );
     println!();
     println!("Analysis speed, 15 s 1080p 24 fps clip, decode included (median of 3)");

@@ -131,8 +131,8 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
 }
 
 /// What the native crates build against: espeak-ng's library and voices for
-/// the draft engine, and nasm, without which OpenH264 falls back to C code
-/// about ten times slower.
+/// the draft engine, nasm, without which OpenH264 falls back to C code about
+/// ten times slower, and the fonts the draft engine draws text with.
 pub fn ensure_native_deps() -> anyhow::Result<()> {
     ensure_apt(&[
         ("/usr/include/espeak-ng/speak_lib.h", "libespeak-ng-dev"),
@@ -141,6 +141,11 @@ pub fn ensure_native_deps() -> anyhow::Result<()> {
         (
             "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
             "fonts-dejavu-core",
+        ),
+        // Captions and scene type in Chinese, Japanese and Korean (5 MB).
+        (
+            "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+            "fonts-wqy-microhei",
         ),
     ])
 }

@@ -112,3 +112,60 @@ fn ambience(out: &mut [f32], rng: &mut Rng) {
         *s += lp2 * 4.0 * level * AMBIENCE_LEVEL;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rms(s: &[i16]) -> f64 {
+        (s.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / s.len().max(1) as f64).sqrt()
+    }
+
+    #[test]
+    fn the_bed_is_seeded_and_ducked_under_the_voice() {
+        let sr = SAMPLE_RATE as usize;
+        let total = 5 * sr;
+        let bed = mix(total, 9, &[], 0);
+        assert_eq!(
+            bed,
+            mix(total, 9, &[], 0),
+            "the same seed gives the same bed"
+        );
+        assert!(bed != mix(total, 10, &[], 0), "another seed, another bed");
+        // Music and room tone are there, quietly (about −26 dBFS at rest).
+        let rest = rms(&bed[sr / 2..2 * sr]) / 32768.0;
+        assert!((0.005..0.06).contains(&rest), "bed level {rest}");
+
+        // A voice from 2 s to 3 s. A silent one ducks the bed and adds nothing,
+        // so the bed alone can be measured under it.
+        let silent = vec![0.0f32; sr];
+        let ducked = mix(total, 9, &silent, 2 * sr as i64);
+        let under = rms(&ducked[2 * sr + sr / 5..3 * sr - sr / 10])
+            / rms(&bed[2 * sr + sr / 5..3 * sr - sr / 10]);
+        assert!(
+            (under - f64::from(DUCKED)).abs() < 0.05,
+            "ducked to {under}"
+        );
+        // It dips just before the voice and comes back after it.
+        let before = rms(&ducked[sr / 2..sr]) / rms(&bed[sr / 2..sr]);
+        let after = rms(&ducked[4 * sr + sr / 2..total - sr / 10])
+            / rms(&bed[4 * sr + sr / 2..total - sr / 10]);
+        assert!(
+            before > 0.95 && after > 0.9,
+            "before {before}, after {after}"
+        );
+
+        // A real voice is normalised to a 0.7 peak on top of the ducked bed.
+        let tone: Vec<f32> = (0..sr).map(|i| 0.1 * (i as f32 * 0.05).sin()).collect();
+        let voiced = mix(total, 9, &tone, 2 * sr as i64);
+        let peak = voiced[2 * sr..3 * sr]
+            .iter()
+            .map(|s| s.unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        assert!(
+            (f64::from(peak) / 32767.0 - 0.7).abs() < 0.05,
+            "voice peak {peak}"
+        );
+    }
+}

@@ -1,8 +1,9 @@
 //! The scratch voice: a thin, safe wrapper over the espeak-ng C library.
 //!
 //! This is the crate's only FFI. espeak-ng keeps all of its state in globals
-//! (current voice, output buffers, the synth callback), so every call goes
-//! through one process-wide mutex; the wrapper hands back plain Rust data.
+//! (current voice, output buffers, the synth callback, and synthesis state
+//! that carries over between utterances), so every call goes through one
+//! process-wide mutex; the wrapper hands back plain Rust data.
 //! We use the library rather than the CLI because only the library reports
 //! phoneme events with their exact sample position.
 
@@ -180,34 +181,12 @@ fn c_text(text: &str) -> Result<CString, DraftError> {
     CString::new(text).map_err(|_| DraftError::Invalid("the line contains a NUL character".into()))
 }
 
-/// Utterances already spoken in this process, by (voice, text).
-///
-/// espeak-ng keeps pitch state from one utterance to the next that neither
-/// reseeding nor re-initialising resets, so the same line spoken twice
-/// differs by a few samples. Reusing the first result makes renders of the
-/// same request byte-identical within a process (and the very first
-/// utterance of a fresh process is itself repeatable).
-static SPOKEN: Mutex<Vec<((String, String), Utterance)>> = Mutex::new(Vec::new());
-const SPOKEN_CAP: usize = 256;
-
-/// Speaks `text` with `voice`, returning the audio and its phoneme marks.
+/// Speaks `text` with `voice` in this process, returning the audio and its
+/// phoneme marks. espeak-ng carries state from one utterance to the next, so
+/// only the first line a process speaks is repeatable bit for bit; the draft
+/// engine speaks through [`crate::voice`], which runs this in a fresh child
+/// process per line.
 pub fn synthesize(voice: &str, text: &str) -> Result<Utterance, DraftError> {
-    let key = (voice.to_owned(), text.to_owned());
-    let mut memo = SPOKEN
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((_, u)) = memo.iter().find(|(k, _)| *k == key) {
-        return Ok(u.clone());
-    }
-    let spoken = synthesize_now(voice, text)?;
-    if memo.len() >= SPOKEN_CAP {
-        memo.remove(0);
-    }
-    memo.push((key, spoken.clone()));
-    Ok(spoken)
-}
-
-fn synthesize_now(voice: &str, text: &str) -> Result<Utterance, DraftError> {
     let (_guard, sample_rate) = lock_engine()?;
     set_voice(voice)?;
     let text = c_text(text)?;

@@ -132,3 +132,37 @@ impl Fonts {
         lines
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fonts;
+
+    #[test]
+    fn every_language_s_text_has_real_glyphs() {
+        let f = fonts();
+        assert!(
+            f.available(),
+            "no font found; install fonts-dejavu-core and fonts-wqy-microhei (cargo xtask run does)"
+        );
+        for line in [
+            "Fresh tulips, Grüße, très bien",
+            "每天早上有新鲜的花",
+            "每朝都有新鮮嘅花",
+            "まいあさ、しんせんな はなを",
+            "매일 아침 신선한 꽃을",
+        ] {
+            for c in line
+                .chars()
+                .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation())
+            {
+                let face = f.face_for(c).expect("a face");
+                assert!(
+                    ab_glyph::Font::glyph_id(face, c).0 != 0,
+                    "no font has a glyph for {c:?}; install fonts-wqy-microhei (cargo xtask run does)"
+                );
+            }
+            let mask = f.render(line, 40.0);
+            assert!(mask.data.iter().any(|&v| v > 0.5), "{line} draws nothing");
+        }
+    }
+}

@@ -8,14 +8,21 @@
 //!   yuv420p with a keyframe every second, AAC-LC 48 kHz mono, index first)
 //!   plus a [`Sidecar`] with the phoneme and viseme timeline. Blocking and
 //!   CPU-bound: call it from `tokio::task::spawn_blocking`. Same input and
-//!   seed give byte-identical files.
+//!   seed give byte-identical files, whatever the process rendered before,
+//!   once [`set_speaker`] has chosen [`Speaker::ChildProcess`].
 //! - [`speech_fit`]`(Language, &str, duration_s) -> Result<SpeechFitLine, DraftError>`
 //!   says how long a line takes to say, whether it fits, and which
 //!   characters the voice cannot pronounce.
+//! - [`set_speaker`]`(Speaker)` chooses where lines are spoken, and
+//!   [`serve_voice`] is the child process's side: espeak-ng carries state
+//!   from one utterance to the next, so a long-running program speaks every
+//!   line in a fresh child (the `chorus` binary re-runs itself as
+//!   `chorus __voice`; this crate's own `chorus-draft-voice` binary does the
+//!   same for its tests).
 //!
 //! The voice is espeak-ng (`libespeak-ng1` and `espeak-ng-data` at run time).
-//! All espeak use is serialised behind one process-wide mutex; everything
-//! else is per call, so renders may run on several threads at once.
+//! In-process espeak use is serialised behind one process-wide mutex;
+//! everything else is per call, so renders may run on several threads at once.
 
 mod audio;
 mod canvas;
@@ -29,6 +36,7 @@ mod render;
 mod scene;
 mod speech;
 pub mod viseme;
+mod voice;
 
 pub use error::DraftError;
 pub use render::{
@@ -37,3 +45,4 @@ pub use render::{
 };
 pub use speech::{LEAD_IN_MS, PhonemeSpan, SpeechSpan, VisemeSpan, speech_fit};
 pub use viseme::Viseme;
+pub use voice::{Speaker, serve_voice, set_speaker, speaker};

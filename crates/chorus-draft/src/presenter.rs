@@ -227,3 +227,95 @@ pub fn blink_at(seed: u64, t_ms: f64) -> f32 {
     }
     0.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::palette;
+    use crate::viseme::Viseme;
+
+    /// Rows of the luma plane where `a` and `b` differ.
+    fn changed_rows(a: &Frame, b: &Frame) -> Vec<usize> {
+        (0..a.height)
+            .filter(|&y| a.y[y * a.width..(y + 1) * a.width] != b.y[y * b.width..(y + 1) * b.width])
+            .collect()
+    }
+
+    #[test]
+    fn blinks_are_short_and_spread_over_the_clip() {
+        for seed in [1, 42, 7_000] {
+            let amounts: Vec<f32> = (0..15_000)
+                .map(|ms| blink_at(seed, f64::from(ms)))
+                .collect();
+            assert!(amounts.iter().all(|a| (0.0..=1.0).contains(a)));
+            let starts: Vec<usize> = (1..amounts.len())
+                .filter(|&i| amounts[i] > 0.0 && amounts[i - 1] == 0.0)
+                .collect();
+            // One every 2.5–5 s after the first, which comes within 0.9–2.1 s.
+            assert!(
+                (3..=6).contains(&starts.len()),
+                "seed {seed}: blinks at {starts:?} ms"
+            );
+            assert!((900..2_200).contains(&starts[0]), "{starts:?}");
+            for s in starts.iter().filter(|&&s| s < 14_800) {
+                let shut = amounts[*s..].iter().take_while(|&&a| a > 0.0).count();
+                assert!((150..=161).contains(&shut), "a blink lasting {shut} ms");
+                assert!(amounts[s + 59] > 0.95, "eyes shut 60 ms in");
+            }
+        }
+        assert!((0..15_000).any(|ms| {
+            let t = f64::from(ms);
+            (blink_at(1, t) > 0.0) != (blink_at(2, t) > 0.0)
+        }));
+    }
+
+    #[test]
+    fn eyelids_and_mouth_shapes_change_their_own_part_of_the_face() {
+        let layout = Layout::new(1280, 720, false);
+        let mut rng = Rng::new(5);
+        let presenter = Presenter::new(&layout, &palette(&mut rng), &mut rng);
+        let mut base = Frame::new(1280, 720);
+        presenter.draw_mouth(&mut base, Viseme::Sil.shape());
+
+        let mut shut = base.clone();
+        presenter.draw_blink(&mut shut, 1.0);
+        let eyes = changed_rows(&base, &shut);
+        assert!(!eyes.is_empty(), "a blink must show");
+        let mut open = base.clone();
+        presenter.draw_blink(&mut open, 0.0);
+        assert!(
+            changed_rows(&base, &open).is_empty(),
+            "open eyes draw nothing"
+        );
+
+        let mut mouths = Vec::new();
+        for v in Viseme::ALL {
+            let mut f = base.clone();
+            presenter.draw_mouth(&mut f, v.shape());
+            let rows = changed_rows(&base, &f);
+            // Every mouth lies below the eyes.
+            assert!(
+                rows.iter().all(|&y| y > *eyes.last().expect("eye rows")),
+                "{}: rows {rows:?}",
+                v.name()
+            );
+            mouths.push((v, f.y));
+        }
+        // Open and rounded shapes look different from the rest pose and
+        // from each other.
+        let look = |v: Viseme| &mouths.iter().find(|m| m.0 == v).expect("drawn").1;
+        for (a, b) in [
+            (Viseme::Sil, Viseme::Aa),
+            (Viseme::Aa, Viseme::Oh),
+            (Viseme::Oh, Viseme::Ou),
+            (Viseme::E, Viseme::Aa),
+        ] {
+            assert!(
+                look(a) != look(b),
+                "{} and {} look alike",
+                a.name(),
+                b.name()
+            );
+        }
+    }
+}

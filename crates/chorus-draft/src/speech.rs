@@ -6,8 +6,8 @@ use chorus_core::api::SpeechFitLine;
 use serde::{Deserialize, Serialize};
 
 use crate::DraftError;
-use crate::espeak;
 use crate::viseme::{Viseme, viseme_for};
+use crate::voice;
 
 /// Silence before the first word, so the presenter settles before speaking.
 pub const LEAD_IN_MS: u32 = 400;
@@ -66,7 +66,7 @@ fn frame_at(ms: f64, fps: u32) -> u32 {
 
 /// Speaks `text` and places every phoneme on the picture timeline at `fps`.
 pub fn speak(language: Language, text: &str, fps: u32) -> Result<SpokenLine, DraftError> {
-    let utterance = espeak::synthesize(language.espeak_voice(), text)?;
+    let utterance = voice::speak(language.espeak_voice(), text)?;
     let rate = f64::from(utterance.sample_rate.max(1));
     // espeak ends with a stretch of near silence; the clip should not pay for it.
     let end = utterance
@@ -207,13 +207,15 @@ pub fn unpronounceable(language: Language, text: &str) -> Result<Vec<String>, Dr
         // Hanzi missing from the dictionary are read in English, which the
         // phoneme transcription shows as a switch to `(en)`.
         Language::Mandarin | Language::Cantonese => {
+            let mut hanzi: Vec<String> = Vec::new();
             for c in text.chars().filter(|&c| is_han(c)) {
-                if out.contains(&c.to_string()) {
-                    continue;
-                }
-                let ph = espeak::phonemes(language.espeak_voice(), &c.to_string())?;
+                push(c, &mut hanzi);
+            }
+            let texts: Vec<&str> = hanzi.iter().map(String::as_str).collect();
+            let spoken = voice::transcribe(language.espeak_voice(), &texts)?;
+            for (c, ph) in hanzi.iter().zip(spoken) {
                 if ph.contains("(en)") {
-                    push(c, &mut out);
+                    out.push(c.clone());
                 }
             }
         }

@@ -5,7 +5,7 @@ mod support;
 
 use chorus_core::{AspectRatio, Language, Resolution};
 use chorus_draft::{DraftError, RenderInput, RenderOptions, Rendered, Viseme, render, speech_fit};
-use support::{LINES, decode_audio, index, request, rms, take};
+use support::{LINES, decode_audio, index, png, request, rms, take};
 
 fn check_take(lang: Language, r: &Rendered, secs: u32, fps: u32) {
     let idx = index(&r.mp4);
@@ -43,6 +43,31 @@ fn check_take(lang: Language, r: &Rendered, secs: u32, fps: u32) {
         (fps, secs * fps, Some(lang))
     );
     assert!(!sc.speech_spans.is_empty(), "{lang}: no speech spans");
+    // Frame numbers are the times on the picture clock, rounded.
+    let frame = |ms: f64| (ms * f64::from(fps) / 1000.0).round() as u32;
+    for p in &sc.phonemes {
+        assert_eq!(
+            (p.start_frame, p.end_frame),
+            (frame(p.start_ms), frame(p.end_ms)),
+            "{lang}"
+        );
+    }
+    for v in &sc.visemes {
+        assert_eq!(
+            (v.start_frame, v.end_frame),
+            (frame(v.start_ms), frame(v.end_ms))
+        );
+    }
+    for s in &sc.speech_spans {
+        assert_eq!(
+            (s.start_frame, s.end_frame),
+            (frame(s.start_ms), frame(s.end_ms))
+        );
+        assert!(
+            s.end_frame <= sc.frames,
+            "{lang}: speech past the last frame"
+        );
+    }
     for pair in sc.visemes.windows(2) {
         assert!(
             pair[0].start_ms < pair[1].start_ms && (pair[0].end_ms - pair[1].start_ms).abs() < 0.5,
@@ -139,27 +164,68 @@ fn same_request_and_seed_give_identical_bytes() {
 }
 
 #[test]
-fn every_aspect_ratio_has_its_exact_size() {
-    for ratio in AspectRatio::ALL {
-        let mut req = request(ratio, Resolution::P720, 3, 30);
-        req.audio = false;
-        let r = take(req, None, 0);
-        let idx = index(&r.mp4);
-        assert_eq!(
-            (idx.width, idx.height),
-            ratio.dimensions(Resolution::P720),
-            "{ratio}"
-        );
-        assert_eq!((r.width, r.height), ratio.dimensions(Resolution::P720));
-        assert!(!idx.has_audio && !r.has_audio);
-    }
-    let r = take(
-        request(AspectRatio::Tall9x21, Resolution::P1080, 3, 24),
-        None,
-        0,
+fn every_aspect_ratio_has_its_exact_size_at_720p_and_1080p() {
+    let sizes: Vec<(AspectRatio, Resolution)> = AspectRatio::ALL
+        .into_iter()
+        .flat_map(|r| [(r, Resolution::P720), (r, Resolution::P1080)])
+        .collect();
+    std::thread::scope(|s| {
+        for chunk in sizes.chunks(sizes.len().div_ceil(2)) {
+            s.spawn(move || {
+                for &(ratio, res) in chunk {
+                    let mut req = request(ratio, res, 3, 30);
+                    req.audio = false;
+                    let r = take(req, None, 0);
+                    let idx = index(&r.mp4);
+                    let expected = ratio.dimensions(res);
+                    assert_eq!((idx.width, idx.height), expected, "{ratio} {res:?}");
+                    assert_eq!((r.width, r.height), expected);
+                    assert_eq!(idx.video_frames, 90);
+                    assert!(!idx.has_audio && !r.has_audio);
+                }
+            });
+        }
+    });
+    let idx = index(
+        &take(
+            request(AspectRatio::Tall9x21, Resolution::P1080, 3, 24),
+            None,
+            0,
+        )
+        .mp4,
     );
-    let idx = index(&r.mp4);
     assert_eq!((idx.width, idx.height), (1080, 2520));
+}
+
+#[test]
+fn lengths_rates_and_offsets_outside_the_range_are_refused() {
+    let refused = |secs: u32, fps: u32, offset: i32| {
+        let input = RenderInput {
+            request: request(AspectRatio::Square, Resolution::P720, secs, fps),
+            line: None,
+            references: Vec::new(),
+            options: RenderOptions {
+                av_offset_ms: offset,
+            },
+        };
+        match render(&input, &mut |_| {}) {
+            Err(DraftError::Invalid(why)) => why,
+            other => panic!("{secs} s at {fps} fps, {offset} ms: {other:?}"),
+        }
+    };
+    assert!(refused(2, 24, 0).contains("3–15 s"));
+    assert!(refused(16, 24, 0).contains("3–15 s"));
+    assert!(refused(5, 60, 0).contains("24, 25 or 30 fps"));
+    assert!(refused(5, 24, 1001).contains("±1000 ms"));
+    // Within range, a line pushed before the clip's start is named too.
+    let input = RenderInput {
+        request: request(AspectRatio::Square, Resolution::P720, 3, 24),
+        line: Some((Language::English, "Hello there.".into())),
+        references: Vec::new(),
+        options: RenderOptions { av_offset_ms: -500 },
+    };
+    let err = render(&input, &mut |_| {}).expect_err("speech past the end");
+    assert!(err.to_string().contains("outside the clip"), "{err}");
 }
 
 #[test]
@@ -195,6 +261,7 @@ fn av_offset_moves_the_sound_not_the_picture() {
 
 #[test]
 fn speech_fit_reports_length_and_unpronounceable_characters() {
+    support::child_voice();
     let ja = speech_fit(Language::Japanese, "今日はいい天気です", 5).expect("fits");
     assert!(
         ja.unpronounceable.contains(&"今".to_owned())
@@ -259,7 +326,7 @@ fn ffprobe_reads_h264_yuv420p_and_aac_48k() {
             "-v",
             "error",
             "-show_entries",
-            "stream=codec_name,pix_fmt,sample_rate,width,height",
+            "stream=codec_name,profile,pix_fmt,sample_rate,width,height",
             "-of",
             "compact",
         ])
@@ -280,7 +347,9 @@ fn ffprobe_reads_h264_yuv420p_and_aac_48k() {
         "{text}"
     );
     assert!(
-        text.contains("codec_name=aac") && text.contains("sample_rate=48000"),
+        text.contains("codec_name=aac")
+            && text.contains("profile=LC")
+            && text.contains("sample_rate=48000"),
         "{text}"
     );
 }
@@ -299,20 +368,6 @@ fn progress_runs_from_zero_to_one() {
     assert_eq!(seen.first(), Some(&0.0));
     assert_eq!(seen.last(), Some(&1.0));
     assert!(seen.windows(2).all(|w| w[0] <= w[1]));
-}
-
-fn png(w: u32, h: u32, tint: [u8; 3]) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([
-            (x * 255 / w) as u8 / 2 + tint[0] / 2,
-            (y * 255 / h) as u8 / 2 + tint[1] / 2,
-            tint[2],
-        ])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .expect("png encodes");
-    out.into_inner()
 }
 
 #[test]

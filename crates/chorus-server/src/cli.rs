@@ -1,5 +1,7 @@
 //! The command-line tools beside the server: `chorus draft` renders a clip
-//! without the server (also how lip-sync fixtures with a known offset are made).
+//! without the server (also how lip-sync fixtures with a known offset are
+//! made), `chorus sync` measures one, and the hidden `chorus __voice` is the
+//! draft engine's voice helper.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -9,6 +11,28 @@ use chorus_core::{
     AspectRatio, DialogueLine, GenerationRequest, Language, Mode, Resolution, check_request, model,
 };
 use chorus_draft::{RenderInput, RenderOptions};
+
+/// The hidden subcommand the draft engine's voice helper runs as.
+pub const VOICE_SUBCOMMAND: &str = "__voice";
+
+/// Makes the draft engine speak every line in a fresh child process (this
+/// very binary, as `chorus __voice`), so a take's bytes never depend on
+/// what this process spoke before.
+pub fn speak_in_child_processes() -> anyhow::Result<()> {
+    let program = std::env::current_exe()
+        .context("cannot find this program's own file to start the draft voice helper")?;
+    chorus_draft::set_speaker(chorus_draft::Speaker::ChildProcess {
+        program,
+        args: vec![VOICE_SUBCOMMAND.into()],
+    });
+    Ok(())
+}
+
+/// Runs `chorus __voice`: answers one request of the draft engine's voice.
+pub fn voice_helper() -> anyhow::Result<()> {
+    chorus_draft::serve_voice(&mut std::io::stdin().lock(), &mut std::io::stdout().lock())?;
+    Ok(())
+}
 
 /// Arguments of `chorus draft`.
 #[derive(Debug, clap::Args)]
@@ -155,14 +179,8 @@ impl ProgressBar {
             return;
         }
         self.shown = percent;
-        let filled = (percent / 4) as usize;
         let mut err = std::io::stderr();
-        let _ = write!(
-            err,
-            "\rRendering [{}{}] {percent:>3}%",
-            "█".repeat(filled),
-            "·".repeat(25 - filled)
-        );
+        let _ = write!(err, "\r{}", bar_line(percent));
         let _ = err.flush();
     }
 
@@ -171,6 +189,16 @@ impl ProgressBar {
             eprintln!();
         }
     }
+}
+
+/// The bar at `percent` (0–100): 25 cells, one per 4 %.
+fn bar_line(percent: i32) -> String {
+    let filled = (percent.clamp(0, 100) / 4) as usize;
+    format!(
+        "Rendering [{}{}] {percent:>3}%",
+        "█".repeat(filled),
+        "·".repeat(25 - filled)
+    )
 }
 
 /// Arguments of `chorus sync`.
@@ -253,4 +281,22 @@ pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
     }
     println!("  {} frames analysed in {elapsed:.2} s", report.frames);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar_line;
+
+    #[test]
+    fn the_progress_bar_fills_a_cell_per_four_percent() {
+        assert_eq!(bar_line(0), format!("Rendering [{}]   0%", "·".repeat(25)));
+        assert_eq!(
+            bar_line(50),
+            format!("Rendering [{}{}]  50%", "█".repeat(12), "·".repeat(13))
+        );
+        assert_eq!(
+            bar_line(100),
+            format!("Rendering [{}] 100%", "█".repeat(25))
+        );
+    }
 }

@@ -34,6 +34,10 @@ enum Command {
     Draft(chorus_server::cli::DraftArgs),
     /// Measure a clip's lip-sync offset (H.264 + AAC MP4).
     Sync(chorus_server::cli::SyncArgs),
+    /// The draft voice helper: speaks one line from standard input to
+    /// standard output in this fresh process (see `chorus_draft::voice`).
+    #[command(name = chorus_server::cli::VOICE_SUBCOMMAND, hide = true)]
+    Voice,
 }
 
 fn main() -> std::process::ExitCode {
@@ -46,15 +50,18 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Serve { addr, data, dist } => {
-            run_async(chorus_server::serve(chorus_server::ServeConfig {
-                addr,
-                data_dir: data,
-                dist_dir: dist,
-            }))
-        }
-        Command::Draft(args) => chorus_server::cli::draft(&args),
+        Command::Serve { addr, data, dist } => chorus_server::cli::speak_in_child_processes()
+            .and_then(|()| {
+                run_async(chorus_server::serve(chorus_server::ServeConfig {
+                    addr,
+                    data_dir: data,
+                    dist_dir: dist,
+                }))
+            }),
+        Command::Draft(args) => chorus_server::cli::speak_in_child_processes()
+            .and_then(|()| chorus_server::cli::draft(&args)),
         Command::Sync(args) => chorus_server::cli::sync(&args),
+        Command::Voice => chorus_server::cli::voice_helper(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! The draft engine behind the queue: a job goes queued → running →
-//! succeeded with one MP4 and sidecar per language, and speech that does not
-//! fit the clip is refused before anything is rendered.
+//! succeeded with one MP4 and sidecar per language, speech that does not
+//! fit the clip is refused before anything is rendered, and a long-running
+//! server renders the same bytes as a fresh `chorus draft`.
 
 mod common;
 
@@ -11,6 +12,17 @@ use axum::http::StatusCode;
 use chorus_core::{Job, JobStatus};
 use chorus_server::draft_engine::DraftEngine;
 use serde_json::json;
+
+/// Speaks through `chorus __voice` child processes, as `chorus serve` does.
+fn speak_like_chorus_serve() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        chorus_draft::set_speaker(chorus_draft::Speaker::ChildProcess {
+            program: env!("CARGO_BIN_EXE_chorus").into(),
+            args: vec![chorus_server::cli::VOICE_SUBCOMMAND.into()],
+        });
+    });
+}
 
 async fn wait_for_end(s: &common::TestServer, id: &str) -> Job {
     let deadline = tokio::time::Instant::now() + Duration::from_mins(2);
@@ -33,6 +45,7 @@ async fn wait_for_end(s: &common::TestServer, id: &str) -> Job {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_job_renders_one_clip_per_language() {
+    speak_like_chorus_serve();
     let mut s = common::server().await;
     s.state = s.state.clone().with_engines(vec![Arc::new(DraftEngine)]);
     let worker = chorus_server::queue::spawn_worker(s.state.clone());
@@ -85,6 +98,7 @@ async fn a_draft_job_renders_one_clip_per_language() {
 
 #[tokio::test]
 async fn speech_fit_measures_each_line_and_flags_kanji() {
+    speak_like_chorus_serve();
     let s = common::server().await;
     let (status, body) = s
         .post_json(
@@ -123,6 +137,7 @@ async fn speech_fit_measures_each_line_and_flags_kanji() {
 
 #[tokio::test]
 async fn a_job_whose_line_does_not_fit_is_refused() {
+    speak_like_chorus_serve();
     let s = common::server().await;
     let mut request = common::draft_request();
     request["duration_s"] = json!(3);
@@ -137,5 +152,64 @@ async fn a_job_whose_line_does_not_fit_is_refused() {
     assert!(
         message.starts_with("German needs ") && message.ends_with("; the clip is 3 s"),
         "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_spoke_other_lines_renders_the_bytes_of_a_fresh_cli_run() {
+    speak_like_chorus_serve();
+    let mut s = common::server().await;
+    s.state = s.state.clone().with_engines(vec![Arc::new(DraftEngine)]);
+    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    let prompt = "A baker dusts flour over fresh loaves";
+    let job = |language: &str, text: &str, ratio: &str| {
+        json!({
+            "model": "draft", "mode": "text-to-video", "prompt": prompt, "seed": 77,
+            "dialogue": [{"language": language, "text": text}],
+            "duration_s": 3, "resolution": "720p", "aspect_ratio": ratio
+        })
+    };
+    // Other lines first, in other languages and shapes, then the take.
+    let mut video = None;
+    for (language, text, ratio) in [
+        ("fr", "Du pain chaud, tout de suite.", "16:9"),
+        ("ko", "따뜻한 빵이 나왔어요.", "9:16"),
+        ("en", "Warm bread, right out of the oven.", "1:1"),
+    ] {
+        let (status, created) = s.post_json("/api/jobs", &job(language, text, ratio)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let done = wait_for_end(&s, created["id"].as_str().expect("id")).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+        video = Some(done.outputs[0].video.clone());
+    }
+    worker.abort();
+    let served = s
+        .state
+        .assets
+        .read(&video.expect("the last take"))
+        .await
+        .expect("stored");
+
+    let out = s.dir.path().join("fresh.mp4");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
+        .args([
+            "draft",
+            "--lang",
+            "en",
+            "--text",
+            "Warm bread, right out of the oven.",
+        ])
+        .args(["--prompt", prompt, "--seed", "77", "--duration", "3"])
+        .args(["--aspect", "1:1", "--resolution", "720p", "--out"])
+        .arg(&out)
+        .status()
+        .expect("chorus draft runs");
+    assert!(status.success());
+    let fresh = std::fs::read(&out).expect("fresh take");
+    assert!(
+        served == fresh,
+        "the server's take ({} bytes) differs from a fresh render ({} bytes)",
+        served.len(),
+        fresh.len()
     );
 }

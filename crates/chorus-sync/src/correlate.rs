@@ -48,6 +48,30 @@ impl Moments {
         }
     }
 
+    /// The moments of both sets of pairs together.
+    pub(crate) fn plus(&self, other: &Self) -> Self {
+        Self {
+            n: self.n + other.n,
+            sx: self.sx + other.sx,
+            sy: self.sy + other.sy,
+            sxx: self.sxx + other.sxx,
+            syy: self.syy + other.syy,
+            sxy: self.sxy + other.sxy,
+        }
+    }
+
+    /// The moments without `part`, a subset of these pairs.
+    pub(crate) fn minus(&self, part: &Self) -> Self {
+        Self {
+            n: self.n - part.n,
+            sx: self.sx - part.sx,
+            sy: self.sy - part.sy,
+            sxx: self.sxx - part.sxx,
+            syy: self.syy - part.syy,
+            sxy: self.sxy - part.sxy,
+        }
+    }
+
     pub(crate) fn pearson(&self) -> Option<f64> {
         if self.n < MIN_PAIRS {
             return None;

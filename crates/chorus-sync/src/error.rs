@@ -42,7 +42,7 @@ pub enum SyncError {
         block: u32,
     },
     #[error(
-        "downscale factor must be 1..=256 and block size 1..=64, got factor {factor} and block {block}"
+        "downscale factor must be 1..=256, block size 1..=64 and their product at most 256; got factor {factor} and block {block}"
     )]
     InvalidGrid { factor: u32, block: u32 },
     #[error(

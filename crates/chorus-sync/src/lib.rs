@@ -24,7 +24,9 @@ pub use analyze::{
 };
 pub use audio::{EnvelopeBuilder, STEPS_PER_FRAME, SpeechEnvelope};
 pub use error::SyncError;
-pub use motion::{LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries};
+pub use motion::{
+    LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries, block_motion, downscale_luma,
+};
 pub use mouth::MouthRegion;
 pub use spans::Span;
 pub use verdict::{Side, SyncVerdict};

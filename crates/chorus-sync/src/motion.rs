@@ -1,23 +1,35 @@
 //! Picture motion energy per block of a downscaled luma frame.
 //!
-//! The browser will compute the same numbers in a wgpu compute shader from
-//! WebCodecs frames, so the arithmetic is fixed here, in integers:
+//! The browser computes these numbers in a wgpu compute shader from the frames
+//! its player decoded, so the definition is fixed here exactly, in integers;
+//! [`block_motion`] is the reference implementation of one frame pair.
 //!
-//! 1. Downscale by box sum with integer factor `f` ([`MotionGrid::for_frame`]
-//!    picks `f = ceil(max(W, H) / 128)`): small pixel `(x, y)`, for
-//!    `x < W / f`, `y < H / f` (integer division, the remainder is dropped), is
-//!    `S[x, y] = Σ Y[(y·f + j) · stride + x·f + i]` over `i, j < f`, a `u32`.
-//!    No division, so no rounding.
-//! 2. Blocks of `b × b` small pixels (default 4), `cols = (W / f) / b`,
-//!    `rows = (H / f) / b`; leftover small pixels are dropped.
-//! 3. Frame `k ≥ 1`: `D = Σ |S_k − S_{k−1}|` over the block's small pixels
-//!    (`u32`, exact), and motion `= D / (f² · b²)` as `f32`: the mean absolute
-//!    luma difference per source pixel, 0..=255. Frame 0 has motion 0.
+//! Input: the decoded luma plane `Y` as the decoder hands it over (8 bits, no
+//! range expansion, no colour conversion, no chroma), `W × H` pixels, rows
+//! `stride` bytes apart.
 //!
-//! Steps 1–3 are exact integers on both sides; only the final division
-//! differs (WGSL allows 2.5 ULP), so from identical luma a shader must match
-//! within 1e-6 relative. Different decoders or YUV conversions are outside
-//! that promise; the analysis only needs the numbers to within a few percent.
+//! 1. Downscale by box *sum* with integer factor `f` ([`MotionGrid::for_frame`]
+//!    picks `f = max(1, ceil(max(W, H) / 128))`): the small picture is
+//!    `w = W / f` by `h = H / f` (integer division; the last `W mod f` columns
+//!    and `H mod f` rows are not used), and small pixel `(x, y)` is
+//!    `S[x, y] = Σ Y[(y·f + j) · stride + x·f + i]` over `i, j < f`, a `u32`
+//!    ([`downscale_luma`]). No division, so no rounding.
+//! 2. Blocks of `b × b` small pixels (default 4): `cols = w / b`,
+//!    `rows = h / b`, leftover small pixels unused; block `(bx, by)` is index
+//!    `by · cols + bx`.
+//! 3. Frame `k ≥ 1`: `D = Σ |S_k[x, y] − S_{k−1}[x, y]|` over the block's
+//!    `b²` small pixels: the difference of the *downscaled* frames, not of
+//!    source pixels. `D` is an exact `u32`, and below 2²⁴ because
+//!    [`MotionGrid::new`] requires `f · b ≤ 256`. Energy `= D / (f² · b²)` as
+//!    `f32` (here divided in `f64` and rounded once): the mean absolute luma
+//!    change per source pixel, 0..=255. Frame 0 has energy 0 in every block.
+//!
+//! Tolerance: steps 1–3 are exact integers on both sides and `D` converts to
+//! `f32` exactly, so only the division can differ (WGSL allows 2.5 ULP): from
+//! the same luma a shader matches within 1e-6 relative, and exact zeros stay
+//! zero. H.264 decoding is bit-exact, so the same file gives the same luma in
+//! WebCodecs (`VideoFrame.copyTo` as I420) and OpenH264; a path through RGB
+//! would not, and is outside that promise.
 
 use serde::{Deserialize, Serialize};
 
@@ -81,8 +93,9 @@ impl MotionGrid {
 
     /// A grid with an explicit downscale factor and block side.
     pub fn new(width: u32, height: u32, factor: u32, block: u32) -> Result<Self, SyncError> {
-        // u16 column accumulators hold up to 257 rows of 255.
-        if !(1..=256).contains(&factor) || !(1..=64).contains(&block) {
+        // u16 column accumulators hold up to 257 rows of 255, and f · b ≤ 256
+        // keeps a block's difference sum below 2^24: exact in u32 and f32.
+        if !(1..=256).contains(&factor) || !(1..=64).contains(&block) || factor * block > 256 {
             return Err(SyncError::InvalidGrid { factor, block });
         }
         let cols = width / factor / block;
@@ -110,11 +123,13 @@ impl MotionGrid {
         self.cols as usize * self.rows as usize
     }
 
-    fn small_width(&self) -> usize {
+    /// Width `w` of the downscaled picture.
+    pub fn small_width(&self) -> usize {
         (self.frame_width / self.factor) as usize
     }
 
-    fn small_height(&self) -> usize {
+    /// Height `h` of the downscaled picture.
+    pub fn small_height(&self) -> usize {
         (self.frame_height / self.factor) as usize
     }
 
@@ -163,6 +178,30 @@ impl MotionSeries {
     }
 }
 
+/// Step 1 of the module doc: the box-summed small picture of `frame`,
+/// `grid.small_width() × grid.small_height()` values, row-major.
+pub fn downscale_luma(grid: &MotionGrid, frame: &LumaFrame<'_>) -> Result<Vec<u32>, SyncError> {
+    let mut analyzer = MotionAnalyzer::new(*grid, 1.0, 1)?;
+    analyzer.check_frame(frame)?;
+    analyzer.downscale(frame);
+    Ok(analyzer.current)
+}
+
+/// Steps 1–3 of the module doc: the motion energy of every block from
+/// `previous` to `current`, `grid.blocks()` values, row-major. This is the
+/// reference a GPU port checks itself against; [`MotionAnalyzer`] computes
+/// the same numbers for a whole clip without allocating per frame.
+pub fn block_motion(
+    grid: &MotionGrid,
+    previous: &LumaFrame<'_>,
+    current: &LumaFrame<'_>,
+) -> Result<Vec<f32>, SyncError> {
+    let mut analyzer = MotionAnalyzer::new(*grid, 1.0, 2)?;
+    analyzer.push(previous)?;
+    analyzer.push(current)?;
+    Ok(analyzer.finish().frame(1).to_vec())
+}
+
 /// Streaming block-motion computation: push decoded frames one at a time;
 /// buffers are allocated once, in `new`.
 #[derive(Clone, Debug)]
@@ -194,8 +233,7 @@ impl MotionAnalyzer {
         })
     }
 
-    /// Adds the next frame in presentation order.
-    pub fn push(&mut self, frame: &LumaFrame<'_>) -> Result<(), SyncError> {
+    fn check_frame(&self, frame: &LumaFrame<'_>) -> Result<(), SyncError> {
         frame.check()?;
         if frame.width != self.grid.frame_width || frame.height != self.grid.frame_height {
             return Err(SyncError::FrameSizeChanged {
@@ -206,6 +244,12 @@ impl MotionAnalyzer {
                 expected_height: self.grid.frame_height,
             });
         }
+        Ok(())
+    }
+
+    /// Adds the next frame in presentation order.
+    pub fn push(&mut self, frame: &LumaFrame<'_>) -> Result<(), SyncError> {
+        self.check_frame(frame)?;
         self.downscale(frame);
         if self.frames == 0 {
             self.values
@@ -295,6 +339,12 @@ mod tests {
             MotionGrid::new(64, 64, 0, 4),
             Err(SyncError::InvalidGrid { .. })
         ));
+        // f · b = 260 could overflow f32's exact integers in a block sum.
+        assert!(matches!(
+            MotionGrid::new(8_000, 8_000, 65, 4),
+            Err(SyncError::InvalidGrid { .. })
+        ));
+        assert!(MotionGrid::new(8_000, 8_000, 64, 4).is_ok());
     }
 
     #[test]
@@ -355,5 +405,68 @@ mod tests {
             MotionSeries::from_values(25.0, grid, vec![0.0; 5]),
             Err(SyncError::MotionShape { blocks: 4, got: 5 })
         ));
+    }
+
+    /// A frame whose luma is a fixed function of position and time.
+    fn pattern(height: u32, stride: usize, t: u32) -> Vec<u8> {
+        (0..stride * height as usize)
+            .map(|i| {
+                let (x, y) = ((i % stride) as u32, (i / stride) as u32);
+                ((x * 7 + y * 13 + t * 29 + (x * y) % 11) % 256) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_public_reference_functions_follow_the_definition() {
+        let (w, h, stride) = (101, 67, 104);
+        let grid = MotionGrid::new(w, h, 3, 4).unwrap();
+        assert_eq!((grid.small_width(), grid.small_height()), (33, 22));
+        assert_eq!((grid.cols, grid.rows), (8, 5));
+        let frames: Vec<Vec<u8>> = (0..3).map(|t| pattern(h, stride, t)).collect();
+        let luma = |k: usize| LumaFrame {
+            data: &frames[k],
+            width: w,
+            height: h,
+            stride,
+        };
+        // Step 1 by the formula, pixel by pixel.
+        let small = downscale_luma(&grid, &luma(1)).unwrap();
+        for (sy, row) in small.chunks(33).enumerate() {
+            for (sx, &v) in row.iter().enumerate() {
+                let sum: u32 = (0..3)
+                    .flat_map(|j| (0..3).map(move |i| (i, j)))
+                    .map(|(i, j)| u32::from(frames[1][(sy * 3 + j) * stride + sx * 3 + i]))
+                    .sum();
+                assert_eq!(v, sum, "small pixel ({sx}, {sy})");
+            }
+        }
+        // Steps 2–3 from the small pictures, block by block.
+        let before = downscale_luma(&grid, &luma(0)).unwrap();
+        let energy = block_motion(&grid, &luma(0), &luma(1)).unwrap();
+        for (i, &e) in energy.iter().enumerate() {
+            let (bx, by) = (i % 8, i / 8);
+            let d: u32 = (0..4)
+                .flat_map(|y| (0..4).map(move |x| (x, y)))
+                .map(|(x, y)| {
+                    let at = (by * 4 + y) * 33 + bx * 4 + x;
+                    small[at].abs_diff(before[at])
+                })
+                .sum();
+            // Bit for bit: the definition leaves no room for rounding.
+            let expected = (f64::from(d) / 144.0) as f32;
+            assert_eq!(e.to_bits(), expected.to_bits(), "block {i}");
+        }
+        // The streaming analyzer gives the same numbers for every pair.
+        let mut m = MotionAnalyzer::new(grid, 25.0, 3).unwrap();
+        for k in 0..3 {
+            m.push(&luma(k)).unwrap();
+        }
+        let series = m.finish();
+        assert_eq!(series.frame(1), energy.as_slice());
+        assert_eq!(
+            series.frame(2),
+            block_motion(&grid, &luma(1), &luma(2)).unwrap().as_slice()
+        );
     }
 }

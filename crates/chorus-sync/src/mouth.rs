@@ -1,12 +1,19 @@
 //! Finding the speaking mouth without a face detector: the block (grown into
 //! a small cluster) whose motion correlates best with the speech activity at
-//! some lag in the search range.
+//! some lag in the search range, and keeps doing so across the whole clip.
 //!
 //! Before the search, each frame's median block motion is subtracted from
 //! every block. Camera shake, sensor noise and lighting flicker move most
-//! blocks alike; the mouth moves few. Head nods that follow speech rhythm can
-//! still compete on real footage, which is why the region is reported for a
-//! person (or the UI) to check.
+//! blocks alike; the mouth moves few. A block is then scored by a jackknife:
+//! the clip is cut into [`FOLDS`] stretches holding equal shares of the
+//! speech, and the score at a lag is the *lowest* correlation left after
+//! leaving out any one stretch. A mouth moves with every syllable, so losing
+//! a quarter of the speech barely changes its correlation; a one-off event
+//! (a blink or a nod that happens to land on a loud syllable at some lag)
+//! lives in one stretch, and leaving that stretch out leaves nothing. Head
+//! nods that follow speech rhythm all through can still compete on real
+//! footage, which is why the region is reported for a person (or the UI) to
+//! check.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,12 +53,11 @@ pub(crate) struct MouthSearch {
 }
 
 /// The speech activity at one whole-frame lag, over the frames that have
-/// audio for it.
+/// audio for it, with prefix sums of it and its square.
 struct Track {
     first: usize,
     values: Vec<f32>,
-    sum: f64,
-    sum_sq: f64,
+    prefix: Vec<(f64, f64)>,
 }
 
 fn tracks(envelope: &SpeechEnvelope, frames: usize, max_lag: i64) -> Vec<Track> {
@@ -71,16 +77,102 @@ fn tracks(envelope: &SpeechEnvelope, frames: usize, max_lag: i64) -> Vec<Track> 
                     None => {}
                 }
             }
-            let sum = values.iter().map(|&v| f64::from(v)).sum();
-            let sum_sq = values.iter().map(|&v| f64::from(v).powi(2)).sum();
             Track {
                 first: first.unwrap_or(1),
+                prefix: prefix_sums(&values),
                 values,
-                sum,
-                sum_sq,
             }
         })
         .collect()
+}
+
+/// `out[i]` is the sum of `values[..i]` and of their squares.
+fn prefix_sums(values: &[f32]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(values.len() + 1);
+    let mut acc = (0.0f64, 0.0f64);
+    out.push(acc);
+    for &v in values {
+        let v = f64::from(v);
+        acc = (acc.0 + v, acc.1 + v * v);
+        out.push(acc);
+    }
+    out
+}
+
+/// Stretches the jackknife leaves out one at a time. Four: each holds a
+/// quarter of the speech, so leaving one out still leaves most of a mouth's
+/// evidence, while a single event is gone from one of the four scores.
+pub(crate) const FOLDS: usize = 4;
+
+/// Frame boundaries of the [`FOLDS`] stretches: fold `w` is frames
+/// `bounds[w]..bounds[w + 1]`, cut so that each holds an equal share of
+/// the speech activity's energy (at lag 0), not an equal share of time: a
+/// short line in a long clip still spreads over all four.
+fn fold_bounds(envelope: &SpeechEnvelope, frames: usize) -> [usize; FOLDS + 1] {
+    let energy: Vec<f64> = (1..frames)
+        .map(|k| {
+            envelope
+                .activity(k, 0)
+                .map_or(0.0, |a| f64::from(a).powi(2))
+        })
+        .collect();
+    let total: f64 = energy.iter().sum();
+    let mut bounds = [frames; FOLDS + 1];
+    bounds[0] = 1;
+    if total <= 0.0 {
+        for (w, b) in bounds.iter_mut().enumerate().take(FOLDS).skip(1) {
+            *b = 1 + (frames - 1) * w / FOLDS;
+        }
+        return bounds;
+    }
+    let mut acc = 0.0;
+    let mut w = 1;
+    for (i, e) in energy.iter().enumerate() {
+        acc += e;
+        while w < FOLDS && acc >= total * w as f64 / FOLDS as f64 {
+            bounds[w] = i + 2;
+            w += 1;
+        }
+    }
+    bounds
+}
+
+/// The seed score of `signal` at one track: the lowest correlation after
+/// leaving out any one fold (see the module doc).
+fn jackknife_score(
+    signal: &[f32],
+    prefix: &[(f64, f64)],
+    track: &Track,
+    bounds: &[usize; FOLDS + 1],
+) -> f64 {
+    let end = track.first + track.values.len();
+    let mut parts = [Moments::default(); FOLDS];
+    let mut all = Moments::default();
+    for (w, part) in parts.iter_mut().enumerate() {
+        let (lo, hi) = (bounds[w].max(track.first), bounds[w + 1].min(end));
+        if hi <= lo {
+            continue;
+        }
+        let (tlo, thi) = (lo - track.first, hi - track.first);
+        let xy: f64 = signal[lo..hi]
+            .iter()
+            .zip(&track.values[tlo..thi])
+            .map(|(&a, &b)| f64::from(a) * f64::from(b))
+            .sum();
+        let (x0, x1) = (prefix[lo], prefix[hi]);
+        let (y0, y1) = (track.prefix[tlo], track.prefix[thi]);
+        *part = Moments::from_sums(
+            hi - lo,
+            (x1.0 - x0.0, x1.1 - x0.1),
+            (y1.0 - y0.0, y1.1 - y0.1),
+            xy,
+        );
+        all = all.plus(part);
+    }
+    parts
+        .iter()
+        .map(|part| all.minus(part).pearson().unwrap_or(0.0))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Block-major motion with each frame's median block motion removed.
@@ -117,20 +209,16 @@ fn seed_signal(local: &[f32], out: &mut [f32]) {
     }
 }
 
-/// Best correlation of `signal` over the tracks, and the lag index.
-fn best_over_tracks(signal: &[f32], prefix: &[(f64, f64)], tracks: &[Track]) -> (f64, usize) {
+/// Best jackknife score of `signal` over the tracks, and the lag index.
+fn best_over_tracks(
+    signal: &[f32],
+    prefix: &[(f64, f64)],
+    tracks: &[Track],
+    bounds: &[usize; FOLDS + 1],
+) -> (f64, usize) {
     let mut best = (f64::NEG_INFINITY, 0);
     for (i, t) in tracks.iter().enumerate() {
-        let n = t.values.len();
-        let x = &signal[t.first..t.first + n];
-        let xy: f64 = x
-            .iter()
-            .zip(&t.values)
-            .map(|(&a, &b)| f64::from(a) * f64::from(b))
-            .sum();
-        let (lo, hi) = (prefix[t.first], prefix[t.first + n]);
-        let m = Moments::from_sums(n, (hi.0 - lo.0, hi.1 - lo.1), (t.sum, t.sum_sq), xy);
-        let r = m.pearson().unwrap_or(0.0);
+        let r = jackknife_score(signal, prefix, t, bounds);
         if r > best.0 {
             best = (r, i);
         }
@@ -154,8 +242,9 @@ pub(crate) fn find_mouth(
     }
 
     // One scan over single blocks, with prefix sums so each lag costs one
-    // dot product. The seed is scored on compressed motion (see
-    // `seed_signal`); growing the region and measuring use it as it is.
+    // dot product (cut in folds). The seed is scored on compressed motion
+    // (see `seed_signal`); growing the region and measuring use it as it is.
+    let bounds = fold_bounds(envelope, frames);
     let mut prefix = vec![(0.0f64, 0.0f64); frames + 1];
     let mut scores = Vec::with_capacity(local.len());
     let mut compressed = vec![0.0f32; frames];
@@ -165,7 +254,7 @@ pub(crate) fn find_mouth(
             let v = f64::from(v);
             prefix[k + 1] = (prefix[k].0 + v, prefix[k].1 + v * v);
         }
-        scores.push(best_over_tracks(&compressed, &prefix, &tracks));
+        scores.push(best_over_tracks(&compressed, &prefix, &tracks, &bounds));
     }
     let (seed, &(seed_score, seed_lag)) = scores
         .iter()

@@ -8,29 +8,23 @@ use chorus_sync::{
     AnalysisConfig, AudioClip, MotionGrid, MotionSeries, Side, SyncError, SyncVerdict, analyze,
     analyze_motion,
 };
-use common::{ClipSpec, Rng, Syllables, make_clip, syllable_audio};
+use common::{ClipSpec, Syllables, make_clip, noisy_motion, syllable_audio};
 
 /// Block motion as a shader would hand it over: an 8x6 grid where block
 /// (5, 4) is the mouth, one block sways, the rest is sensor noise.
 fn precomputed_motion(syl: &Syllables, fps: f64, seconds: f64) -> MotionSeries {
     let grid = MotionGrid::new(128, 96, 4, 4).expect("grid");
-    let frames = (seconds * fps) as usize;
-    let mut rng = Rng::new(3);
-    let mut values = Vec::with_capacity(frames * grid.blocks());
-    for k in 0..frames {
-        let t = k as f64 / fps;
-        for b in 0..grid.blocks() {
-            let noise = rng.range(0.5, 1.5);
-            let v = match b {
-                _ if k == 0 => 0.0,
-                37 => noise + 40.0 * (syl.at(t) - syl.at(t - 1.0 / fps)).abs(),
-                10 => noise + 8.0 * (t * 3.7).sin().abs(),
-                _ => noise,
-            };
-            values.push(v as f32);
-        }
-    }
-    MotionSeries::from_values(fps, grid, values).expect("motion")
+    noisy_motion(
+        grid,
+        fps,
+        (seconds * fps) as usize,
+        3,
+        |b, _, t, _| match b {
+            37 => 40.0 * (syl.at(t) - syl.at(t - 1.0 / fps)).abs(),
+            10 => 8.0 * (t * 3.7).sin().abs(),
+            _ => 0.0,
+        },
+    )
 }
 
 #[test]

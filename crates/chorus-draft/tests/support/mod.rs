@@ -161,8 +161,22 @@ pub fn rms(s: &[f32]) -> f32 {
     (s.iter().map(|x| x * x).sum::<f32>() / s.len() as f32).sqrt()
 }
 
+/// Speaks every line in a fresh `chorus-draft-voice` process, as the
+/// `chorus` binary does with itself; set once per test binary, before
+/// anything is spoken.
+pub fn child_voice() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        chorus_draft::set_speaker(chorus_draft::Speaker::ChildProcess {
+            program: env!("CARGO_BIN_EXE_chorus-draft-voice").into(),
+            args: Vec::new(),
+        });
+    });
+}
+
 /// A short take for tests.
 pub fn request(ratio: AspectRatio, res: Resolution, secs: u32, fps: u32) -> GenerationRequest {
+    child_voice();
     let mut req = GenerationRequest::new("draft");
     req.mode = Mode::TextToVideo;
     req.prompt = "A friendly robot waters tomatoes in a rooftop garden at sunset".into();
@@ -175,6 +189,7 @@ pub fn request(ratio: AspectRatio, res: Resolution, secs: u32, fps: u32) -> Gene
 }
 
 pub fn take(req: GenerationRequest, line: Option<(Language, &str)>, av_offset_ms: i32) -> Rendered {
+    child_voice();
     let input = RenderInput {
         request: req,
         line: line.map(|(l, t)| (l, t.to_owned())),
@@ -182,6 +197,23 @@ pub fn take(req: GenerationRequest, line: Option<(Language, &str)>, av_offset_ms
         options: RenderOptions { av_offset_ms },
     };
     render(&input, &mut |_| {}).expect("renders")
+}
+
+/// A PNG of `w × h` in `tint` with gradients and a checker of 40 px cells,
+/// so that a pan or zoom over it shows as motion.
+pub fn png(w: u32, h: u32, tint: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let cell = if (x / 40 + y / 40) % 2 == 0 { 40 } else { 0 };
+        image::Rgb([
+            ((x * 255 / w) as u8 / 2 + tint[0] / 2).saturating_add(cell),
+            (y * 255 / h) as u8 / 2 + tint[1] / 2,
+            tint[2],
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png encodes");
+    out.into_inner()
 }
 
 /// One short line per language.

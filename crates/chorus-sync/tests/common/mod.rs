@@ -72,6 +72,33 @@ impl Syllables {
     }
 }
 
+/// Block motion as a shader would hand it over: sensor noise (0.5–1.5) in
+/// every block of every frame, plus what `extra(block, frame, t, rng)` adds
+/// to it; frame 0 has no motion.
+pub fn noisy_motion(
+    grid: chorus_sync::MotionGrid,
+    fps: f64,
+    frames: usize,
+    seed: u64,
+    mut extra: impl FnMut(usize, usize, f64, &mut Rng) -> f64,
+) -> chorus_sync::MotionSeries {
+    let mut rng = Rng::new(seed);
+    let mut values = Vec::with_capacity(frames * grid.blocks());
+    for k in 0..frames {
+        let t = k as f64 / fps;
+        for b in 0..grid.blocks() {
+            let noise = rng.range(0.5, 1.5);
+            let v = if k == 0 {
+                0.0
+            } else {
+                noise + extra(b, k, t, &mut rng)
+            };
+            values.push(v as f32);
+        }
+    }
+    chorus_sync::MotionSeries::from_values(fps, grid, values).expect("motion")
+}
+
 #[derive(Clone, Debug)]
 pub struct ClipSpec {
     pub fps: f64,
