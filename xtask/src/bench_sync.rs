@@ -32,17 +32,18 @@ const LINES: [(&str, &str); 7] = [
 
 pub fn sync(args: &[String]) -> anyhow::Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
+    let browser = !args.iter().any(|a| a == "--no-browser");
     tools::ensure_native_deps()?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
     let chorus = sh::root().join("target").join("release").join("chorus");
     let scratch = std::env::temp_dir().join(format!("chorus-bench-sync-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
-    let result = run(&chorus, &scratch, quick);
+    let result = run(&chorus, &scratch, quick, browser);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 
-fn run(chorus: &Path, scratch: &Path, quick: bool) -> anyhow::Result<()> {
+fn run(chorus: &Path, scratch: &Path, quick: bool, browser: bool) -> anyhow::Result<()> {
     let ratios: &[&str] = if quick { &RATIOS[..1] } else { &RATIOS };
     let mut errors: Vec<(String, f64)> = Vec::new();
     let mut per_language: Vec<(&str, Vec<f64>)> = Vec::new();
@@ -129,8 +130,53 @@ fn run(chorus: &Path, scratch: &Path, quick: bool) -> anyhow::Result<()> {
         "  {:<50} {:>8.2} s   (target ≤ 2.00)",
         "chorus sync (CLI, native)", timing
     );
-    println!("  {:<50} {:>8}", "browser GPU path", "not built yet");
+    if browser {
+        for (path, ms) in browser_times(chorus)? {
+            println!(
+                "  {:<50} {:>8.2} s   (target ≤ 1.00 on the GPU path)",
+                format!("compare view in Chromium, {path}"),
+                ms / 1000.0
+            );
+        }
+    } else {
+        println!(
+            "  {:<50} {:>8}",
+            "compare view in Chromium", "skipped (--no-browser)"
+        );
+    }
     Ok(())
+}
+
+/// The compare view's own measurement of a 15 s 1080p take in headless
+/// Chromium (release wasm), GPU path and CPU path, median of 3 each: the
+/// ignored browser test `compare::bench_browser_analysis` prints them.
+fn browser_times(chorus: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+    tools::ensure_chromium()?;
+    tools::trunk_build(true)?;
+    let root = sh::root();
+    let out = sh::output(
+        sh::cargo()
+            .current_dir(&root)
+            .args(["test", "-p", "chorus-studio", "--test", "browser", "--"])
+            .args(["--ignored", "--exact", "compare::bench_browser_analysis"])
+            .args(["--nocapture", "--test-threads=1"])
+            .env("CHORUS_BIN", chorus)
+            .env("CHORUS_DIST", root.join("dist")),
+    )?;
+    let rows: Vec<(String, f64)> = out
+        .lines()
+        .filter_map(|line| {
+            let mut cells = line.split('\t');
+            (cells.next()? == "bench-sync-browser-median").then_some(())?;
+            let path = cells.next()?.to_string();
+            let ms = cells.next()?.trim_end_matches(" ms").parse().ok()?;
+            Some((path, ms))
+        })
+        .collect();
+    if rows.is_empty() {
+        bail!("the browser benchmark printed no figures:\n{out}");
+    }
+    Ok(rows)
 }
 
 fn measure(chorus: &Path, clip: &Path) -> anyhow::Result<f64> {
