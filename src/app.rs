@@ -9,6 +9,7 @@ use crate::components::top_bar::TopBar;
 use crate::compose_state::ComposeState;
 use crate::pages::compose::ComposePage;
 use crate::pages::library::LibraryPage;
+use crate::player::{BenchPlayerPage, BenchSeekPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -24,6 +25,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=ComposePage />
                     <Route path=path!("/library") view=LibraryPage />
+                    <Route path=path!("/bench/seek") view=BenchSeekPage />
+                    <Route path=path!("/bench/player") view=BenchPlayerPage />
                 </Routes>
             </main>
         </Router>

@@ -18,6 +18,7 @@ mod time;
 
 pub use error::{FourCc, MediaError};
 pub use moov::{MAX_SAMPLES_PER_TRACK, parse_file, parse_moov};
+pub use player::Gop;
 pub use movie::{
     AudioCodec, AvcProfile, CodecConfig, EditInfo, Movie, Sample, Track, TrackKind, VideoCodec,
 };
