@@ -102,13 +102,11 @@ impl<T> FrameCache<T> {
         let first = self.entries.keys().find(|&&f| f != keep).copied();
         let last = self.entries.keys().rev().find(|&&f| f != keep).copied();
         match (first, last) {
-            (Some(a), Some(b)) => Some(
-                if a.abs_diff(self.playhead) >= b.abs_diff(self.playhead) {
-                    a
-                } else {
-                    b
-                },
-            ),
+            (Some(a), Some(b)) => Some(if a.abs_diff(self.playhead) >= b.abs_diff(self.playhead) {
+                a
+            } else {
+                b
+            }),
             (one, other) => one.or(other),
         }
     }

@@ -350,7 +350,12 @@ impl Engine {
                 *self.last_error.borrow_mut() = Some(why);
                 self.update_record(gop, |r| r.failed += 1);
                 // A failed WebCodecs decoder is closed for good: start afresh.
-                if self.decoder.borrow().as_ref().is_none_or(|d| !d.is_usable()) {
+                if self
+                    .decoder
+                    .borrow()
+                    .as_ref()
+                    .is_none_or(|d| !d.is_usable())
+                {
                     self.replace_decoder();
                 }
             }
@@ -388,7 +393,11 @@ impl Engine {
             .ok_or("the index is inconsistent")?;
         let mut chunks = Vec::with_capacity(samples.len());
         for i in samples {
-            let sample = self.track.samples.get(i).ok_or("the index is inconsistent")?;
+            let sample = self
+                .track
+                .samples
+                .get(i)
+                .ok_or("the index is inconsistent")?;
             let from = sample
                 .offset
                 .checked_sub(fetched.start)

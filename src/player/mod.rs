@@ -20,7 +20,7 @@ pub(crate) mod bench;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod cache;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod keys;
+pub(crate) mod keys;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) mod picture;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -41,7 +41,7 @@ mod frame;
 #[cfg(target_arch = "wasm32")]
 mod playback;
 #[cfg(target_arch = "wasm32")]
-mod probe;
+pub(crate) mod probe;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod render;
 #[cfg(target_arch = "wasm32")]
@@ -49,9 +49,9 @@ mod source;
 #[cfg(target_arch = "wasm32")]
 mod state;
 #[cfg(target_arch = "wasm32")]
-mod thumbs;
+pub(crate) mod thumbs;
 #[cfg(target_arch = "wasm32")]
-mod timeline;
+pub(crate) mod timeline;
 #[cfg(target_arch = "wasm32")]
 mod view;
 #[cfg(target_arch = "wasm32")]

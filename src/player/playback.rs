@@ -49,7 +49,8 @@ impl Controller {
         self.state.speed.set(0.0);
         self.clock_generation
             .set(self.clock_generation.get().wrapping_add(1));
-        self.engine.set_playhead(self.wanted.get(), Direction::Paused);
+        self.engine
+            .set_playhead(self.wanted.get(), Direction::Paused);
     }
 
     /// Which frame `seconds` of take time falls in, against `start..=end`.
@@ -74,7 +75,10 @@ impl Controller {
         let (start, end) = self.state.loop_span(self.engine.frame_count());
         let mut from = self.wanted.get();
         // Playing from the end (or outside the marks) starts over.
-        if (speed > 0.0 && from >= end) || (speed < 0.0 && from <= start) || from < start || from > end
+        if (speed > 0.0 && from >= end)
+            || (speed < 0.0 && from <= start)
+            || from < start
+            || from > end
         {
             from = if speed > 0.0 { start } else { end };
         }

@@ -38,6 +38,10 @@ pub struct Readback {
     context: CanvasRenderingContext2d,
 }
 
+/// The name other views know the readback by (the Compare view's checksum).
+#[allow(dead_code)] // used by the Compare view once merged
+pub type Probe = Readback;
+
 impl Readback {
     pub fn new() -> Option<Self> {
         let canvas: HtmlCanvasElement = web_sys::window()?
@@ -228,7 +232,9 @@ pub fn log(drawn: &Drawn) {
     set("frame", JsValue::from_f64(drawn.frame as f64));
     set(
         "band",
-        drawn.band.map_or(JsValue::NULL, |n| JsValue::from_f64(f64::from(n))),
+        drawn
+            .band
+            .map_or(JsValue::NULL, |n| JsValue::from_f64(f64::from(n))),
     );
     set("frameTime", JsValue::from_f64(drawn.frame_time_s));
     set(

@@ -15,7 +15,11 @@ use super::picture::Picture;
 fn allowed_backends() -> wgpu::Backends {
     let forced_gl = web_sys::window()
         .and_then(|w| w.location().search().ok())
-        .is_some_and(|q| q.trim_start_matches('?').split('&').any(|p| p == "gpu=webgl"));
+        .is_some_and(|q| {
+            q.trim_start_matches('?')
+                .split('&')
+                .any(|p| p == "gpu=webgl")
+        });
     if forced_gl {
         wgpu::Backends::GL
     } else {

@@ -116,7 +116,9 @@ impl Canvas {
             .and_then(|e| e.dyn_into().ok())
             .ok_or("no canvas for thumbnails")?;
         element.set_height(THUMB_HEIGHT);
-        element.set_width((u64::from(THUMB_HEIGHT) * u64::from(width) / u64::from(height)).max(1) as u32);
+        element.set_width(
+            (u64::from(THUMB_HEIGHT) * u64::from(width) / u64::from(height)).max(1) as u32,
+        );
         let context = element
             .get_context("2d")
             .ok()

@@ -54,8 +54,10 @@ pub fn Timeline(
     keyframes: Signal<Vec<usize>>,
     /// Loudness per bucket across the take, 0.0–1.0; empty when silent.
     peaks: Signal<Vec<f32>>,
-    /// One picture per keyframe, each shown across its GOP.
-    thumbnails: Signal<Vec<Thumbnail>>,
+    /// One picture per keyframe, each shown across its GOP; none when
+    /// left out (other views reuse the bar without thumbnails).
+    #[prop(optional)]
+    thumbnails: Option<Signal<Vec<Thumbnail>>>,
     on_seek: Callback<usize>,
 ) -> impl IntoView {
     let dragging = RwSignal::new(false);
@@ -110,7 +112,7 @@ pub fn Timeline(
             on:pointercancel=up
         >
             {move || {
-                let thumbs = thumbnails.get();
+                let thumbs = thumbnails.map(|t| t.get()).unwrap_or_default();
                 let count = frame_count.get();
                 (!thumbs.is_empty()).then(|| {
                     let ends: Vec<usize> = thumbs.iter().skip(1).map(|t| t.frame).chain([count]).collect();

@@ -215,7 +215,7 @@ pub fn Player(
                 mark_out=state.mark_out
                 keyframes=keyframes
                 peaks=peaks.into()
-                thumbnails=thumbnails.into()
+                thumbnails=Signal::from(thumbnails)
                 on_seek=seek
             />
         </div>

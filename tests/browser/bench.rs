@@ -39,7 +39,10 @@ fn print_table(r: &Value) -> (bool, bool, bool) {
         "  {:<34} {:>8} {:>8} {:>8}  exact frame (read from pixels)",
         "seek → frame on screen", "p50 ms", "p95 ms", "max ms"
     );
-    for (name, key) in [("Chorus player (warm cache)", "ours"), ("HTMLVideoElement", "video")] {
+    for (name, key) in [
+        ("Chorus player (warm cache)", "ours"),
+        ("HTMLVideoElement", "video"),
+    ] {
         let s = &r[key];
         let seeks = u(&s["seeks"]).max(1);
         println!(
@@ -78,7 +81,11 @@ fn print_table(r: &Value) -> (bool, bool, bool) {
         u(&r["playback_seconds"]),
         r["playback_warm_ms"]
             .as_array()
-            .map(|w| w.iter().map(|v| format!("{:.1} s", f(v) / 1000.0)).collect::<Vec<_>>().join(", "))
+            .map(|w| w
+                .iter()
+                .map(|v| format!("{:.1} s", f(v) / 1000.0))
+                .collect::<Vec<_>>()
+                .join(", "))
             .unwrap_or_default()
     );
     for (i, p) in players.iter().enumerate() {
@@ -145,7 +152,11 @@ async fn seek_benchmark() -> Result<()> {
         let (_, exact_met, _) = print_table(&report);
         // Latency and frame-rate targets are reported, not enforced: they
         // depend on the machine. A wrong frame is a bug wherever it runs.
-        ensure!(exact_met, "our player showed a wrong frame: {}", report["ours"]["misses"]);
+        ensure!(
+            exact_met,
+            "our player showed a wrong frame: {}",
+            report["ours"]["misses"]
+        );
         Ok(())
     })
     .await

@@ -177,9 +177,11 @@ impl Studio {
 
     pub async fn open(&self, path: &str) -> Result<()> {
         self.client.goto(&format!("{}{path}", self.base)).await?;
-        self.find("[data-testid=compose-page], [data-testid=library-page], [data-testid=bench-page]")
-            .await
-            .context("the app did not start")?;
+        self.find(
+            "[data-testid=compose-page], [data-testid=library-page], [data-testid=bench-page]",
+        )
+        .await
+        .context("the app did not start")?;
         Ok(())
     }
 

@@ -126,8 +126,7 @@ async fn expect_frame(s: &Studio, frame: u64, what: &str) -> Result<()> {
 /// Every frame drawn since playback last started: frame, the number in
 /// its pixels, its time and the audio clock's when it was drawn.
 async fn playback_log(s: &Studio) -> Result<Vec<Value>> {
-    Ok(s
-        .client
+    Ok(s.client
         .execute("return window.__chorusPlayer.log;", vec![])
         .await?
         .as_array()
@@ -136,7 +135,9 @@ async fn playback_log(s: &Studio) -> Result<Vec<Value>> {
 }
 
 async fn seek_by_timeline(s: &Studio, frame: u64) -> Result<()> {
-    s.client.execute(DRAG_TIMELINE, vec![json!([frame])]).await?;
+    s.client
+        .execute(DRAG_TIMELINE, vec![json!([frame])])
+        .await?;
     Ok(())
 }
 
@@ -165,123 +166,159 @@ fn targets(count: u64, n: usize) -> Vec<u64> {
 
 #[tokio::test]
 async fn random_seeks_show_the_exact_frame_on_webgpu_and_on_webgl2() -> Result<()> {
-    Studio::run_with_files("player-seeks", &[("counting.mp4", COUNTING)], async |s: &Studio| {
-        // The test browser has a (software) WebGPU adapter, so WebGPU is
-        // chosen; `?gpu=webgl` forces the WebGL2 path.
-        for (query, backend) in [("", "WebGPU"), ("&gpu=webgl", "WebGL2")] {
-            open_counting(s, query).await?;
-            let v = read(s).await?;
-            ensure!(v["count"] == json!(COUNTING_FRAMES), "frame count {}", v["count"]);
-            ensure!(v["backend"] == json!(backend), "backend {} for {query:?}", v["backend"]);
-            let overlay = s.find_text("[data-testid=player-overlay]", backend).await?;
-            ensure!(overlay.contains("384×216"), "{overlay}");
-            for target in targets(COUNTING_FRAMES, 24) {
-                seek_by_timeline(s, target).await?;
-                expect_frame(s, target, &format!("a seek to {target} on {backend}")).await?;
+    Studio::run_with_files(
+        "player-seeks",
+        &[("counting.mp4", COUNTING)],
+        async |s: &Studio| {
+            // The test browser has a (software) WebGPU adapter, so WebGPU is
+            // chosen; `?gpu=webgl` forces the WebGL2 path.
+            for (query, backend) in [("", "WebGPU"), ("&gpu=webgl", "WebGL2")] {
+                open_counting(s, query).await?;
+                let v = read(s).await?;
+                ensure!(
+                    v["count"] == json!(COUNTING_FRAMES),
+                    "frame count {}",
+                    v["count"]
+                );
+                ensure!(
+                    v["backend"] == json!(backend),
+                    "backend {} for {query:?}",
+                    v["backend"]
+                );
+                let overlay = s.find_text("[data-testid=player-overlay]", backend).await?;
+                ensure!(overlay.contains("384×216"), "{overlay}");
+                for target in targets(COUNTING_FRAMES, 24) {
+                    seek_by_timeline(s, target).await?;
+                    expect_frame(s, target, &format!("a seek to {target} on {backend}")).await?;
+                }
+                s.screenshot(&format!("player-seeks-{backend}")).await?;
             }
-            s.screenshot(&format!("player-seeks-{backend}")).await?;
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .await
 }
 
 #[tokio::test]
 async fn every_key_does_what_the_table_says() -> Result<()> {
-    Studio::run_with_files("player-keys", &[("counting.mp4", COUNTING)], async |s: &Studio| {
-        open_counting(s, "").await?;
-        let player = s.find("[data-testid=player]").await?;
-        seek_by_timeline(s, 40).await?;
-        expect_frame(s, 40, "a click at frame 40").await?;
-        // Frame steps, each landing exactly (checked from the pixels).
-        let steps = [
-            (RIGHT.to_string(), 41, "→"),
-            (LEFT.to_string(), 40, "←"),
-            (format!("{SHIFT}{RIGHT}{RELEASE}"), 64, "Shift+→ (one second: 24 frames)"),
-            (format!("{SHIFT}{LEFT}{RELEASE}"), 40, "Shift+←"),
-            (END.to_string(), COUNTING_FRAMES - 1, "End"),
-            (HOME.to_string(), 0, "Home"),
-        ];
-        for (keys, frame, name) in &steps {
-            player.send_keys(keys).await?;
-            expect_frame(s, *frame, name).await?;
-        }
-        // ← at the first frame stays there.
-        player.send_keys(LEFT).await?;
-        expect_frame(s, 0, "← at frame 0").await?;
+    Studio::run_with_files(
+        "player-keys",
+        &[("counting.mp4", COUNTING)],
+        async |s: &Studio| {
+            open_counting(s, "").await?;
+            let player = s.find("[data-testid=player]").await?;
+            seek_by_timeline(s, 40).await?;
+            expect_frame(s, 40, "a click at frame 40").await?;
+            // Frame steps, each landing exactly (checked from the pixels).
+            let steps = [
+                (RIGHT.to_string(), 41, "→"),
+                (LEFT.to_string(), 40, "←"),
+                (
+                    format!("{SHIFT}{RIGHT}{RELEASE}"),
+                    64,
+                    "Shift+→ (one second: 24 frames)",
+                ),
+                (format!("{SHIFT}{LEFT}{RELEASE}"), 40, "Shift+←"),
+                (END.to_string(), COUNTING_FRAMES - 1, "End"),
+                (HOME.to_string(), 0, "Home"),
+            ];
+            for (keys, frame, name) in &steps {
+                player.send_keys(keys).await?;
+                expect_frame(s, *frame, name).await?;
+            }
+            // ← at the first frame stays there.
+            player.send_keys(LEFT).await?;
+            expect_frame(s, 0, "← at frame 0").await?;
 
-        // J / K / L shuttle: L plays, L again goes faster, K stops, J backwards.
-        let speed_after = async |keys: &str, speed: f64| -> Result<()> {
-            player.send_keys(keys).await?;
-            s.until(&format!("speed {speed} after {keys:?}"), || async {
-                Ok(((read(s).await?["speed"].as_f64().unwrap_or(f64::NAN) - speed).abs() < 1e-9)
-                    .then_some(()))
-            })
-            .await
-        };
-        speed_after("l", 1.0).await?;
-        speed_after("l", 2.0).await?;
-        speed_after("l", 4.0).await?;
-        speed_after("k", 0.0).await?;
-        let stopped = read(s).await?["frame"].as_u64().context("no frame")?;
-        ensure!(stopped > 0, "L did not move the playhead");
-        speed_after("j", -1.0).await?;
-        speed_after("j", -2.0).await?;
-        speed_after("k", 0.0).await?;
-        // Space plays and pauses.
-        speed_after(" ", 1.0).await?;
-        speed_after(" ", 0.0).await?;
+            // J / K / L shuttle: L plays, L again goes faster, K stops, J backwards.
+            let speed_after = async |keys: &str, speed: f64| -> Result<()> {
+                player.send_keys(keys).await?;
+                s.until(&format!("speed {speed} after {keys:?}"), || async {
+                    Ok(
+                        ((read(s).await?["speed"].as_f64().unwrap_or(f64::NAN) - speed).abs()
+                            < 1e-9)
+                            .then_some(()),
+                    )
+                })
+                .await
+            };
+            speed_after("l", 1.0).await?;
+            speed_after("l", 2.0).await?;
+            speed_after("l", 4.0).await?;
+            speed_after("k", 0.0).await?;
+            let stopped = read(s).await?["frame"].as_u64().context("no frame")?;
+            ensure!(stopped > 0, "L did not move the playhead");
+            speed_after("j", -1.0).await?;
+            speed_after("j", -2.0).await?;
+            speed_after("k", 0.0).await?;
+            // Space plays and pauses.
+            speed_after(" ", 1.0).await?;
+            speed_after(" ", 0.0).await?;
 
-        // I and O mark the playhead; Space then loops between them.
-        seek_by_timeline(s, 10).await?;
-        expect_frame(s, 10, "a click at frame 10").await?;
-        player.send_keys("i").await?;
-        seek_by_timeline(s, 20).await?;
-        expect_frame(s, 20, "a click at frame 20").await?;
-        player.send_keys("o").await?;
-        let v = read(s).await?;
-        ensure!(v["markIn"] == json!(10) && v["markOut"] == json!(20), "marks {v}");
-        player.send_keys(" ").await?;
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        player.send_keys(" ").await?;
-        let log = playback_log(s).await?;
-        let frames: Vec<u64> = log.iter().filter_map(|e| e["frame"].as_u64()).collect();
-        ensure!(frames.len() >= 12, "too few frames played in 1.5 s: {frames:?}");
-        ensure!(
-            frames.iter().all(|f| (10..=20).contains(f)),
-            "playback left the in/out span: {frames:?}"
-        );
-        ensure!(
-            frames.windows(2).any(|w| w[1] < w[0]),
-            "playback never looped back to the in point: {frames:?}"
-        );
-        for entry in &log {
-            ensure!(entry["band"] == entry["frame"], "a played frame's pixels disagree: {entry}");
-        }
-        s.screenshot("player-keys").await?;
-        Ok(())
-    })
+            // I and O mark the playhead; Space then loops between them.
+            seek_by_timeline(s, 10).await?;
+            expect_frame(s, 10, "a click at frame 10").await?;
+            player.send_keys("i").await?;
+            seek_by_timeline(s, 20).await?;
+            expect_frame(s, 20, "a click at frame 20").await?;
+            player.send_keys("o").await?;
+            let v = read(s).await?;
+            ensure!(
+                v["markIn"] == json!(10) && v["markOut"] == json!(20),
+                "marks {v}"
+            );
+            player.send_keys(" ").await?;
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            player.send_keys(" ").await?;
+            let log = playback_log(s).await?;
+            let frames: Vec<u64> = log.iter().filter_map(|e| e["frame"].as_u64()).collect();
+            ensure!(
+                frames.len() >= 12,
+                "too few frames played in 1.5 s: {frames:?}"
+            );
+            ensure!(
+                frames.iter().all(|f| (10..=20).contains(f)),
+                "playback left the in/out span: {frames:?}"
+            );
+            ensure!(
+                frames.windows(2).any(|w| w[1] < w[0]),
+                "playback never looped back to the in point: {frames:?}"
+            );
+            for entry in &log {
+                ensure!(
+                    entry["band"] == entry["frame"],
+                    "a played frame's pixels disagree: {entry}"
+                );
+            }
+            s.screenshot("player-keys").await?;
+            Ok(())
+        },
+    )
     .await
 }
 
 #[tokio::test]
 async fn dragging_on_the_timeline_scrubs_frame_by_frame() -> Result<()> {
-    Studio::run_with_files("player-drag", &[("counting.mp4", COUNTING)], async |s: &Studio| {
-        open_counting(s, "").await?;
-        let path: Vec<u64> = (5..=80).step_by(5).collect();
-        s.client.execute(DRAG_TIMELINE, vec![json!(path)]).await?;
-        expect_frame(s, 80, "dragging from 5 to 80").await?;
-        // A drag that goes back and forth ends where the pointer was let go.
-        s.client
-            .execute(DRAG_TIMELINE, vec![json!([70, 50, 30, 33])])
-            .await?;
-        expect_frame(s, 33, "dragging back to 33").await?;
-        let playhead = s.find_text("[data-testid=player-playhead]", "33").await?;
-        ensure!(playhead.trim() == "33", "playhead label {playhead:?}");
-        s.find_text("[data-testid=player-timecode]", "00:00:01:09")
-            .await?;
-        Ok(())
-    })
+    Studio::run_with_files(
+        "player-drag",
+        &[("counting.mp4", COUNTING)],
+        async |s: &Studio| {
+            open_counting(s, "").await?;
+            let path: Vec<u64> = (5..=80).step_by(5).collect();
+            s.client.execute(DRAG_TIMELINE, vec![json!(path)]).await?;
+            expect_frame(s, 80, "dragging from 5 to 80").await?;
+            // A drag that goes back and forth ends where the pointer was let go.
+            s.client
+                .execute(DRAG_TIMELINE, vec![json!([70, 50, 30, 33])])
+                .await?;
+            expect_frame(s, 33, "dragging back to 33").await?;
+            let playhead = s.find_text("[data-testid=player-playhead]", "33").await?;
+            ensure!(playhead.trim() == "33", "playhead label {playhead:?}");
+            s.find_text("[data-testid=player-timecode]", "00:00:01:09")
+                .await?;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -427,7 +464,10 @@ async fn sound_and_picture_stay_locked_over_fifteen_seconds() -> Result<()> {
             frame_s * 1000.0,
             worst * 1000.0
         );
-        ensure!(drift.abs() < frame_s, "drift {drift:.4} s is a frame or more");
+        ensure!(
+            drift.abs() < frame_s,
+            "drift {drift:.4} s is a frame or more"
+        );
         ensure!(
             worst < 2.0 * frame_s,
             "a frame was drawn {worst:.4} s away from the sound"

@@ -112,11 +112,26 @@ fn make_clip(out: &Path, fps: u32) -> anyhow::Result<()> {
     let partial = out.with_extension("partial.mp4");
     sh::run(
         Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+            ])
             .arg(format!("testsrc2=size=1920x1080:rate={fps}:duration=15"))
             .args(["-vf", &barcode_filter()])
-            .args(["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
-            .args(["-g", &(2 * fps).to_string(), "-keyint_min", &(2 * fps).to_string()])
+            .args([
+                "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            ])
+            .args([
+                "-g",
+                &(2 * fps).to_string(),
+                "-keyint_min",
+                &(2 * fps).to_string(),
+            ])
             .args(["-sc_threshold", "0", "-bf", "2", "-movflags", "+faststart"])
             .arg(&partial),
     )?;

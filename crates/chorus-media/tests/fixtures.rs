@@ -130,9 +130,15 @@ fn gops_cover_every_frame_exactly_once() {
         let mut next_frame = 0;
         let mut next_sample = 0;
         for gop in &gops {
-            assert_eq!(gop.samples.start, next_sample, "GOPs are contiguous in decode order");
+            assert_eq!(
+                gop.samples.start, next_sample,
+                "GOPs are contiguous in decode order"
+            );
             assert!(track.samples[gop.samples.start].is_keyframe);
-            assert_eq!(gop.first_frame, next_frame, "closed GOPs: no frame skipped or shared");
+            assert_eq!(
+                gop.first_frame, next_frame,
+                "closed GOPs: no frame skipped or shared"
+            );
             assert_eq!(gop.last_frame + 1 - gop.first_frame, gop.shown);
             next_frame = gop.last_frame + 1;
             next_sample = gop.samples.end;
@@ -333,7 +339,10 @@ fn draft_engine_take() {
     let bytes: &[u8] = include_bytes!("fixtures/draft_de.mp4");
     let movie = parse(bytes);
     let track = video(&movie);
-    assert_eq!((track.width, track.height, track.timescale), (720, 720, 24000));
+    assert_eq!(
+        (track.width, track.height, track.timescale),
+        (720, 720, 24000)
+    );
     assert_eq!(track.frame_count(), 72);
     assert_eq!(track.frame_rate, Some(FrameRate::Constant(rational(24, 1))));
     let total: u64 = track.samples.iter().map(|s| u64::from(s.size)).sum();
@@ -347,22 +356,41 @@ fn draft_engine_take() {
     for (i, time, duration, size, pos, key) in expect {
         let s = &track.samples[i];
         assert_eq!(
-            (s.presentation_time, s.decode_time, s.duration, s.size, s.offset, s.is_keyframe),
+            (
+                s.presentation_time,
+                s.decode_time,
+                s.duration,
+                s.size,
+                s.offset,
+                s.is_keyframe
+            ),
             (time, time, duration, size, pos, key),
             "sample {i}"
         );
     }
     // No B-frames: decode order is presentation order.
-    assert!(track.samples.windows(2).all(|w| w[0].presentation_time < w[1].presentation_time));
+    assert!(
+        track
+            .samples
+            .windows(2)
+            .all(|w| w[0].presentation_time < w[1].presentation_time)
+    );
     let gops = track.gops();
-    assert_eq!(gops.iter().map(|g| g.first_frame).collect::<Vec<_>>(), [0, 24, 48]);
+    assert_eq!(
+        gops.iter().map(|g| g.first_frame).collect::<Vec<_>>(),
+        [0, 24, 48]
+    );
     assert_eq!(track.decode_range_for_frame(30), Some(24..31));
     let codec = video_codec(track);
     let avc = codec.avc.expect("avcC");
     // Constrained Baseline (profile 66 with constraint_set1), level 3.1.
     assert_eq!((avc.profile_idc, avc.level_idc), (66, 31));
     assert!(avc.constraint_flags & 0x40 != 0);
-    assert!(codec.codec.starts_with("avc1.42") && codec.codec.ends_with("1f"), "{}", codec.codec);
+    assert!(
+        codec.codec.starts_with("avc1.42") && codec.codec.ends_with("1f"),
+        "{}",
+        codec.codec
+    );
     let audio = movie.audio_track().expect("audio");
     let CodecConfig::Audio(sound) = &audio.codec else {
         panic!("expected audio, got {:?}", audio.codec);

@@ -77,7 +77,11 @@ mod tests {
     fn reads_every_number_at_full_and_reduced_width() {
         for width in [1920, 640, 301] {
             for number in [0, 1, 101, 359, 2048, 4095] {
-                assert_eq!(read(&row(number, width)), Some(number), "{number} at {width}");
+                assert_eq!(
+                    read(&row(number, width)),
+                    Some(number),
+                    "{number} at {width}"
+                );
             }
         }
     }
@@ -85,7 +89,11 @@ mod tests {
     #[test]
     fn a_blend_of_two_frames_is_unreadable_not_wrong() {
         let (a, b) = (row(100, 640), row(101, 640));
-        let blend: Vec<u8> = a.iter().zip(&b).map(|(x, y)| ((u16::from(*x) + u16::from(*y)) / 2) as u8).collect();
+        let blend: Vec<u8> = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| ((u16::from(*x) + u16::from(*y)) / 2) as u8)
+            .collect();
         assert_eq!(read(&blend), None);
     }
 

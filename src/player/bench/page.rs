@@ -15,8 +15,8 @@ use leptos::task::spawn_local;
 use serde::Serialize;
 
 use super::playback;
-use super::single::query;
 use super::seek;
+use super::single::query;
 use super::stats::{PlaybackSummary, SeekSummary, seek_targets};
 use crate::player::Player;
 use crate::player::clock::now_ms;
@@ -48,7 +48,6 @@ struct Report {
     playback_seconds: u32,
     error: Option<String>,
 }
-
 
 fn publish(report: &Report) {
     let Some(window) = web_sys::window() else {

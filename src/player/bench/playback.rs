@@ -48,8 +48,5 @@ pub async fn run(
         player.pause();
         player.set_after_draw(None);
     }
-    draws
-        .iter()
-        .map(|d| playback(&d.borrow()))
-        .collect()
+    draws.iter().map(|d| playback(&d.borrow())).collect()
 }

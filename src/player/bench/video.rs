@@ -53,8 +53,7 @@ fn next_presented(video: &HtmlVideoElement) -> Promise {
 fn timeout(ms: i32) -> Promise {
     Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     })
 }
