@@ -1,9 +1,11 @@
 //! Timeline thumbnails, one per keyframe. A keyframe decodes on its own, so
 //! a second decoder is fed nothing but keyframes (one small ranged fetch
 //! each) and every picture it outputs is drawn small into a JPEG and closed
-//! at once. It runs beside the main decoder and never holds its frames.
+//! in the output callback. It runs beside the main decoder and never holds
+//! its frames.
 
 use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use chorus_media::{ByteRange, CodecConfig, Track};
@@ -26,15 +28,29 @@ pub struct Thumbnail {
     pub url: String,
 }
 
-#[derive(Default)]
+/// Draws each decoded keyframe as it comes out and closes it at once, so
+/// the decoder never waits on frames held here.
 struct Collected {
-    frames: RefCell<Vec<HeldFrame>>,
+    canvas: Canvas,
+    /// Presentation timestamp (µs) → frame number, for keyframes only.
+    frame_of_timestamp: HashMap<i64, usize>,
+    thumbs: RefCell<Vec<Thumbnail>>,
     failure: RefCell<Option<String>>,
 }
 
 impl Sink for Collected {
     fn frame(&self, frame: HeldFrame) {
-        self.frames.borrow_mut().push(frame);
+        let Some(&number) = self.frame_of_timestamp.get(&frame.timestamp_us()) else {
+            return;
+        };
+        match self.canvas.jpeg(&frame) {
+            Ok(url) => self
+                .thumbs
+                .borrow_mut()
+                .push(Thumbnail { frame: number, url }),
+            Err(why) => *self.failure.borrow_mut() = Some(why),
+        }
+        // `frame` drops here: the VideoFrame is closed as soon as it is drawn.
     }
 
     fn failed(&self, why: String) {
@@ -73,7 +89,21 @@ pub async fn keyframe_thumbnails(url: &str, track: &Track) -> Result<Vec<Thumbna
             is_keyframe: true,
         })
         .collect();
-    let collected = Rc::new(Collected::default());
+    let keyframe_samples: HashSet<usize> = track.keyframes.iter().copied().collect();
+    let frame_of_timestamp = (0..track.frame_count())
+        .filter_map(|f| {
+            let sample = track.frame_sample(f)?;
+            keyframe_samples
+                .contains(&sample)
+                .then(|| (i64::from(timestamp_us(track, sample)), f))
+        })
+        .collect();
+    let collected = Rc::new(Collected {
+        canvas: Canvas::new(track.width.max(1), track.height.max(1))?,
+        frame_of_timestamp,
+        thumbs: RefCell::new(Vec::new()),
+        failure: RefCell::new(None),
+    });
     let decoder = Decoder::new(codec, Rc::clone(&collected) as Rc<dyn Sink>)?;
     decoder.start(&chunks)?;
     JsFuture::from(decoder.finish())
@@ -82,23 +112,7 @@ pub async fn keyframe_thumbnails(url: &str, track: &Track) -> Result<Vec<Thumbna
     if let Some(why) = collected.failure.borrow_mut().take() {
         return Err(why);
     }
-    let frames = std::mem::take(&mut *collected.frames.borrow_mut());
-    let canvas = Canvas::new(track.width.max(1), track.height.max(1))?;
-    let mut thumbs = Vec::with_capacity(frames.len());
-    for held in frames {
-        let frame = (0..track.frame_count()).find(|&f| {
-            track
-                .frame_sample(f)
-                .is_some_and(|s| i64::from(timestamp_us(track, s)) == held.timestamp_us())
-        });
-        if let Some(frame) = frame {
-            thumbs.push(Thumbnail {
-                frame,
-                url: canvas.jpeg(&held)?,
-            });
-        }
-        // `held` drops here: the VideoFrame is closed as soon as it is drawn.
-    }
+    let mut thumbs = std::mem::take(&mut *collected.thumbs.borrow_mut());
     thumbs.sort_by_key(|t| t.frame);
     Ok(thumbs)
 }
