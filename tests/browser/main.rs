@@ -7,6 +7,7 @@
 //! `CHORUS_SCREENSHOTS=/some/dir` saves a PNG per step worth seeing.
 
 mod compare;
+mod bench;
 mod draft;
 mod harness;
 mod player;

@@ -12,8 +12,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("draft") => draft(),
         Some("sync") => crate::bench_sync::sync(&args[1..]),
-        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync"),
-        None => bail!("name a benchmark: cargo xtask bench draft|sync"),
+        Some("seek") => crate::bench_seek::seek(&args[1..]),
+        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, seek"),
+        None => bail!("name a benchmark: cargo xtask bench draft|sync|seek"),
     }
 }
 

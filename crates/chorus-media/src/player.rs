@@ -103,3 +103,56 @@ impl Track {
         self.frame_sample(frame).and_then(|i| self.samples.get(i))
     }
 }
+
+/// One group of pictures: a keyframe and the samples after it up to the next
+/// keyframe, in decode order. Decoding it from the start yields the frames
+/// `first_frame..=last_frame` (all of them for closed GOPs, which is what
+/// H.264 encoders write unless asked for open ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gop {
+    /// Indices into `Track::samples`, decode order, keyframe first.
+    pub samples: Range<usize>,
+    /// Lowest and highest frame number shown from these samples.
+    pub first_frame: usize,
+    pub last_frame: usize,
+    /// How many shown frames the samples hold (hidden ones excluded).
+    pub shown: usize,
+}
+
+impl Track {
+    /// The track's GOPs in decode order. Samples before the first keyframe
+    /// (a damaged or oddly cut file) cannot be decoded and belong to none.
+    pub fn gops(&self) -> Vec<Gop> {
+        let mut frame_of_sample = vec![None; self.samples.len()];
+        for (frame, &sample) in self.frames.iter().enumerate() {
+            if let Some(slot) = frame_of_sample.get_mut(sample) {
+                *slot = Some(frame);
+            }
+        }
+        let mut gops = Vec::with_capacity(self.keyframes.len());
+        for (i, &start) in self.keyframes.iter().enumerate() {
+            let end = self
+                .keyframes
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.samples.len());
+            let shown: Vec<usize> = frame_of_sample
+                .get(start..end)
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .copied()
+                .collect();
+            let (Some(&first), Some(&last)) = (shown.iter().min(), shown.iter().max()) else {
+                continue;
+            };
+            gops.push(Gop {
+                samples: start..end,
+                first_frame: first,
+                last_frame: last,
+                shown: shown.len(),
+            });
+        }
+        gops
+    }
+}
