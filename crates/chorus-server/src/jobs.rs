@@ -156,7 +156,10 @@ pub async fn transition(
     to: JobStatus,
     change: Change,
 ) -> anyhow::Result<Option<Job>> {
-    announce(state, update_status(&state.db, id, to, change, None).await?)
+    Ok(announce(
+        state,
+        update_status(&state.db, id, to, change, None).await?,
+    ))
 }
 
 /// Like `transition`, but only while `owner` still holds the job's lease:
@@ -169,17 +172,17 @@ pub async fn finish(
     to: JobStatus,
     change: Change,
 ) -> anyhow::Result<Option<Job>> {
-    announce(
+    Ok(announce(
         state,
         update_status(&state.db, id, to, change, Some(owner)).await?,
-    )
+    ))
 }
 
-fn announce(state: &AppState, job: Option<Job>) -> anyhow::Result<Option<Job>> {
+fn announce(state: &AppState, job: Option<Job>) -> Option<Job> {
     if let Some(job) = &job {
         state.events.publish(job);
     }
-    Ok(job)
+    job
 }
 
 /// The conditional update behind `transition` and `finish`.

@@ -19,6 +19,16 @@ use common::services::{Postgres, S3, free_port};
 
 const JOBS: usize = 500;
 
+/// id, status, request, error, outputs, lease_owner.
+type JobRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 struct Server {
     child: Child,
     base: String,
@@ -65,7 +75,7 @@ fn spawn_server(dir: &Path, name: &str, db_url: &str, env: &[(String, String)]) 
 
 async fn wait_listening(server: &Server) {
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         if let Ok(answer) = client
             .get(format!("{}/api/models", server.base))
@@ -173,7 +183,7 @@ async fn two_servers_one_killed_every_job_finishes_once_none_submitted_twice() {
     // Midway, with jobs in its hands, server A dies.
     let doomed_owner = owner_of(&doomed);
     let terminal = "SELECT COUNT(*) FROM jobs WHERE status IN ('succeeded', 'failed', 'canceled')";
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     let held_by_doomed = format!(
         "SELECT COUNT(*) FROM jobs WHERE status = 'running' AND lease_owner = '{doomed_owner}'"
     );
@@ -243,17 +253,11 @@ async fn two_servers_one_killed_every_job_finishes_once_none_submitted_twice() {
     // Every job succeeded with its clip, but for a submission that was on
     // the wire when its server died: its outcome is unknowable, so it
     // fails saying so rather than risk paying twice.
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = sqlx::query_as("SELECT id, status, request, error, outputs, lease_owner FROM jobs")
-        .fetch_all(&db)
-        .await
-        .expect("jobs");
+    let rows: Vec<JobRow> =
+        sqlx::query_as("SELECT id, status, request, error, outputs, lease_owner FROM jobs")
+            .fetch_all(&db)
+            .await
+            .expect("jobs");
     assert_eq!(rows.len(), JOBS);
     let mut in_doubt = Vec::new();
     for (id, status, request, error, outputs, owner) in &rows {

@@ -141,7 +141,7 @@ async fn transitions_only_move_forward(db: Db) {
             .expect("update")
             .is_none()
     );
-    let lease = Lease::new(Duration::from_secs(60));
+    let lease = Lease::new(Duration::from_mins(1));
     let claimed = leases::claim_next(&db, &models(&["draft"]), &lease)
         .await
         .expect("claim")
@@ -192,7 +192,7 @@ async fn each_job_goes_to_exactly_one_claimer(db: Db) {
     for _ in 0..8 {
         let db = db.clone();
         racers.push(tokio::spawn(async move {
-            let lease = Lease::new(Duration::from_secs(60));
+            let lease = Lease::new(Duration::from_mins(1));
             let mut mine = Vec::new();
             while let Some(job) = leases::claim_next(&db, &models(&["happyhorse-1.1@fal"]), &lease)
                 .await
@@ -221,7 +221,7 @@ async fn a_lapsed_lease_is_taken_over_and_fences_the_old_owner(db: Db) {
     let id = "job_00000001";
     let draft = models(&["draft"]);
     let dying = Lease::new(Duration::from_millis(300));
-    let taker = Lease::new(Duration::from_secs(60));
+    let taker = Lease::new(Duration::from_mins(1));
     leases::claim_next(&db, &draft, &dying)
         .await
         .expect("claim")
@@ -242,14 +242,14 @@ async fn a_lapsed_lease_is_taken_over_and_fences_the_old_owner(db: Db) {
     .expect("progress");
 
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let taken = leases::claim_next(&db, &draft, &taker)
+    let resumed = leases::claim_next(&db, &draft, &taker)
         .await
         .expect("claim")
         .expect("the lapsed job");
-    assert_eq!(taken.id.0, id);
-    assert_eq!(taken.status, JobStatus::Running);
+    assert_eq!(resumed.id.0, id);
+    assert_eq!(resumed.status, JobStatus::Running);
     assert!(
-        (f64::from(taken.progress) - state_progress).abs() < 1e-6,
+        (f64::from(resumed.progress) - state_progress).abs() < 1e-6,
         "a taken-over job keeps its progress"
     );
     // The old owner learns it let go, and can neither renew nor finish.
@@ -297,7 +297,7 @@ async fn claims_only_take_models_this_worker_runs(db: Db) {
     jobs::insert(&db, &new_job("happyhorse-1.1@fal", 2))
         .await
         .expect("insert");
-    let lease = Lease::new(Duration::from_secs(60));
+    let lease = Lease::new(Duration::from_mins(1));
     let fal = models(&["happyhorse-1.1@fal", "veo-3-fast@replicate"]);
     let job = leases::claim_next(&db, &fal, &lease)
         .await
@@ -419,7 +419,7 @@ async fn start_up_requeues_only_the_embedded_database() {
         jobs::insert(&db, &new_job("draft", 1))
             .await
             .expect("insert");
-        let lease = Lease::new(Duration::from_secs(60));
+        let lease = Lease::new(Duration::from_mins(1));
         leases::claim_next(&db, &models(&["draft"]), &lease)
             .await
             .expect("claim")

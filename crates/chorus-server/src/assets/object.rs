@@ -19,14 +19,14 @@ use super::ByteStream;
 #[derive(Clone)]
 pub(super) struct Bucket {
     store: Arc<dyn ObjectStore>,
-    bucket: String,
+    name: String,
     prefix: String,
 }
 
 impl std::fmt::Debug for Bucket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bucket")
-            .field("bucket", &self.bucket)
+            .field("bucket", &self.name)
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
@@ -77,13 +77,13 @@ impl Bucket {
             .with_context(|| format!("--assets {url}: cannot set up the S3 client"))?;
         Ok(Bucket {
             store: Arc::new(store),
-            bucket: bucket.to_string(),
+            name: bucket.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
         })
     }
 
     pub(super) fn describe(&self) -> String {
-        format!("s3://{}/{}", self.bucket, self.prefix)
+        format!("s3://{}/{}", self.name, self.prefix)
     }
 
     fn path(&self, key: &str) -> Path {
@@ -105,7 +105,7 @@ impl Bucket {
         self.store
             .put(&path, PutPayload::from(Bytes::copy_from_slice(bytes)))
             .await
-            .with_context(|| format!("cannot store {path} in s3://{}", self.bucket))?;
+            .with_context(|| format!("cannot store {path} in s3://{}", self.name))?;
         Ok(())
     }
 
