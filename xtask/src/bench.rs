@@ -13,12 +13,26 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("draft") => draft(),
         Some("sync") => crate::bench_sync::sync(&args[1..]),
         Some("seek") => crate::bench_seek::seek(&args[1..]),
-        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, seek"),
-        None => bail!("name a benchmark: cargo xtask bench draft|sync|seek"),
+        Some("queue") => queue(),
+        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, seek, queue"),
+        None => bail!("name a benchmark: cargo xtask bench draft|sync|seek|queue"),
     }
 }
 
 const RUNS: usize = 3;
+
+/// The queue and API benchmark: an in-process load generator against the
+/// server and a bare axum floor (`crates/chorus-server/benches/queue`); it
+/// starts its own PostgreSQL.
+fn queue() -> anyhow::Result<()> {
+    tools::ensure_native_deps()?;
+    tools::ensure_services()?;
+    sh::run(
+        sh::cargo()
+            .args(["bench", "-p", "chorus-server", "--bench", "queue"])
+            .env("PATH", tools::tool_path()),
+    )
+}
 
 /// The draft engine against ffmpeg/libx264 for the same length and size, and
 /// the time from submitting a job over HTTP to its success.

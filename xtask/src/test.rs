@@ -49,7 +49,14 @@ pub fn test(args: &[String]) -> anyhow::Result<()> {
         ]))
     })?;
     step("2/4 unit and server tests", &|| {
-        sh::run(sh::cargo().args(["test", "--workspace", "--exclude", "chorus-studio"]))?;
+        // The storage suite runs on PostgreSQL too, assets go to S3, and the
+        // kill test runs two servers on one PostgreSQL: they start their own.
+        tools::ensure_services()?;
+        sh::run(
+            sh::cargo()
+                .args(["test", "--workspace", "--exclude", "chorus-studio"])
+                .env("PATH", tools::tool_path()),
+        )?;
         // The studio's pure modules (composition rules, compare meters…)
         // build natively too; their unit tests live in the binary.
         sh::run(sh::cargo().args(["test", "-p", "chorus-studio", "--bins"]))

@@ -164,6 +164,11 @@ pub fn ensure_apt(wanted: &[(&str, &str)]) -> anyhow::Result<()> {
         })
         .map(|(_, package)| *package)
         .collect();
+    apt_install(&missing)
+}
+
+/// Installs Debian `packages` with apt (as root), or says how to.
+fn apt_install(missing: &[&str]) -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -180,8 +185,58 @@ pub fn ensure_apt(wanted: &[(&str, &str)]) -> anyhow::Result<()> {
         Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(["install", "-y", "-qq", "--no-install-recommends"])
-            .args(&missing),
+            .args(missing),
     )
+}
+
+/// What the storage, S3 and kill tests and `bench queue` start for
+/// themselves: PostgreSQL's server programs and the s3s-fs S3 server.
+pub fn ensure_services() -> anyhow::Result<()> {
+    ensure_postgres()?;
+    ensure_s3s_fs()
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb`.
+pub fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
+}
+
+fn ensure_postgres() -> anyhow::Result<()> {
+    if postgres_bin().is_some() {
+        return Ok(());
+    }
+    // Tests run throwaway clusters of their own (initdb + pg_ctl in a temp
+    // folder); only the server programs are needed.
+    apt_install(&["postgresql"])
+}
+
+const S3S_FS_VERSION: &str = "0.14.1";
+
+fn ensure_s3s_fs() -> anyhow::Result<()> {
+    if cargo_bin().join("s3s-fs").is_file() || sh::on_path("s3s-fs") {
+        return Ok(());
+    }
+    // 0.17 needs a newer rustc than ours (shared/TOOLCHAIN.md).
+    eprintln!("Installing s3s-fs {S3S_FS_VERSION}, an S3 server for the tests (about 3 minutes)…");
+    sh::run(sh::cargo().args([
+        "install",
+        "s3s-fs",
+        "--version",
+        S3S_FS_VERSION,
+        "--features",
+        "binary",
+    ]))
 }
 
 /// `trunk build` for the studio app into `dist/`.

@@ -10,9 +10,9 @@ use chorus_core::{Mode, ModelSpec, Resolution};
 use serde_json::{Value, json};
 
 use crate::error::{ProviderError, Result, WebhookError};
-use crate::http::{CallError, CallKind, Http, RetryPolicy};
+use crate::http::{CallError, CallKind, Http, RetryPolicy, accepted_id};
 use crate::images::image_refs;
-use crate::ledger::{SendOutcome, SubmitLedger, submit_once};
+use crate::ledger::{SubmitLedger, submit_without_own_id};
 use crate::models::{check_fits, happyhorse_dashscope};
 use crate::provider::{
     BoxFuture, CancelOutcome, JobState, Provider, ProviderJob, ProviderOutput, SubmitRequest,
@@ -163,32 +163,13 @@ impl DashScope {
                     .header("X-DashScope-Async", "enable")
                     .json(&body)
             })
-            .await?
-            .into_ok(NAME)
-            .map_err(|error| CallError {
-                error,
-                outcome: SendOutcome::NotCreated,
-            })?;
-        let in_doubt = |error| CallError {
-            error,
-            outcome: SendOutcome::Unknown,
-        };
-        let json = answer.json(NAME, "create answer").map_err(in_doubt)?;
-        let task_id = json
-            .pointer("/output/task_id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                in_doubt(ProviderError::BadResponse {
-                    provider: NAME,
-                    context: "create answer",
-                    detail: "no task_id".into(),
-                })
-            })?;
+            .await?;
+        let json = answer.submitted(NAME, "create answer")?;
         Ok(ProviderJob {
             provider: NAME.into(),
             model: request.model.clone(),
             job_key: request.job_key.clone(),
-            provider_id: task_id.to_string(),
+            provider_id: accepted_id(&json, "/output/task_id", NAME, "create answer")?,
             endpoint: body["model"].as_str().unwrap_or_default().to_string(),
         })
     }
@@ -207,18 +188,9 @@ impl Provider for DashScope {
         Box::pin(async move {
             check_fits(&happyhorse_dashscope(), request)?;
             let body = body_for(request)?;
-            submit_once(
-                self.ledger.as_ref(),
-                &request.job_key,
-                None,
-                |_| {
-                    Err(ProviderError::SubmitInDoubt {
-                        provider: NAME,
-                        job_key: request.job_key.clone(),
-                    })
-                },
-                || self.send_submit(request, body),
-            )
+            submit_without_own_id(self.ledger.as_ref(), NAME, &request.job_key, || {
+                self.send_submit(request, body)
+            })
             .await
         })
     }
@@ -226,14 +198,7 @@ impl Provider for DashScope {
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
             let url = self.url(&format!("/api/v1/tasks/{}", job.provider_id));
-            let answer = self
-                .http
-                .send(CallKind::Safe, |c| {
-                    c.get(&url).header("Authorization", self.auth())
-                })
-                .await?
-                .into_ok(NAME)?;
-            state_of(&answer.json(NAME, "task")?)
+            state_of(&self.http.get_json(&url, &self.auth(), "task").await?)
         })
     }
 

@@ -12,9 +12,9 @@ use ed25519_dalek::VerifyingKey;
 use serde_json::{Value, json};
 
 use crate::error::{ProviderError, Result, WebhookError};
-use crate::http::{Answer, CallError, CallKind, Http, RetryPolicy};
+use crate::http::{Answer, CallError, CallKind, Http, RetryPolicy, accepted_id};
 use crate::images::{image_ref, image_refs};
-use crate::ledger::{SendOutcome, SubmitLedger, submit_once};
+use crate::ledger::{SubmitLedger, submit_without_own_id};
 use crate::models::{check_fits, happyhorse_fal};
 use crate::provider::{
     BoxFuture, CancelOutcome, JobState, Provider, ProviderJob, ProviderOutput, SubmitRequest,
@@ -179,31 +179,12 @@ impl Fal {
                 builder
             })
             .await?;
-        let answer = answer.into_ok(NAME).map_err(|error| CallError {
-            error,
-            outcome: SendOutcome::NotCreated,
-        })?;
-        // From here the job exists; an unreadable answer leaves it in doubt.
-        let in_doubt = |error| CallError {
-            error,
-            outcome: SendOutcome::Unknown,
-        };
-        let json = answer.json(NAME, "submit answer").map_err(in_doubt)?;
-        let request_id = json
-            .get("request_id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                in_doubt(ProviderError::BadResponse {
-                    provider: NAME,
-                    context: "submit answer",
-                    detail: "no request_id".into(),
-                })
-            })?;
+        let json = answer.submitted(NAME, "submit answer")?;
         Ok(ProviderJob {
             provider: NAME.into(),
             model: request.model.clone(),
             job_key: request.job_key.clone(),
-            provider_id: request_id.to_string(),
+            provider_id: accepted_id(&json, "/request_id", NAME, "submit answer")?,
             endpoint,
         })
     }
@@ -293,29 +274,19 @@ impl Provider for Fal {
         Box::pin(async move {
             check_fits(&happyhorse_fal(), request)?;
             let body = request_body(request)?;
-            submit_once(
-                self.ledger.as_ref(),
-                &request.job_key,
-                None,
-                |_| {
-                    Err(ProviderError::SubmitInDoubt {
-                        provider: NAME,
-                        job_key: request.job_key.clone(),
-                    })
-                },
-                || self.send_submit(request, body),
-            )
+            submit_without_own_id(self.ledger.as_ref(), NAME, &request.job_key, || {
+                self.send_submit(request, body)
+            })
             .await
         })
     }
 
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
-            let answer = self
-                .get(&self.request_url(job, "/status"))
-                .await?
-                .into_ok(NAME)?;
-            let json = answer.json(NAME, "status")?;
+            let json = self
+                .http
+                .get_json(&self.request_url(job, "/status"), &self.auth(), "status")
+                .await?;
             let status = json
                 .get("status")
                 .and_then(Value::as_str)

@@ -154,6 +154,16 @@ impl Http {
         }
     }
 
+    /// GETs `url` as a safe (retried) call with `auth` as its
+    /// `Authorization`; the 2xx body as JSON, or the matching error.
+    pub async fn get_json(&self, url: &str, auth: &str, context: &'static str) -> Result<Value> {
+        let answer = self
+            .send(CallKind::Safe, |c| c.get(url).header("Authorization", auth))
+            .await?
+            .into_ok(self.provider)?;
+        answer.json(self.provider, context)
+    }
+
     fn network(&self, attempts: u32, e: &reqwest::Error) -> CallError {
         // Only a failed connect proves the request never left; a timeout
         // may fire after the provider accepted the job.
@@ -219,6 +229,24 @@ impl Answer {
         Ok(self)
     }
 
+    /// A submit's answer as JSON. A 4xx means the provider created nothing;
+    /// from a 2xx on the job exists, so a body we cannot read leaves the
+    /// submit in doubt rather than free to send again.
+    pub fn submitted(
+        self,
+        provider: &'static str,
+        context: &'static str,
+    ) -> Result<Value, CallError> {
+        let answer = self.into_ok(provider).map_err(|error| CallError {
+            error,
+            outcome: SendOutcome::NotCreated,
+        })?;
+        answer.json(provider, context).map_err(|error| CallError {
+            error,
+            outcome: SendOutcome::Unknown,
+        })
+    }
+
     /// The body as JSON, or a `BadResponse` naming `context`.
     pub fn json(&self, provider: &'static str, context: &'static str) -> Result<Value> {
         serde_json::from_slice(&self.body).map_err(|e| ProviderError::BadResponse {
@@ -227,6 +255,27 @@ impl Answer {
             detail: e.to_string(),
         })
     }
+}
+
+/// The provider's id for a job it accepted: the string at `pointer` in its
+/// answer. Missing, the job may still exist: the submit is in doubt.
+pub fn accepted_id(
+    json: &Value,
+    pointer: &str,
+    provider: &'static str,
+    context: &'static str,
+) -> Result<String, CallError> {
+    json.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| CallError {
+            error: ProviderError::BadResponse {
+                provider,
+                context,
+                detail: format!("no {}", pointer.trim_start_matches('/').replace('/', ".")),
+            },
+            outcome: SendOutcome::Unknown,
+        })
 }
 
 /// The provider's own error text from an error body, whatever its shape:

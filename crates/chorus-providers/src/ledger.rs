@@ -150,6 +150,26 @@ where
     }
 }
 
+/// `submit_once` for protocols where we cannot choose the provider's id:
+/// an earlier attempt of unknown outcome stops this one with `SubmitInDoubt`.
+pub(crate) async fn submit_without_own_id<Fut>(
+    ledger: &dyn SubmitLedger,
+    provider: &'static str,
+    job_key: &str,
+    send: impl FnOnce() -> Fut,
+) -> Result<ProviderJob>
+where
+    Fut: Future<Output = std::result::Result<ProviderJob, CallError>>,
+{
+    let in_doubt = |_| {
+        Err(crate::error::ProviderError::SubmitInDoubt {
+            provider,
+            job_key: job_key.to_string(),
+        })
+    };
+    submit_once(ledger, job_key, None, in_doubt, send).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,9 +11,9 @@ use chorus_core::{Mode, ModelSpec};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ProviderError, Result, WebhookError};
-use crate::http::{CallError, CallKind, Http, RetryPolicy};
+use crate::http::{CallError, CallKind, Http, RetryPolicy, accepted_id};
 use crate::images::image_ref;
-use crate::ledger::{SendOutcome, SubmitLedger, submit_once};
+use crate::ledger::{SendOutcome, SubmitLedger, submit_without_own_id};
 use crate::models::{self, check_fits};
 use crate::provider::{
     BoxFuture, CancelOutcome, JobState, Provider, ProviderJob, ProviderOutput, SubmitRequest,
@@ -231,26 +231,13 @@ impl Replicate {
                     .header("Authorization", self.auth())
                     .json(&body)
             })
-            .await?
-            .into_ok(NAME)
-            .map_err(not_created)?;
-        let in_doubt = |error| CallError {
-            error,
-            outcome: SendOutcome::Unknown,
-        };
-        let json = answer.json(NAME, "create answer").map_err(in_doubt)?;
-        let id = json.get("id").and_then(Value::as_str).ok_or_else(|| {
-            in_doubt(ProviderError::BadResponse {
-                provider: NAME,
-                context: "create answer",
-                detail: "no prediction id".into(),
-            })
-        })?;
+            .await?;
+        let json = answer.submitted(NAME, "create answer")?;
         Ok(ProviderJob {
             provider: NAME.into(),
             model: request.model.clone(),
             job_key: request.job_key.clone(),
-            provider_id: id.to_string(),
+            provider_id: accepted_id(&json, "/id", NAME, "create answer")?,
             endpoint: endpoint.to_string(),
         })
     }
@@ -273,18 +260,9 @@ impl Provider for Replicate {
                 body["webhook"] = json!(hook);
                 body["webhook_events_filter"] = json!(["completed"]);
             }
-            submit_once(
-                self.ledger.as_ref(),
-                &request.job_key,
-                None,
-                |_| {
-                    Err(ProviderError::SubmitInDoubt {
-                        provider: NAME,
-                        job_key: request.job_key.clone(),
-                    })
-                },
-                || self.send_submit(request, body),
-            )
+            submit_without_own_id(self.ledger.as_ref(), NAME, &request.job_key, || {
+                self.send_submit(request, body)
+            })
             .await
         })
     }
@@ -292,14 +270,7 @@ impl Provider for Replicate {
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
             let url = self.url(&format!("/v1/predictions/{}", job.provider_id));
-            let answer = self
-                .http
-                .send(CallKind::Safe, |c| {
-                    c.get(&url).header("Authorization", self.auth())
-                })
-                .await?
-                .into_ok(NAME)?;
-            state_of(&answer.json(NAME, "prediction")?)
+            state_of(&self.http.get_json(&url, &self.auth(), "prediction").await?)
         })
     }
 

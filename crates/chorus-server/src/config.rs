@@ -1,24 +1,84 @@
-//! Where the server listens and keeps its files.
+//! Where the server listens, where it keeps its data, and how its queue
+//! worker shares jobs with other servers.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Settings for `chorus serve`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     pub addr: SocketAddr,
-    /// Holds `chorus.db` and `assets/`.
+    /// Holds `chorus.db` and `assets/` unless the two below say otherwise.
     pub data_dir: PathBuf,
     /// The built studio app (Trunk's `dist/`).
     pub dist_dir: PathBuf,
+    /// `postgres://…` to share jobs with other servers; SQLite in
+    /// `data_dir` when `None`. May hold a password: never logged as is.
+    pub database_url: Option<String>,
+    /// `s3://bucket/prefix` or a folder; `data_dir/assets` when `None`.
+    pub assets: Option<String>,
+    pub queue: QueueSettings,
+}
+
+/// How this server's worker takes and holds jobs.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// How long a claimed job stays this worker's without a renewal. A dead
+    /// worker's jobs are taken over once it lapses.
+    pub lease: Duration,
+    /// Hosted jobs run at once on this server (each mostly waits on its
+    /// provider). Local renders run one at a time whatever this says.
+    pub hosted_at_once: usize,
+    /// How often an idle worker looks for work created by other servers
+    /// (jobs created here wake it at once).
+    pub idle_poll: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            lease: Duration::from_secs(30),
+            hosted_at_once: 32,
+            idle_poll: Duration::from_secs(2),
+        }
+    }
 }
 
 impl ServeConfig {
+    /// Everything in `data_dir` (SQLite and local files), default queue.
+    pub fn local(addr: SocketAddr, data_dir: PathBuf, dist_dir: PathBuf) -> ServeConfig {
+        ServeConfig {
+            addr,
+            data_dir,
+            dist_dir,
+            database_url: None,
+            assets: None,
+            queue: QueueSettings::default(),
+        }
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("chorus.db")
     }
 
     pub fn assets_dir(&self) -> PathBuf {
         self.data_dir.join("assets")
+    }
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("dist_dir", &self.dist_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(crate::db::redact_url),
+            )
+            .field("assets", &self.assets)
+            .field("queue", &self.queue)
+            .finish()
     }
 }

@@ -3,19 +3,23 @@
 //! RUNWARE_API_KEY, DASHSCOPE_API_KEY), and `CHORUS_PUBLIC_URL` for webhook
 //! and image URLs. Keys are never logged: only provider names are.
 //!
-//! For tests against local fakes, `CHORUS_TEST_FAL_BASE` points the fal
-//! adapter at another queue address and `CHORUS_TEST_ALLOW_LOOPBACK=1` lets
-//! downloads come from 127.0.0.1 over http.
+//! For tests against local fakes: `CHORUS_TEST_FAL_BASE`,
+//! `CHORUS_TEST_REPLICATE_BASE`, `CHORUS_TEST_RUNWARE_URL` and
+//! `CHORUS_TEST_DASHSCOPE_BASE` point the adapters at other addresses,
+//! `CHORUS_TEST_ALLOW_LOOPBACK=1` lets downloads come from 127.0.0.1 over
+//! http, and `CHORUS_TEST_POLL_MS` polls providers that often instead of
+//! backing off from 2 s to 30 s.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chorus_providers::dashscope::{DashScope, DashScopeConfig};
 use chorus_providers::fal::{Fal, FalConfig};
 use chorus_providers::replicate::{Replicate, ReplicateConfig};
 use chorus_providers::runware::{Runware, RunwareConfig};
-use chorus_providers::{Provider, SubmitLedger};
-use sqlx::SqlitePool;
+use chorus_providers::{Backoff, Provider, SubmitLedger};
 
+use crate::db::Db;
 use crate::provider_engine::{EngineSettings, ProviderEngine};
 use crate::queue::Engine;
 use crate::submit_ledger::DbLedger;
@@ -26,7 +30,7 @@ fn env(var: &str) -> Option<String> {
 
 /// The providers whose keys are set, each submitting through the database
 /// ledger in `db`.
-pub fn providers_from_env(db: &SqlitePool) -> Vec<Arc<dyn Provider>> {
+pub fn providers_from_env(db: &Db) -> Vec<Arc<dyn Provider>> {
     let ledger: Arc<dyn SubmitLedger> = Arc::new(DbLedger::new(db.clone()));
     let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
     if let Ok(mut config) = FalConfig::from_env() {
@@ -37,13 +41,22 @@ pub fn providers_from_env(db: &SqlitePool) -> Vec<Arc<dyn Provider>> {
         }
         providers.push(Arc::new(Fal::new(config, Arc::clone(&ledger))));
     }
-    if let Ok(config) = ReplicateConfig::from_env() {
+    if let Ok(mut config) = ReplicateConfig::from_env() {
+        if let Some(base) = env("CHORUS_TEST_REPLICATE_BASE") {
+            config.api_base = base;
+        }
         providers.push(Arc::new(Replicate::new(config, Arc::clone(&ledger))));
     }
-    if let Ok(config) = RunwareConfig::from_env() {
+    if let Ok(mut config) = RunwareConfig::from_env() {
+        if let Some(url) = env("CHORUS_TEST_RUNWARE_URL") {
+            config.api_url = url;
+        }
         providers.push(Arc::new(Runware::new(config, Arc::clone(&ledger))));
     }
-    if let Ok(config) = DashScopeConfig::from_env() {
+    if let Ok(mut config) = DashScopeConfig::from_env() {
+        if let Some(base) = env("CHORUS_TEST_DASHSCOPE_BASE") {
+            config.api_base = base;
+        }
         providers.push(Arc::new(DashScope::new(config, ledger)));
     }
     providers
@@ -56,6 +69,11 @@ pub fn settings_from_env() -> EngineSettings {
         ..EngineSettings::default()
     };
     settings.download.allow_loopback = env("CHORUS_TEST_ALLOW_LOOPBACK").as_deref() == Some("1");
+    if let Some(ms) = env("CHORUS_TEST_POLL_MS").and_then(|v| v.parse::<u64>().ok()) {
+        let every = Duration::from_millis(ms.max(1));
+        settings.wait.backoff = Backoff::new(every, every);
+        settings.cancel_check = every.max(Duration::from_millis(100));
+    }
     settings
 }
 

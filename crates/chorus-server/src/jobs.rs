@@ -1,11 +1,14 @@
 //! Job records in the database, and every change to them. Each change is a
-//! conditional update (the job must still be in an expected state), so a
-//! cancel racing a worker can never resurrect a finished job; every change is
-//! published to the event bus.
+//! conditional update (the job must still be in an expected state, and a
+//! worker's changes also that it still holds the job's lease), so a cancel
+//! racing a worker can never resurrect a finished job and a worker that lost
+//! its lease can never finish a job twice. Every change is published to the
+//! event bus.
 
 use anyhow::Context as _;
 use chorus_core::{Cost, GenerationRequest, Job, JobId, JobOutput, JobStatus};
-use sqlx::SqlitePool;
+
+use crate::db::{Db, on_db, placeholders};
 
 use crate::state::AppState;
 
@@ -22,7 +25,7 @@ pub fn new_job_id() -> JobId {
 }
 
 #[derive(sqlx::FromRow)]
-struct JobRow {
+pub(crate) struct JobRow {
     id: String,
     status: String,
     progress: f64,
@@ -36,7 +39,7 @@ struct JobRow {
 }
 
 impl JobRow {
-    fn into_job(self) -> anyhow::Result<Job> {
+    pub(crate) fn into_job(self) -> anyhow::Result<Job> {
         let status = JobStatus::parse(&self.status)
             .with_context(|| format!("job {} has unknown status {}", self.id, self.status))?;
         let request: GenerationRequest = serde_json::from_str(&self.request)
@@ -62,7 +65,7 @@ impl JobRow {
     }
 }
 
-const COLUMNS: &str = "id, status, progress, request, estimate, outputs, error, actual_cost_usd_micros, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, status, progress, request, estimate, outputs, error, actual_cost_usd_micros, created_at, updated_at";
 
 /// Inserts a new queued job and announces it.
 pub async fn create(
@@ -83,40 +86,56 @@ pub async fn create(
         error: None,
         actual_cost_usd_micros: None,
     };
-    sqlx::query(
-        "INSERT INTO jobs (id, status, progress, model, request, estimate, outputs, error, created_at, updated_at)
-         VALUES (?, ?, 0, ?, ?, ?, '[]', NULL, ?, ?)",
-    )
-    .bind(&job.id.0)
-    .bind(job.status.as_str())
-    .bind(&job.request.model)
-    .bind(serde_json::to_string(&job.request)?)
-    .bind(job.estimate.map(|e| serde_json::to_string(&e)).transpose()?)
-    .bind(now)
-    .bind(now)
-    .execute(&state.db)
-    .await?;
+    insert(&state.db, &job).await?;
     state.events.publish(&job);
     state.wake.notify_one();
     Ok(job)
 }
 
-pub async fn get(db: &SqlitePool, id: &str) -> anyhow::Result<Option<Job>> {
-    let row = sqlx::query_as::<_, JobRow>(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?"))
+/// Writes a new job record as it is.
+pub async fn insert(db: &Db, job: &Job) -> anyhow::Result<()> {
+    let request = serde_json::to_string(&job.request)?;
+    let estimate = job
+        .estimate
+        .map(|e| serde_json::to_string(&e))
+        .transpose()?;
+    let outputs = serde_json::to_string(&job.outputs)?;
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO jobs (id, status, progress, model, request, estimate, outputs, error, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&job.id.0)
+    .bind(job.status.as_str())
+    .bind(f64::from(job.progress))
+    .bind(&job.request.model)
+    .bind(&request)
+    .bind(&estimate)
+    .bind(&outputs)
+    .bind(&job.error)
+    .bind(job.created_at)
+    .bind(job.updated_at)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Job>> {
+    let sql = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1");
+    let row = on_db!(db, pool => sqlx::query_as::<_, JobRow>(&sql)
         .bind(id)
-        .fetch_optional(db)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
     row.map(JobRow::into_job).transpose()
 }
 
 /// Newest first.
-pub async fn list(db: &SqlitePool, limit: u32) -> anyhow::Result<Vec<Job>> {
-    let rows = sqlx::query_as::<_, JobRow>(&format!(
-        "SELECT {COLUMNS} FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?"
-    ))
-    .bind(i64::from(limit))
-    .fetch_all(db)
-    .await?;
+pub async fn list(db: &Db, limit: u32) -> anyhow::Result<Vec<Job>> {
+    let sql = format!("SELECT {COLUMNS} FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1");
+    let rows = on_db!(db, pool => sqlx::query_as::<_, JobRow>(&sql)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?;
     rows.into_iter().map(JobRow::into_job).collect()
 }
 
@@ -128,13 +147,51 @@ pub struct Change {
     pub error: Option<String>,
 }
 
-/// Moves job `id` to `to` if its current status allows it. Returns the job as
-/// it now is, or `None` if the job was not in a state that may move to `to`.
+/// Moves job `id` to `to` if its current status allows it, whoever holds
+/// it (a cancel from the studio). Returns the job as it now is, or `None`
+/// if the job was not in a state that may move to `to`.
 pub async fn transition(
     state: &AppState,
     id: &str,
     to: JobStatus,
     change: Change,
+) -> anyhow::Result<Option<Job>> {
+    Ok(announce(
+        state,
+        update_status(&state.db, id, to, change, None).await?,
+    ))
+}
+
+/// Like `transition`, but only while `owner` still holds the job's lease:
+/// how a worker records the outcome, so a job taken over by another worker
+/// is finished by exactly one of them.
+pub async fn finish(
+    state: &AppState,
+    id: &str,
+    owner: &str,
+    to: JobStatus,
+    change: Change,
+) -> anyhow::Result<Option<Job>> {
+    Ok(announce(
+        state,
+        update_status(&state.db, id, to, change, Some(owner)).await?,
+    ))
+}
+
+fn announce(state: &AppState, job: Option<Job>) -> Option<Job> {
+    if let Some(job) = &job {
+        state.events.publish(job);
+    }
+    job
+}
+
+/// The conditional update behind `transition` and `finish`.
+pub async fn update_status(
+    db: &Db,
+    id: &str,
+    to: JobStatus,
+    change: Change,
+    owner: Option<&str>,
 ) -> anyhow::Result<Option<Job>> {
     let allowed: Vec<&str> = JobStatus::ALL
         .into_iter()
@@ -144,34 +201,39 @@ pub async fn transition(
     if allowed.is_empty() {
         return Ok(None);
     }
-    let placeholders = vec!["?"; allowed.len()].join(", ");
-    let sql = format!(
-        "UPDATE jobs SET status = ?, progress = COALESCE(?, progress), outputs = COALESCE(?, outputs),
-                error = COALESCE(?, error), updated_at = ?
-         WHERE id = ? AND status IN ({placeholders})
-         RETURNING {COLUMNS}"
-    );
-    let mut query = sqlx::query_as::<_, JobRow>(&sql)
-        .bind(to.as_str())
-        .bind(change.progress.map(f64::from))
-        .bind(
-            change
-                .outputs
-                .map(|o| serde_json::to_string(&o))
-                .transpose()?,
-        )
-        .bind(change.error)
-        .bind(now_ms())
-        .bind(id);
-    for from in allowed {
-        query = query.bind(from);
-    }
-    let Some(row) = query.fetch_optional(&state.db).await? else {
-        return Ok(None);
+    let fence = if owner.is_some() {
+        format!(" AND lease_owner = ${}", 7 + allowed.len())
+    } else {
+        String::new()
     };
-    let job = row.into_job()?;
-    state.events.publish(&job);
-    Ok(Some(job))
+    let sql = format!(
+        "UPDATE jobs SET status = $1, progress = COALESCE($2, progress), outputs = COALESCE($3, outputs),
+                error = COALESCE($4, error), updated_at = $5
+         WHERE id = $6 AND status IN ({}){fence}
+         RETURNING {COLUMNS}",
+        placeholders(7, allowed.len())
+    );
+    let outputs = change
+        .outputs
+        .map(|o| serde_json::to_string(&o))
+        .transpose()?;
+    let row = on_db!(db, pool => {
+        let mut query = sqlx::query_as::<_, JobRow>(&sql)
+            .bind(to.as_str())
+            .bind(change.progress.map(f64::from))
+            .bind(&outputs)
+            .bind(&change.error)
+            .bind(now_ms())
+            .bind(id);
+        for from in &allowed {
+            query = query.bind(*from);
+        }
+        if let Some(owner) = owner {
+            query = query.bind(owner);
+        }
+        query.fetch_optional(pool).await
+    })?;
+    row.map(JobRow::into_job).transpose()
 }
 
 /// Appends `output` to a finished job's outputs, as long as the outputs are
@@ -186,87 +248,70 @@ pub async fn append_output(
     let before = serde_json::to_string(expected)?;
     let mut outputs = expected.to_vec();
     outputs.push(output);
-    let row = sqlx::query_as::<_, JobRow>(&format!(
-        "UPDATE jobs SET outputs = ?, updated_at = ?
-         WHERE id = ? AND status = 'succeeded' AND outputs = ?
+    let after = serde_json::to_string(&outputs)?;
+    let sql = format!(
+        "UPDATE jobs SET outputs = $1, updated_at = $2
+         WHERE id = $3 AND status = 'succeeded' AND outputs = $4
          RETURNING {COLUMNS}"
-    ))
-    .bind(serde_json::to_string(&outputs)?)
-    .bind(now_ms())
-    .bind(id)
-    .bind(before)
-    .fetch_optional(&state.db)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let job = row.into_job()?;
-    state.events.publish(&job);
-    Ok(Some(job))
+    );
+    let row = on_db!(&state.db, pool => sqlx::query_as::<_, JobRow>(&sql)
+        .bind(&after)
+        .bind(now_ms())
+        .bind(id)
+        .bind(&before)
+        .fetch_optional(pool)
+        .await)?;
+    let job = row.map(JobRow::into_job).transpose()?;
+    Ok(announce(state, job))
 }
 
 /// Records what the provider charged for a running job.
-pub async fn set_actual_cost(state: &AppState, id: &str, usd_micros: u64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE jobs SET actual_cost_usd_micros = ?, updated_at = ? WHERE id = ?")
-        .bind(i64::try_from(usd_micros).unwrap_or(i64::MAX))
-        .bind(now_ms())
-        .bind(id)
-        .execute(&state.db)
-        .await?;
-    Ok(())
-}
-
-/// Records progress of a running job (0.0–1.0).
-pub async fn set_progress(state: &AppState, id: &str, progress: f32) -> anyhow::Result<()> {
-    let row = sqlx::query_as::<_, JobRow>(&format!(
-        "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND status = 'running' RETURNING {COLUMNS}"
-    ))
-    .bind(f64::from(progress.clamp(0.0, 1.0)))
+pub async fn set_actual_cost(db: &Db, id: &str, usd_micros: u64) -> anyhow::Result<()> {
+    let micros = i64::try_from(usd_micros).unwrap_or(i64::MAX);
+    on_db!(db, pool => sqlx::query(
+        "UPDATE jobs SET actual_cost_usd_micros = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(micros)
     .bind(now_ms())
     .bind(id)
-    .fetch_optional(&state.db)
-    .await?;
-    if let Some(row) = row {
-        state.events.publish(&row.into_job()?);
-    }
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
-/// Takes the oldest queued job whose model is one of `models`, marking it
-/// running. One statement, so two workers never take the same job.
-pub async fn claim_next(state: &AppState, models: &[String]) -> anyhow::Result<Option<Job>> {
-    if models.is_empty() {
-        return Ok(None);
-    }
-    let placeholders = vec!["?"; models.len()].join(", ");
+/// Records progress (0.0–1.0) of a job `owner` is running. False when the
+/// job is no longer running under `owner` (canceled, or taken over).
+pub async fn set_progress(
+    state: &AppState,
+    id: &str,
+    owner: &str,
+    progress: f32,
+) -> anyhow::Result<bool> {
     let sql = format!(
-        "UPDATE jobs SET status = 'running', progress = 0, updated_at = ?
-         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND model IN ({placeholders})
-                     ORDER BY created_at, id LIMIT 1)
-           AND status = 'queued'
-         RETURNING {COLUMNS}"
+        "UPDATE jobs SET progress = $1, updated_at = $2
+         WHERE id = $3 AND status = 'running' AND lease_owner = $4 RETURNING {COLUMNS}"
     );
-    let mut query = sqlx::query_as::<_, JobRow>(&sql).bind(now_ms());
-    for m in models {
-        query = query.bind(m);
-    }
-    let Some(row) = query.fetch_optional(&state.db).await? else {
-        return Ok(None);
+    let row = on_db!(&state.db, pool => sqlx::query_as::<_, JobRow>(&sql)
+        .bind(f64::from(progress.clamp(0.0, 1.0)))
+        .bind(now_ms())
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(pool)
+        .await)?;
+    let Some(row) = row else {
+        return Ok(false);
     };
-    let job = row.into_job()?;
-    state.events.publish(&job);
-    Ok(Some(job))
+    state.events.publish(&row.into_job()?);
+    Ok(true)
 }
 
-/// Jobs left running by a server that stopped mid-render go back to the
-/// queue: local renders are deterministic, so running them again is safe,
-/// and hosted takes resume from the submit ledger instead of resubmitting.
-pub async fn requeue_interrupted(state: &AppState) -> anyhow::Result<u64> {
-    let done = sqlx::query(
-        "UPDATE jobs SET status = 'queued', progress = 0, updated_at = ? WHERE status = 'running'",
+/// How many jobs are queued or running (for health checks and benchmarks).
+pub async fn count_unfinished(db: &Db) -> anyhow::Result<i64> {
+    let n = on_db!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')",
     )
-    .bind(now_ms())
-    .execute(&state.db)
-    .await?;
-    Ok(done.rows_affected())
+    .fetch_one(pool)
+    .await)?;
+    Ok(n)
 }

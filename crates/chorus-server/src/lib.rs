@@ -5,19 +5,22 @@
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod draft_engine;
 pub mod error;
 pub mod events;
 pub mod hosted;
 pub mod images;
 pub mod jobs;
+pub mod leases;
 pub mod provider_engine;
 pub mod queue;
 pub mod routes;
 pub mod state;
 pub mod submit_ledger;
 
-pub use config::ServeConfig;
+pub use config::{QueueSettings, ServeConfig};
+pub use db::Db;
 pub use error::ApiError;
 pub use routes::app;
 pub use state::AppState;
@@ -25,6 +28,11 @@ pub use state::AppState;
 /// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let state = AppState::open(&config).await?;
+    tracing::info!(
+        database = ?state.db.backend(),
+        assets = %state.assets.describe(),
+        "storage ready"
+    );
     let providers = hosted::providers_from_env(&state.db);
     let mut engines = hosted::engines(&providers, &hosted::settings_from_env());
     engines.push(std::sync::Arc::new(draft_engine::DraftEngine));

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,25 @@ enum Command {
         /// Folder holding the built studio app.
         #[arg(long, env = "CHORUS_DIST", default_value = "dist")]
         dist: PathBuf,
+        /// `postgres://user:password@host/db` to share jobs with other
+        /// servers; SQLite in the data folder when absent.
+        #[arg(long, env = "CHORUS_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+        /// `s3://bucket/prefix` (credentials from AWS_ACCESS_KEY_ID,
+        /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL) or a folder;
+        /// the data folder's `assets/` when absent.
+        #[arg(long, env = "CHORUS_ASSETS")]
+        assets: Option<String>,
+        /// How long a claimed job stays this server's without a renewal;
+        /// a dead server's jobs are taken over once it lapses.
+        #[arg(long, env = "CHORUS_LEASE_MS", default_value_t = 30_000)]
+        lease_ms: u64,
+        /// Hosted-provider jobs this server runs at once.
+        #[arg(long, env = "CHORUS_HOSTED_AT_ONCE", default_value_t = 32)]
+        hosted_at_once: usize,
+        /// How often an idle server looks for jobs created elsewhere.
+        #[arg(long, env = "CHORUS_IDLE_POLL_MS", default_value_t = 2_000)]
+        idle_poll_ms: u64,
     },
     /// Render a draft clip (MP4 + JSON sidecar) without the server.
     Draft(chorus_server::cli::DraftArgs),
@@ -48,16 +68,31 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("chorus_server=info,warn")),
         )
         .with_writer(std::io::stderr)
+        // Escape codes only for a person watching; log files stay plain.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
-        Command::Serve { addr, data, dist } => chorus_server::cli::speak_in_child_processes()
-            .and_then(|()| {
-                run_async(chorus_server::serve(chorus_server::ServeConfig {
-                    addr,
-                    data_dir: data,
-                    dist_dir: dist,
-                }))
-            }),
+        Command::Serve {
+            addr,
+            data,
+            dist,
+            database_url,
+            assets,
+            lease_ms,
+            hosted_at_once,
+            idle_poll_ms,
+        } => {
+            let mut config = chorus_server::ServeConfig::local(addr, data, dist);
+            config.database_url = database_url;
+            config.assets = assets;
+            config.queue = chorus_server::QueueSettings {
+                lease: Duration::from_millis(lease_ms.max(100)),
+                hosted_at_once: hosted_at_once.max(1),
+                idle_poll: Duration::from_millis(idle_poll_ms.max(10)),
+            };
+            chorus_server::cli::speak_in_child_processes()
+                .and_then(|()| run_async(chorus_server::serve(config)))
+        }
         Command::Draft(args) => chorus_server::cli::speak_in_child_processes()
             .and_then(|()| chorus_server::cli::draft(&args)),
         Command::Sync(args) => chorus_server::cli::sync(&args),

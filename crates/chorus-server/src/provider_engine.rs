@@ -106,6 +106,10 @@ impl Engine for ProviderEngine {
     fn run<'a>(&'a self, job: &'a Job, ctx: &'a JobContext) -> EngineFuture<'a> {
         Box::pin(self.run_job(job, ctx))
     }
+
+    fn at_once(&self, settings: &crate::config::QueueSettings) -> usize {
+        settings.hosted_at_once
+    }
 }
 
 /// Saves downloaded clips into the asset store.
@@ -195,7 +199,7 @@ impl ProviderEngine {
             ctx.progress((index + 1) as f32 / total as f32).await;
         }
         if let Some(cost) = cost
-            && let Err(e) = crate::jobs::set_actual_cost(ctx.state(), &job.id.0, cost).await
+            && let Err(e) = crate::jobs::set_actual_cost(&ctx.state().db, &job.id.0, cost).await
         {
             tracing::warn!(job = %job.id, error = format!("{e:#}"), "cannot record the cost");
         }
@@ -237,7 +241,11 @@ impl ProviderEngine {
         wakers.forget(&provider_job.provider_id);
         let output = match waited {
             None => {
-                self.cancel(&provider_job).await;
+                // Stopped because the job is no longer ours: pass a cancel
+                // on, but never for a job another worker has taken over.
+                if ctx.is_canceled().await {
+                    self.cancel(&provider_job).await;
+                }
                 return Err(Stop::Canceled);
             }
             Some(Err(e)) => return Err(Stop::Failed(sentence(&e.to_string()))),
@@ -274,7 +282,7 @@ impl ProviderEngine {
     }
 
     /// Reports progress while the provider works; returns once the job is
-    /// canceled (and never otherwise).
+    /// no longer this worker's (canceled, or taken over), never otherwise.
     async fn watch(&self, ctx: &JobContext, (index, total): (usize, usize)) {
         let started = Instant::now();
         loop {

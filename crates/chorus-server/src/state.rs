@@ -1,17 +1,15 @@
 //! Shared server state: the database, the asset store, the event bus and the
 //! model registry as this server sees it.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use chorus_core::ModelSpec;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tokio::sync::Notify;
 
 use crate::assets::AssetStore;
-use crate::config::ServeConfig;
+use crate::config::{QueueSettings, ServeConfig};
+use crate::db::Db;
 use crate::events::Events;
 use crate::provider_engine::Wakers;
 use crate::queue::Engine;
@@ -19,8 +17,10 @@ use chorus_providers::{Deduper, Provider};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: Db,
     pub assets: AssetStore,
+    /// How the queue worker takes and holds jobs.
+    pub queue: QueueSettings,
     pub events: Events,
     pub models: Arc<Vec<ModelSpec>>,
     /// Wakes the queue worker when a job is created.
@@ -38,8 +38,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens (creating if needed) the database and asset folder under
-    /// `config.data_dir`, and brings the schema up to date.
+    /// Opens (creating if needed) the database and the asset store the
+    /// config names, and brings the schema up to date.
     pub async fn open(config: &ServeConfig) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!(
@@ -47,29 +47,12 @@ impl AppState {
                 config.data_dir.display()
             )
         })?;
-        let url = format!("sqlite://{}", config.database_path().display());
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        let db = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database {}",
-                    config.database_path().display()
-                )
-            })?;
-        sqlx::migrate!("./migrations")
-            .run(&db)
-            .await
-            .context("cannot migrate the database")?;
-        let assets = AssetStore::open(config.assets_dir())?;
+        let db = Db::open(config.database_url.as_deref(), &config.data_dir).await?;
+        let assets = AssetStore::open_location(config.assets.as_deref(), config.assets_dir())?;
         let state = AppState {
             db,
             assets,
+            queue: config.queue.clone(),
             events: Events::new(),
             models: Arc::new(available_models()),
             wake: Arc::new(Notify::new()),
@@ -79,7 +62,7 @@ impl AppState {
             webhook_deliveries: Arc::new(Deduper::default()),
             dist_dir: config.dist_dir.clone(),
         };
-        crate::jobs::requeue_interrupted(&state).await?;
+        crate::leases::requeue_interrupted(&state.db).await?;
         Ok(state)
     }
 }

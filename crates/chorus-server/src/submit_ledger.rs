@@ -1,22 +1,25 @@
 //! The providers' submit ledger kept in our database, so a server that
 //! restarts mid-job finds the provider job it already paid for instead of
 //! submitting again. Each hosted take also keeps its saved clip here, so a
-//! resumed job never re-downloads from a URL that may have expired.
+//! resumed job never re-downloads from a URL that may have expired. On a
+//! shared PostgreSQL every server sees the same ledger, so a job taken over
+//! from a dead server is polled, never submitted again.
 
 use chorus_core::JobOutput;
 use chorus_providers::{BoxFuture, ProviderError, SubmitLedger, SubmitRecord};
-use sqlx::SqlitePool;
+
+use crate::db::{Db, on_db};
 
 use crate::jobs::now_ms;
 
 /// `SubmitLedger` over the `provider_submits` table.
 #[derive(Debug, Clone)]
 pub struct DbLedger {
-    db: SqlitePool,
+    db: Db,
 }
 
 impl DbLedger {
-    pub fn new(db: SqlitePool) -> Self {
+    pub fn new(db: Db) -> Self {
         DbLedger { db }
     }
 }
@@ -33,13 +36,14 @@ fn encode(record: &SubmitRecord) -> Result<String, ProviderError> {
     serde_json::to_string(record).map_err(ledger_error)
 }
 
-async fn read(db: &SqlitePool, job_key: &str) -> Result<Option<SubmitRecord>, ProviderError> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT record FROM provider_submits WHERE job_key = ?")
-            .bind(job_key)
-            .fetch_optional(db)
-            .await
-            .map_err(ledger_error)?;
+async fn read(db: &Db, job_key: &str) -> Result<Option<SubmitRecord>, ProviderError> {
+    let row: Option<(String,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT record FROM provider_submits WHERE job_key = $1",
+    )
+    .bind(job_key)
+    .fetch_optional(pool)
+    .await)
+    .map_err(ledger_error)?;
     row.map(|(json,)| parse(&json)).transpose()
 }
 
@@ -59,17 +63,19 @@ impl SubmitLedger for DbLedger {
         Box::pin(async move {
             // One statement decides who wins, so two workers can never both
             // believe they may send.
-            let inserted = sqlx::query(
-                "INSERT INTO provider_submits (job_key, record, updated_at) VALUES (?, ?, ?)
+            let json = encode(&record)?;
+            let inserted = on_db!(&self.db, pool => sqlx::query(
+                "INSERT INTO provider_submits (job_key, record, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT (job_key) DO NOTHING",
             )
             .bind(job_key)
-            .bind(encode(&record)?)
+            .bind(&json)
             .bind(now_ms())
-            .execute(&self.db)
+            .execute(pool)
             .await
+            .map(|r| r.rows_affected()))
             .map_err(ledger_error)?;
-            if inserted.rows_affected() == 1 {
+            if inserted == 1 {
                 return Ok(None);
             }
             match read(&self.db, job_key).await? {
@@ -87,15 +93,17 @@ impl SubmitLedger for DbLedger {
         record: SubmitRecord,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO provider_submits (job_key, record, updated_at) VALUES (?, ?, ?)
+            let json = encode(&record)?;
+            on_db!(&self.db, pool => sqlx::query(
+                "INSERT INTO provider_submits (job_key, record, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT (job_key) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at",
             )
             .bind(job_key)
-            .bind(encode(&record)?)
+            .bind(&json)
             .bind(now_ms())
-            .execute(&self.db)
+            .execute(pool)
             .await
+            .map(|_| ()))
             .map_err(ledger_error)?;
             Ok(())
         })
@@ -103,11 +111,12 @@ impl SubmitLedger for DbLedger {
 
     fn remove<'a>(&'a self, job_key: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            sqlx::query("DELETE FROM provider_submits WHERE job_key = ?")
+            on_db!(&self.db, pool => sqlx::query("DELETE FROM provider_submits WHERE job_key = $1")
                 .bind(job_key)
-                .execute(&self.db)
+                .execute(pool)
                 .await
-                .map_err(ledger_error)?;
+                .map(|_| ()))
+            .map_err(ledger_error)?;
             Ok(())
         })
     }
@@ -121,12 +130,13 @@ pub struct SavedTake {
 }
 
 /// The saved clip of take `job_key`, if it was finished before.
-pub async fn saved_take(db: &SqlitePool, job_key: &str) -> anyhow::Result<Option<SavedTake>> {
-    let row: Option<(Option<String>, Option<i64>)> =
-        sqlx::query_as("SELECT output, cost_usd_micros FROM provider_submits WHERE job_key = ?")
-            .bind(job_key)
-            .fetch_optional(db)
-            .await?;
+pub async fn saved_take(db: &Db, job_key: &str) -> anyhow::Result<Option<SavedTake>> {
+    let row: Option<(Option<String>, Option<i64>)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT output, cost_usd_micros FROM provider_submits WHERE job_key = $1",
+    )
+    .bind(job_key)
+    .fetch_optional(pool)
+    .await)?;
     let Some((Some(json), cost)) = row else {
         return Ok(None);
     };
@@ -137,15 +147,20 @@ pub async fn saved_take(db: &SqlitePool, job_key: &str) -> anyhow::Result<Option
 }
 
 /// Remembers take `job_key`'s saved clip.
-pub async fn save_take(db: &SqlitePool, job_key: &str, take: &SavedTake) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE provider_submits SET output = ?, cost_usd_micros = ?, updated_at = ? WHERE job_key = ?",
+pub async fn save_take(db: &Db, job_key: &str, take: &SavedTake) -> anyhow::Result<()> {
+    let output = serde_json::to_string(&take.output)?;
+    let cost = take
+        .cost_usd_micros
+        .map(|c| i64::try_from(c).unwrap_or(i64::MAX));
+    on_db!(db, pool => sqlx::query(
+        "UPDATE provider_submits SET output = $1, cost_usd_micros = $2, updated_at = $3 WHERE job_key = $4",
     )
-    .bind(serde_json::to_string(&take.output)?)
-    .bind(take.cost_usd_micros.map(|c| i64::try_from(c).unwrap_or(i64::MAX)))
+    .bind(&output)
+    .bind(cost)
     .bind(now_ms())
     .bind(job_key)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }

@@ -241,12 +241,13 @@ async fn jobs_survive_a_restart_and_interrupted_ones_are_requeued() {
     let s = server().await;
     let (_, job) = s.post_json("/api/jobs", &draft_request()).await;
     let id = job["id"].as_str().expect("id").to_string();
-    // Simulate a server that died mid-render.
-    sqlx::query("UPDATE jobs SET status = 'running' WHERE id = ?")
-        .bind(&id)
-        .execute(&s.state.db)
+    // Simulate a server that died mid-render: its worker had claimed the job.
+    let lease = chorus_server::leases::Lease::new(std::time::Duration::from_mins(10));
+    let claimed = chorus_server::leases::claim_next(&s.state.db, &["draft".to_string()], &lease)
         .await
-        .expect("update");
+        .expect("claims")
+        .expect("the job");
+    assert_eq!(claimed.id.0, id);
     s.state.db.close().await;
 
     let reopened = chorus_server::AppState::open(&common::config(s.dir.path()))

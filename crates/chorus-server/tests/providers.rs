@@ -1,314 +1,302 @@
-//! Hosted jobs through the durable queue, against the fal fake on loopback:
-//! a job goes queued → running → succeeded with its clip in our asset store,
-//! a provider failure keeps the provider's words, a restart resumes by
-//! polling without a second submit, and a cancel reaches the provider.
+//! Hosted jobs through the durable queue, against each provider's fake on
+//! loopback: a job goes queued → running → succeeded with its clip in our
+//! asset store, a restart resumes by polling without a second submit, a
+//! cancel reaches the provider (where its API has one), reference images
+//! go as our URLs or as data URLs, and models without keys are listed
+//! unavailable with the reason.
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chorus_core::{Job, JobStatus};
-use chorus_providers::fake::fal::{FakeFal, KEY};
+use chorus_core::JobStatus;
 use chorus_providers::fake::{AV_MP4, Script, lock};
-use chorus_providers::fal::{Fal, FalConfig};
-use chorus_providers::http::RetryPolicy;
-use chorus_providers::{Backoff, DownloadPolicy, Secret, WaitOptions};
 use chorus_server::AppState;
-use chorus_server::provider_engine::{EngineSettings, ProviderEngine};
 use chorus_server::state::models_with_keys;
-use chorus_server::submit_ledger::DbLedger;
+use common::hosted::{self, ALL, Fake, Which};
+use common::{job, until, wait_for_end};
 use serde_json::json;
 
-fn settings() -> EngineSettings {
-    EngineSettings {
-        wait: WaitOptions {
-            backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(40)),
-            time_limit: Duration::from_secs(20),
-            max_poll_failures: 2,
-            seed: 1,
-        },
-        download: DownloadPolicy {
-            allow_loopback: true,
-            ..DownloadPolicy::default()
-        },
-        cancel_check: Duration::from_millis(20),
-        public_url: None,
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn waits_for_finish() -> Script {
+    Script {
+        polls_until_done: u32::MAX,
+        ..Script::default()
     }
 }
 
-/// `state` as a server with a fal key would be, its adapter aimed at `fake`.
-fn with_fal(state: &AppState, fake: &FakeFal) -> AppState {
-    let mut config = FalConfig::new(Secret::new(KEY));
-    config.queue_base.clone_from(&fake.base);
-    config.jwks_url = fake.jwks_url();
-    config.retry = RetryPolicy {
-        max_attempts: 3,
-        backoff: Backoff::new(Duration::from_millis(5), Duration::from_millis(20)),
-        call_timeout: Duration::from_secs(2),
-    };
-    let fal = Arc::new(Fal::new(config, Arc::new(DbLedger::new(state.db.clone()))));
-    state
-        .clone()
-        .with_models(models_with_keys(|var| var == "FAL_KEY"))
-        .with_providers(vec![fal.clone()])
-        .with_engines(vec![Arc::new(ProviderEngine::new(fal, settings()))])
-}
-
-fn happyhorse_request() -> serde_json::Value {
-    json!({
-        "model": "happyhorse-1.1@fal",
-        "mode": "text-to-video",
-        "prompt": "A baker smiles at the camera in a warm kitchen",
-        "dialogue": [{"language": "en", "text": "Fresh bread, every day."}],
-        "duration_s": 5,
-        "resolution": "720p",
-        "aspect_ratio": "9:16"
-    })
-}
-
-async fn create_job(s: &common::TestServer) -> String {
-    let (status, body) = s.post_json("/api/jobs", &happyhorse_request()).await;
+async fn create_job(s: &common::TestServer, request: &serde_json::Value) -> String {
+    let (status, body) = s.post_json("/api/jobs", request).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["status"], "queued");
     body["id"].as_str().expect("id").to_string()
 }
 
-async fn job(state: &AppState, id: &str) -> Job {
-    chorus_server::jobs::get(&state.db, id)
-        .await
-        .expect("reads")
-        .expect("exists")
-}
-
-/// Waits until `done` holds, failing after ten seconds with `what`.
-async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !done().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn wait_for_end(state: &AppState, id: &str) -> Job {
-    until("the job ends", async || {
-        job(state, id).await.status.is_terminal()
+async fn until_submitted(fake: &Fake, count: usize) {
+    until("the fake sees the submit", LIMIT, async || {
+        lock(fake.state()).submits.len() == count
     })
     .await;
-    job(state, id).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_happyhorse_job_runs_on_fal_end_to_end() {
-    let fake = FakeFal::start(Script {
-        polls_until_done: u32::MAX,
-        ..Script::default()
-    })
-    .await;
-    let mut s = common::server().await;
-    s.state = with_fal(&s.state, &fake);
-    let (_, models) = s.get("/api/models").await;
-    let fal_model = models
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|m| m["id"] == "happyhorse-1.1@fal")
-        .expect("listed");
-    assert_eq!(fal_model["available"], true);
+/// The provider's id of the one job the fake holds.
+fn only_job(fake: &Fake) -> String {
+    let ids = fake.job_ids();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].clone()
+}
 
-    let id = create_job(&s).await;
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
-    until("the fake sees the submit", async || {
-        lock(&fake.state).submits.len() == 1
-    })
-    .await;
-    assert_eq!(job(&s.state, &id).await.status, JobStatus::Running);
-    let submitted = lock(&fake.state).submits[0].clone();
-    assert!(
-        submitted["prompt"]
-            .as_str()
-            .expect("prompt")
-            .contains("Fresh bread, every day."),
-        "{submitted}"
-    );
-    fake.finish("req-1").await;
-
-    let done = wait_for_end(&s.state, &id).await;
+/// Completes the fake's one job and waits for ours to succeed with it.
+async fn finish_and_wait(
+    fake: &Fake,
+    state: &AppState,
+    id: &str,
+    worker: tokio::task::JoinHandle<()>,
+) -> chorus_core::Job {
+    fake.finish(&only_job(fake)).await;
+    let done = wait_for_end(state, id, LIMIT).await;
     worker.abort();
-    assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
-    assert_eq!(done.outputs.len(), 1);
-    let clip = &done.outputs[0];
-    assert!(clip.has_audio);
-    assert!(clip.width > 0 && clip.duration_ms > 0);
     assert_eq!(
-        s.state.assets.read(&clip.video).await.expect("stored"),
-        AV_MP4
+        done.status,
+        JobStatus::Succeeded,
+        "{:?}: {:?}",
+        fake.which(),
+        done.error
     );
-
-    let (status, body, headers) = s
-        .call(
-            Request::get(format!("/api/assets/{}", clip.video))
-                .header("range", "bytes=0-99")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
-    assert_eq!(body, &AV_MP4[..100]);
-    assert_eq!(headers["content-type"], "video/mp4");
+    done
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_provider_failure_keeps_the_providers_message() {
-    let fake = FakeFal::start(Script {
-        polls_until_done: 1,
-        fail_with: Some("Prompt flagged by the content checker".into()),
-        ..Script::default()
-    })
-    .await;
-    let mut s = common::server().await;
-    s.state = with_fal(&s.state, &fake);
-    let id = create_job(&s).await;
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
-    let done = wait_for_end(&s.state, &id).await;
-    worker.abort();
-    assert_eq!(done.status, JobStatus::Failed);
-    let error = done.error.expect("error");
-    assert!(
-        error.contains("Prompt flagged by the content checker"),
-        "{error}"
-    );
-    assert!(done.outputs.is_empty());
+async fn a_job_runs_end_to_end_on_each_provider() {
+    for which in ALL {
+        let fake = which.start(waits_for_finish()).await;
+        let mut s = common::server().await;
+        s.state = fake.serve_with(&s.state, hosted::fast_settings());
+        let (_, models) = s.get("/api/models").await;
+        let listed = models
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|m| m["id"] == which.model())
+            .cloned()
+            .expect("listed");
+        assert_eq!(listed["available"], true, "{listed}");
+
+        let mut request = hosted::request(which, "A baker smiles in a warm kitchen");
+        request["dialogue"] = json!([{"language": "en", "text": "Fresh bread, every day."}]);
+        let id = create_job(&s, &request).await;
+        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        until_submitted(&fake, 1).await;
+        assert_eq!(job(&s.state, &id).await.status, JobStatus::Running);
+        let prompt = &fake.submitted_prompts()[0];
+        assert!(prompt.contains("Fresh bread, every day."), "{prompt}");
+        let done = finish_and_wait(&fake, &s.state, &id, worker).await;
+        assert_eq!(done.outputs.len(), 1);
+        let clip = &done.outputs[0];
+        assert!(clip.has_audio && clip.width > 0 && clip.duration_ms > 0);
+        assert_eq!(
+            s.state.assets.read(&clip.video).await.expect("stored"),
+            AV_MP4
+        );
+        let (status, body, headers) = s
+            .call(
+                Request::get(format!("/api/assets/{}", clip.video))
+                    .header("range", "bytes=0-99")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(body, &AV_MP4[..100]);
+        assert_eq!(headers["content-type"], "video/mp4");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_job_resumes_by_polling_without_a_second_submit() {
-    let fake = FakeFal::start(Script {
-        polls_until_done: u32::MAX,
-        ..Script::default()
-    })
-    .await;
-    let mut s = common::server().await;
-    s.state = with_fal(&s.state, &fake);
-    let id = create_job(&s).await;
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
-    until("the fake sees the submit", async || {
-        lock(&fake.state).submits.len() == 1
-    })
-    .await;
-    // The server dies mid-job: the worker stops where it is.
-    worker.abort();
-    let _ = worker.await;
+    for which in ALL {
+        let fake = which.start(waits_for_finish()).await;
+        let mut s = common::server().await;
+        s.state = fake.serve_with(&s.state, hosted::fast_settings());
+        let id = create_job(&s, &hosted::request(which, "A restart in the middle")).await;
+        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        // Once the provider has the job and is being polled (the submit's
+        // answer recorded), the server dies: the worker stops where it is.
+        until("the provider job is polled", LIMIT, async || {
+            lock(fake.state()).jobs.values().any(|j| j.polls >= 1)
+        })
+        .await;
+        worker.abort();
+        let _ = worker.await;
 
-    let reopened = AppState::open(&common::config(s.dir.path()))
-        .await
-        .expect("reopens");
-    assert_eq!(job(&reopened, &id).await.status, JobStatus::Queued);
-    s.state = with_fal(&reopened, &fake);
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
-    until("the resumed job polls again", async || {
-        job(&s.state, &id).await.status == JobStatus::Running
-    })
-    .await;
-    fake.finish("req-1").await;
-    let done = wait_for_end(&s.state, &id).await;
-    worker.abort();
-    assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
-    assert_eq!(lock(&fake.state).submits.len(), 1, "submitted twice");
+        let reopened = AppState::open(&common::config(s.dir.path()))
+            .await
+            .expect("reopens");
+        assert_eq!(job(&reopened, &id).await.status, JobStatus::Queued);
+        s.state = fake.serve_with(&reopened, hosted::fast_settings());
+        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        until("the resumed job runs again", LIMIT, async || {
+            job(&s.state, &id).await.status == JobStatus::Running
+        })
+        .await;
+        finish_and_wait(&fake, &s.state, &id, worker).await;
+        assert_eq!(
+            fake.submitted_prompts().len(),
+            1,
+            "{which:?} submitted twice"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_is_passed_to_the_provider() {
-    let fake = FakeFal::start(Script {
-        polls_until_done: u32::MAX,
-        ..Script::default()
-    })
-    .await;
-    let mut s = common::server().await;
-    s.state = with_fal(&s.state, &fake);
-    let id = create_job(&s).await;
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
-    until("the fake sees the submit", async || {
-        lock(&fake.state).submits.len() == 1
-    })
-    .await;
-    let (status, body) = s
-        .post_json(&format!("/api/jobs/{id}/cancel"), &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    until("the fake sees the cancel", async || {
-        lock(&fake.state).cancels == ["req-1"]
-    })
-    .await;
-    worker.abort();
-    let done = job(&s.state, &id).await;
-    assert_eq!(done.status, JobStatus::Canceled);
-    assert!(lock(&fake.state).jobs["req-1"].canceled);
+    for which in ALL {
+        let fake = which.start(waits_for_finish()).await;
+        let mut s = common::server().await;
+        s.state = fake.serve_with(&s.state, hosted::fast_settings());
+        let id = create_job(&s, &hosted::request(which, "Cancel me")).await;
+        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        until_submitted(&fake, 1).await;
+        let (status, body) = s
+            .post_json(&format!("/api/jobs/{id}/cancel"), &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let provider_id = only_job(&fake);
+        match which {
+            Which::Fal | Which::Replicate => {
+                until("the fake sees the cancel", LIMIT, async || {
+                    lock(fake.state()).cancels == [provider_id.clone()]
+                })
+                .await;
+                assert!(lock(fake.state()).jobs[&provider_id].canceled);
+            }
+            // Their APIs have no cancel: the job stops here, nothing is sent.
+            Which::Runware | Which::DashScope => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                assert!(lock(fake.state()).cancels.is_empty());
+            }
+        }
+        worker.abort();
+        assert_eq!(job(&s.state, &id).await.status, JobStatus::Canceled);
+    }
 }
 
-async fn post_webhook(
+/// Uploads a reference image and makes an image- or reference-to-video job
+/// request for `which` with it.
+async fn with_image(
     s: &common::TestServer,
-    (headers, body): (Vec<(String, String)>, Vec<u8>),
-) -> (StatusCode, Vec<u8>) {
-    let mut request = Request::post("/api/webhooks/fal");
-    for (k, v) in headers {
-        request = request.header(k, v);
-    }
-    let (status, body, _) = s
-        .call(request.body(Body::from(body)).expect("request"))
-        .await;
-    (status, body)
+    which: Which,
+    mode: &str,
+) -> (serde_json::Value, String) {
+    let (status, uploaded) = s.upload(&common::png(640, 480, 3)).await;
+    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+    let asset = uploaded["id"].as_str().expect("id").to_string();
+    let mut request = hosted::request(which, "character1 waves at the camera");
+    request["mode"] = json!(mode);
+    request["references"] = json!([asset]);
+    (request, asset)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_verified_webhook_wakes_the_poller_and_forgeries_are_refused() {
-    use chorus_providers::fake::Hook;
-    let fake = FakeFal::start(Script {
-        polls_until_done: u32::MAX,
-        ..Script::default()
-    })
-    .await;
-    let mut s = common::server().await;
-    s.state = with_fal(&s.state, &fake);
-    // Polls five seconds apart: only the webhook can end this job quickly.
-    let mut slow = settings();
-    slow.wait.backoff = Backoff::new(Duration::from_secs(5), Duration::from_secs(5));
-    let fal = Arc::clone(&s.state.providers[0]);
-    s.state = s
-        .state
-        .clone()
-        .with_engines(vec![Arc::new(ProviderEngine::new(fal, slow))]);
-    let id = create_job(&s).await;
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
-    until("the first poll", async || {
-        lock(&fake.state)
-            .jobs
-            .get("req-1")
-            .is_some_and(|j| j.polls >= 1)
-    })
-    .await;
-
-    for hook in [Hook::Forged, Hook::Stale] {
-        let (status, body) = post_webhook(&s, fake.webhook("req-1", hook)).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{hook:?}");
-        let error: serde_json::Value = serde_json::from_slice(&body).expect("json");
-        assert_eq!(error["error"]["code"], "unauthorized");
+async fn reference_images_go_as_our_urls_or_as_data_urls() {
+    let public = "https://studio.example";
+    for (which, mode, public_url, pointer) in [
+        (Which::Fal, "image-to-video", None, "/image_url"),
+        (
+            Which::Fal,
+            "reference-to-video",
+            Some(public),
+            "/image_urls/0",
+        ),
+        (
+            Which::DashScope,
+            "reference-to-video",
+            Some(public),
+            "/input/media/0/url",
+        ),
+        (
+            Which::Runware,
+            "image-to-video",
+            None,
+            "/frameImages/0/inputImage",
+        ),
+    ] {
+        let fake = which.start(Script::default()).await;
+        let mut s = common::server().await;
+        let mut settings = hosted::fast_settings();
+        settings.public_url = public_url.map(str::to_string);
+        s.state = fake.serve_with(&s.state, settings);
+        let (request, asset) = with_image(&s, which, mode).await;
+        create_job(&s, &request).await;
+        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        until_submitted(&fake, 1).await;
+        worker.abort();
+        let body = lock(fake.state()).submits[0].clone();
+        let sent = body
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        match public_url {
+            Some(base) => assert_eq!(sent, format!("{base}/api/assets/{asset}"), "{which:?}"),
+            None => assert!(
+                sent.starts_with("data:image/png;base64,"),
+                "{which:?}: {sent:.40}"
+            ),
+        }
     }
+}
 
-    lock(&fake.state).jobs.get_mut("req-1").expect("job").done = true;
-    let started = tokio::time::Instant::now();
-    let delivery = fake.webhook("req-1", Hook::Valid);
-    assert_eq!(post_webhook(&s, delivery.clone()).await.0, StatusCode::OK);
-    // A redelivery is answered 2xx too, and changes nothing.
-    assert_eq!(post_webhook(&s, delivery).await.0, StatusCode::OK);
-    let done = wait_for_end(&s.state, &id).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_only_provider_without_a_public_url_fails_clearly() {
+    let fake = Which::DashScope.start(Script::default()).await;
+    let mut s = common::server().await;
+    s.state = fake.serve_with(&s.state, hosted::fast_settings());
+    let (request, _) = with_image(&s, Which::DashScope, "reference-to-video").await;
+    let id = create_job(&s, &request).await;
+    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    let done = wait_for_end(&s.state, &id, LIMIT).await;
     worker.abort();
-    assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+    assert_eq!(done.status, JobStatus::Failed);
+    let error = done.error.expect("a reason");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "woken late: {:?}",
-        started.elapsed()
+        error.contains("configure the server's public base URL"),
+        "{error}"
+    );
+    assert_eq!(lock(fake.state()).submit_attempts, 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn models_without_keys_are_unavailable_with_the_reason() {
+    let mut s = common::server().await;
+    s.state = s.state.clone().with_models(models_with_keys(|_| false));
+    let (_, models) = s.get("/api/models").await;
+    for which in ALL {
+        for model in models.as_array().expect("list") {
+            if model["provider"] != which.name() {
+                continue;
+            }
+            assert_eq!(model["available"], false, "{model}");
+            assert_eq!(
+                model["unavailable_reason"],
+                format!("{} is not set on the server", which.key_variable())
+            );
+        }
+    }
+    // With every key set, they are available and no key shows anywhere.
+    s.state = s.state.clone().with_models(models_with_keys(|_| true));
+    let (_, models) = s.get("/api/models").await;
+    let text = models.to_string();
+    for which in ALL {
+        assert!(!text.contains(which.key()));
+    }
+    assert!(
+        models
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|m| m["available"] == true)
     );
 }

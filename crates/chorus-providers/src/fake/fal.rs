@@ -51,12 +51,11 @@ async fn submit(
     if !authorized(&headers) {
         return unauthorized();
     }
-    let (delay, fail) = {
-        let s = lock(&state);
-        (s.script.submit_delay_ms, s.script.submit_500)
-    };
     let (id, base) = {
         let mut s = lock(&state);
+        if let Some((status, message)) = support::refusal(&mut s) {
+            return support::answer(status, &json!({"detail": [{"msg": message}]}));
+        }
         s.submits.push(body);
         s.submit_uris
             .push(format!("/{model}?{}", query.clone().unwrap_or_default()));
@@ -75,9 +74,8 @@ async fn submit(
         );
         (id, s.base.clone())
     };
-    support::delay(delay).await;
-    if fail {
-        return support::server_error();
+    if let Some(fault) = support::after_submit(&state).await {
+        return fault;
     }
     Json(json!({
         "request_id": id,
@@ -113,16 +111,10 @@ async fn status(
     if !authorized(&headers) {
         return unauthorized();
     }
-    let delay = { lock(&state).script.status_delay_ms };
-    support::delay(delay).await;
+    if let Some(fault) = support::status_fault(&state).await {
+        return fault;
+    }
     let mut s = lock(&state);
-    if s.script.status_500s > 0 {
-        s.script.status_500s -= 1;
-        return support::server_error();
-    }
-    if s.script.malformed_status {
-        return support::malformed();
-    }
     let Some((polls, done)) = s.poll(&id) else {
         return (
             StatusCode::NOT_FOUND,
@@ -252,21 +244,8 @@ impl FakeFal {
 
     /// Completes `id` and delivers its webhook per the script.
     pub async fn finish(&self, id: &str) {
-        let (url, hook) = {
-            let mut s = lock(&self.state);
-            let job = s.jobs.get_mut(id).expect("job");
-            job.done = true;
-            (job.webhook.clone(), s.script.hook)
-        };
-        let Some(url) = url else { return };
-        let times = match hook {
-            Hook::Dropped => 0,
-            Hook::Duplicated => 2,
-            _ => 1,
-        };
-        let (headers, body) = self.webhook(id, hook);
-        for _ in 0..times {
-            support::deliver(&url, &headers, &body).await;
+        if let (Some(url), hook) = support::complete(&self.state, id) {
+            support::deliver_as_scripted(&url, hook, self.webhook(id, hook)).await;
         }
     }
 }

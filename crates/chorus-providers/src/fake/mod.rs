@@ -3,7 +3,10 @@
 //! the scripted faults, the served output file and a server on a random
 //! 127.0.0.1 port. Nothing here ever leaves loopback.
 
+pub mod dashscope;
 pub mod fal;
+pub mod replicate;
+pub mod runware;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -49,8 +52,12 @@ pub enum Hook {
 pub struct Script {
     /// Status polls answered 500 before normal answers resume.
     pub status_500s: u32,
-    /// Submits answered 500.
+    /// Submits answered 500 after the job was created (the caller cannot
+    /// tell whether it exists).
     pub submit_500: bool,
+    /// Submits refused with this HTTP status and message before any job
+    /// exists (a 4xx the adapter must not retry).
+    pub reject_submit: Option<(u16, String)>,
     /// Delay before answering a submit or status.
     pub submit_delay_ms: u64,
     pub status_delay_ms: u64,
@@ -77,8 +84,10 @@ pub struct Shared {
     pub base: String,
     pub script: Script,
     pub jobs: HashMap<String, FakeJob>,
-    /// Every submit body, in order.
+    /// Every submit body that created a job, in order.
     pub submits: Vec<Value>,
+    /// Every submit request, refused ones included.
+    pub submit_attempts: u32,
     /// Every submit's full path and query.
     pub submit_uris: Vec<String>,
     pub cancels: Vec<String>,
@@ -111,6 +120,46 @@ impl Shared {
     pub fn video_url(&self) -> String {
         format!("{}/files/video.mp4", self.base)
     }
+}
+
+/// Counts a submit attempt; the scripted refusal, if any, comes back and
+/// no job is created.
+pub fn refusal(s: &mut Shared) -> Option<(u16, String)> {
+    s.submit_attempts += 1;
+    s.script.reject_submit.clone()
+}
+
+/// After a job was created: the scripted delay, then the scripted 500 if
+/// any, in place of the real answer.
+pub async fn after_submit(state: &State_) -> Option<Response> {
+    let (ms, fail) = {
+        let s = lock(state);
+        (s.script.submit_delay_ms, s.script.submit_500)
+    };
+    delay(ms).await;
+    fail.then(server_error)
+}
+
+/// Before a status answer: the scripted delay, then a scripted 500 or
+/// malformed body if any, in place of the real answer.
+pub async fn status_fault(state: &State_) -> Option<Response> {
+    let ms = lock(state).script.status_delay_ms;
+    delay(ms).await;
+    let mut s = lock(state);
+    if s.script.status_500s > 0 {
+        s.script.status_500s -= 1;
+        return Some(server_error());
+    }
+    s.script.malformed_status.then(malformed)
+}
+
+/// A JSON answer with `status`.
+pub fn answer(status: u16, body: &Value) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        axum::Json(body.clone()),
+    )
+        .into_response()
 }
 
 /// Serves the output per the script.
@@ -180,4 +229,32 @@ pub async fn deliver(url: &str, headers: &[(String, String)], body: &[u8]) -> u1
         req = req.header(k, v);
     }
     req.send().await.expect("deliver").status().as_u16()
+}
+
+/// Marks `id` done; returns where its webhook goes (if it asked for one)
+/// and how the script says to deliver it.
+pub fn complete(state: &State_, id: &str) -> (Option<String>, Hook) {
+    let mut s = lock(state);
+    let hook = s.script.hook;
+    let job = s.jobs.get_mut(id).expect("a job the fake created");
+    job.done = true;
+    (job.webhook.clone(), hook)
+}
+
+/// Delivers a completion webhook the way `hook` says: not at all (dropped),
+/// twice (duplicated), or once (valid, forged and stale ones are spoiled in
+/// their signature or timestamp by the fake that made them).
+pub async fn deliver_as_scripted(
+    url: &str,
+    hook: Hook,
+    (headers, body): (Vec<(String, String)>, Vec<u8>),
+) {
+    let times = match hook {
+        Hook::Dropped => 0,
+        Hook::Duplicated => 2,
+        _ => 1,
+    };
+    for _ in 0..times {
+        deliver(url, &headers, &body).await;
+    }
 }

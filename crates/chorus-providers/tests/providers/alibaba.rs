@@ -10,18 +10,19 @@ use chorus_providers::{
     download_video, wait_for_outcome,
 };
 
-use super::fake_alibaba::{Fake, KEY};
 use super::support::{self, MemoryStore, Output, Script, lock};
+use chorus_providers::fake::dashscope::{self as fake_dashscope, FakeDashScope};
+use chorus_providers::fake::runware::{self as fake_runware, FakeRunware};
 
-fn runware(fake: &Fake) -> Runware {
-    let mut config = RunwareConfig::new(Secret::new(KEY));
-    config.api_url = format!("{}/v1", fake.base);
+fn runware(fake: &FakeRunware) -> Runware {
+    let mut config = RunwareConfig::new(Secret::new(fake_runware::KEY));
+    config.api_url = fake.api_url();
     config.retry = support::fast_retry();
     Runware::new(config, Arc::new(MemoryLedger::default()))
 }
 
-fn dashscope(fake: &Fake) -> DashScope {
-    let mut config = DashScopeConfig::new(Secret::new(KEY));
+fn dashscope(fake: &FakeDashScope) -> DashScope {
+    let mut config = DashScopeConfig::new(Secret::new(fake_dashscope::KEY));
     config.api_base.clone_from(&fake.base);
     config.retry = support::fast_retry();
     DashScope::new(config, Arc::new(MemoryLedger::default()))
@@ -45,7 +46,7 @@ fn script(polls: u32) -> Script {
 
 #[tokio::test]
 async fn runware_task_poll_cost_download() {
-    let fake = Fake::start(Script {
+    let fake = FakeRunware::start(Script {
         status_500s: 1,
         ..script(2)
     })
@@ -105,7 +106,7 @@ async fn runware_task_poll_cost_download() {
 
 #[tokio::test]
 async fn runware_resumes_a_lost_submit_by_its_own_task_id() {
-    let fake = Fake::start(Script {
+    let fake = FakeRunware::start(Script {
         submit_delay_ms: 800,
         ..script(0)
     })
@@ -127,7 +128,7 @@ async fn runware_resumes_a_lost_submit_by_its_own_task_id() {
 
 #[tokio::test]
 async fn runware_failure_keeps_its_message() {
-    let fake = Fake::start(Script {
+    let fake = FakeRunware::start(Script {
         fail_with: Some("Content moderation rejected the prompt".into()),
         ..script(0)
     })
@@ -148,7 +149,7 @@ async fn runware_failure_keeps_its_message() {
 
 #[tokio::test]
 async fn dashscope_async_task_without_watermark() {
-    let fake = Fake::start(script(2)).await;
+    let fake = FakeDashScope::start(script(2)).await;
     let ds = dashscope(&fake);
     let mut request = take("happyhorse-1.1@dashscope", "job-d");
     request.mode = Mode::ReferenceToVideo;
@@ -187,7 +188,7 @@ async fn dashscope_async_task_without_watermark() {
 
 #[tokio::test]
 async fn dashscope_refuses_what_it_cannot_take_before_sending() {
-    let fake = Fake::start(script(0)).await;
+    let fake = FakeDashScope::start(script(0)).await;
     let ds = dashscope(&fake);
     let mut wide = take("happyhorse-1.1@dashscope", "job-w");
     wide.aspect_ratio = AspectRatio::Cinema21x9;
@@ -210,7 +211,7 @@ async fn dashscope_refuses_what_it_cannot_take_before_sending() {
 
 #[tokio::test]
 async fn dashscope_failed_and_expired_tasks() {
-    let fake = Fake::start(Script {
+    let fake = FakeDashScope::start(Script {
         fail_with: Some("Input data may contain inappropriate content.".into()),
         ..script(0)
     })
@@ -228,7 +229,7 @@ async fn dashscope_failed_and_expired_tasks() {
         "dashscope could not generate the video: DataInspectionFailed: Input data may contain inappropriate content."
     );
 
-    let fake = Fake::start(Script {
+    let fake = FakeDashScope::start(Script {
         output: Output::Removed,
         ..script(0)
     })

@@ -2,8 +2,6 @@
 //! Nothing here leaves 127.0.0.1.
 
 mod alibaba;
-mod fake_alibaba;
-mod fake_replicate;
 mod fal;
 mod replicate;
 mod support;

@@ -9,8 +9,8 @@ use chorus_providers::{
     SubmitRequest, WebhookHeaders, download_video, wait_for_outcome,
 };
 
-use super::fake_replicate::{FakeReplicate, TOKEN, webhook_secret};
 use super::support::{self, Hook, MemoryStore, Output, Script, lock};
+use chorus_providers::fake::replicate::{FakeReplicate, TOKEN, webhook_secret};
 
 fn adapter(fake: &FakeReplicate) -> Replicate {
     let mut config = ReplicateConfig::new(Secret::new(TOKEN));

@@ -17,10 +17,7 @@ use chorus_providers::{
 };
 use tokio::sync::Notify;
 
-pub use chorus_providers::fake::{
-    AV_MP4, FakeJob, Hook, Output, Script, Shared, State_, delay, deliver, lock, malformed, now,
-    serve, server_error,
-};
+pub use chorus_providers::fake::{AV_MP4, Hook, Output, Script, deliver, lock, now};
 
 /// Retries that finish in milliseconds.
 pub fn fast_retry() -> RetryPolicy {

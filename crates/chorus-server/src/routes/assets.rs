@@ -2,16 +2,12 @@
 //! seeking and on-demand sample fetching rely on. Assets are content-addressed,
 //! so they never change and can be cached forever.
 
-use std::io::SeekFrom;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use crate::assets;
 use crate::error::{ApiError, ApiResult};
@@ -31,15 +27,9 @@ async fn serve(
         return Err(not_found());
     }
     let record = assets::find(&state.db, &id).await?.ok_or_else(not_found)?;
-    let path = state.assets.path(&id).ok_or_else(not_found)?;
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| not_found())?;
-    let size = file
-        .metadata()
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .len();
+    // The record knows the size, so a Range answer needs no extra round
+    // trip to the store (which may be an object store across the network).
+    let size = u64::try_from(record.bytes).unwrap_or(0);
 
     let etag = format!("\"{id}\"");
     if headers
@@ -61,22 +51,21 @@ async fn serve(
         None => None,
     };
     let builder = with_common(Response::builder(), &record.mime, &etag);
+    let bytes = state.assets.stream(&id, range).await.map_err(|e| {
+        // The database lists it but the store has lost it: say so once.
+        tracing::error!(asset = %id, error = format!("{e:#}"), "an asset's bytes are missing");
+        not_found()
+    })?;
     let response = match range {
-        Some((start, end)) => {
-            file.seek(SeekFrom::Start(start))
-                .await
-                .map_err(|e| ApiError::Internal(e.into()))?;
-            let len = end - start + 1;
-            builder
-                .status(StatusCode::PARTIAL_CONTENT)
-                .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"))
-                .header(header::CONTENT_LENGTH, len)
-                .body(Body::from_stream(ReaderStream::new(file.take(len))))
-        }
+        Some((start, end)) => builder
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"))
+            .header(header::CONTENT_LENGTH, end - start + 1)
+            .body(Body::from_stream(bytes)),
         None => builder
             .status(StatusCode::OK)
             .header(header::CONTENT_LENGTH, size)
-            .body(Body::from_stream(ReaderStream::new(file))),
+            .body(Body::from_stream(bytes)),
     };
     response.map_err(|e| ApiError::Internal(e.into()))
 }

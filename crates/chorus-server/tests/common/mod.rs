@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod hosted;
+pub mod services;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chorus_server::{AppState, ServeConfig};
@@ -15,14 +18,20 @@ pub struct TestServer {
 }
 
 pub fn config(dir: &std::path::Path) -> ServeConfig {
-    ServeConfig {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: dir.join("data"),
-        dist_dir: dir.join("dist"),
-    }
+    ServeConfig::local(
+        "127.0.0.1:0".parse().expect("addr"),
+        dir.join("data"),
+        dir.join("dist"),
+    )
 }
 
 pub async fn server() -> TestServer {
+    server_with(|_| {}).await
+}
+
+/// A server whose config `adjust` changed first (another database, assets
+/// elsewhere, queue settings).
+pub async fn server_with(adjust: impl FnOnce(&mut ServeConfig)) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(&dist).expect("dist");
@@ -31,9 +40,9 @@ pub async fn server() -> TestServer {
         "<!doctype html><title>Chorus test</title>",
     )
     .expect("index");
-    let state = AppState::open(&config(dir.path()))
-        .await
-        .expect("state opens");
+    let mut config = config(dir.path());
+    adjust(&mut config);
+    let state = AppState::open(&config).await.expect("state opens");
     TestServer { state, dir }
 }
 
@@ -135,4 +144,34 @@ pub fn draft_request() -> serde_json::Value {
         "resolution": "720p",
         "aspect_ratio": "9:16"
     })
+}
+
+/// The job as the database has it now.
+pub async fn job(state: &AppState, id: &str) -> chorus_core::Job {
+    chorus_server::jobs::get(&state.db, id)
+        .await
+        .expect("reads")
+        .expect("exists")
+}
+
+/// Waits until `done` holds, failing after `limit` with `what`.
+pub async fn until(what: &str, limit: std::time::Duration, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits (up to `limit`) for job `id` to finish; returns it.
+pub async fn wait_for_end(
+    state: &AppState,
+    id: &str,
+    limit: std::time::Duration,
+) -> chorus_core::Job {
+    until(&format!("job {id} ends"), limit, async || {
+        job(state, id).await.status.is_terminal()
+    })
+    .await;
+    job(state, id).await
 }

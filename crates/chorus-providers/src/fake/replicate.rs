@@ -1,6 +1,6 @@
 //! A fake Replicate predictions API: model-path create, read, cancel,
 //! Bearer auth, outputs that can be `data_removed`, and webhooks signed the
-//! Standard Webhooks way.
+//! Standard Webhooks way (HMAC-SHA256 with the `whsec_` secret).
 
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::support::{self, Hook, Output, Shared, State_, lock};
+use super::{self as support, Hook, Output, Shared, State_, lock};
 
 pub const TOKEN: &str = "r8_test_token";
 pub const SIGNING_KEY: &[u8] = b"replicate-fake-signing-key-32byt";
@@ -69,22 +69,35 @@ async fn create(
     if !authorized(&headers) {
         return (StatusCode::UNAUTHORIZED, Json(json!({"title": "Unauthenticated", "detail": "You did not pass a valid authentication token"}))).into_response();
     }
-    let mut s = lock(&state);
-    s.submit_uris
-        .push(format!("/v1/models/{owner}/{name}/predictions"));
-    let webhook = body
-        .get("webhook")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    s.submits.push(body);
-    let id = s.new_id("pred");
-    s.jobs.insert(
-        id.clone(),
-        support::FakeJob {
-            webhook,
-            ..Default::default()
-        },
-    );
+    let id = {
+        let mut s = lock(&state);
+        if let Some((status, message)) = support::refusal(&mut s) {
+            return support::answer(
+                status,
+                &json!({"title": "Invalid input", "detail": message, "status": status}),
+            );
+        }
+        s.submit_uris
+            .push(format!("/v1/models/{owner}/{name}/predictions"));
+        let webhook = body
+            .get("webhook")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        s.submits.push(body);
+        let id = s.new_id("pred");
+        s.jobs.insert(
+            id.clone(),
+            support::FakeJob {
+                webhook,
+                ..Default::default()
+            },
+        );
+        id
+    };
+    if let Some(fault) = support::after_submit(&state).await {
+        return fault;
+    }
+    let s = lock(&state);
     (StatusCode::CREATED, Json(prediction(&s, &id))).into_response()
 }
 
@@ -92,14 +105,10 @@ async fn read(State(state): State<State_>, Path(id): Path<String>, headers: Head
     if !authorized(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
+    if let Some(fault) = support::status_fault(&state).await {
+        return fault;
+    }
     let mut s = lock(&state);
-    if s.script.status_500s > 0 {
-        s.script.status_500s -= 1;
-        return support::server_error();
-    }
-    if s.script.malformed_status {
-        return support::malformed();
-    }
     if s.poll(&id).is_none() {
         return (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response();
     }
@@ -139,6 +148,13 @@ impl FakeReplicate {
             .route("/v1/predictions/{id}/cancel", post(cancel));
         let base = support::serve(routes, state.clone()).await;
         FakeReplicate { base, state }
+    }
+
+    /// Completes `id` and delivers its webhook per the script.
+    pub async fn finish(&self, id: &str) {
+        if let (Some(url), hook) = support::complete(&self.state, id) {
+            support::deliver_as_scripted(&url, hook, self.webhook(id, hook)).await;
+        }
     }
 
     /// A completion webhook for `id`, spoiled as `hook` says.

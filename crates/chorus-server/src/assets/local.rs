@@ -1,0 +1,68 @@
+//! Assets as files in a local folder: the embedded default. A file is
+//! written under a temporary name and renamed into place, so a crash never
+//! leaves half a file under a valid name.
+
+use std::io::SeekFrom;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use futures_util::StreamExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+use tokio_util::io::ReaderStream;
+
+use super::ByteStream;
+
+#[derive(Clone, Debug)]
+pub(super) struct Folder {
+    root: PathBuf,
+}
+
+impl Folder {
+    pub(super) fn open(root: PathBuf) -> anyhow::Result<Folder> {
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("cannot create the asset folder {}", root.display()))?;
+        Ok(Folder { root })
+    }
+
+    pub(super) fn describe(&self) -> String {
+        format!("the folder {}", self.root.display())
+    }
+
+    pub(super) async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let path = self.root.join(key);
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(());
+        }
+        let dir = path.parent().unwrap_or(&self.root);
+        tokio::fs::create_dir_all(dir)
+            .await
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let tmp = path.with_extension(format!("{}.tmp", uuid::Uuid::now_v7().simple()));
+        tokio::fs::write(&tmp, bytes)
+            .await
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .with_context(|| format!("cannot move {} into place", tmp.display()))?;
+        Ok(())
+    }
+
+    pub(super) async fn read(&self, key: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(tokio::fs::read(self.root.join(key)).await?)
+    }
+
+    pub(super) async fn stream(
+        &self,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> anyhow::Result<ByteStream> {
+        let mut file = tokio::fs::File::open(self.root.join(key)).await?;
+        Ok(match range {
+            Some((start, end)) => {
+                file.seek(SeekFrom::Start(start)).await?;
+                ReaderStream::new(file.take(end - start + 1)).boxed()
+            }
+            None => ReaderStream::new(file).boxed(),
+        })
+    }
+}

@@ -1,0 +1,177 @@
+//! The job database: embedded SQLite by default, PostgreSQL when several
+//! servers share one queue (`--database-url postgres://…`). Every query is
+//! written once with `$N` placeholders, which both engines accept, and run
+//! through `on_db!`; the few places where the dialects differ ask `backend`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// Which engine holds the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool on one of the two engines.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$db` holds. The body
+/// is compiled once per engine, so it stays statically typed on both.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+impl Db {
+    /// Opens the database `url` names (`postgres://…`, `sqlite://…`), or
+    /// `chorus.db` under `data_dir` when there is none, and migrates it.
+    pub async fn open(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Db> {
+        let db = match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => {
+                let path = data_dir.join("chorus.db");
+                let options = SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true);
+                open_sqlite(options, &path.display().to_string()).await?
+            }
+            Some(url) if url.starts_with("sqlite:") => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .with_context(|| format!("--database-url {url} is not a SQLite URL"))?
+                    .create_if_missing(true);
+                open_sqlite(options, url).await?
+            }
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                open_postgres(url).await?
+            }
+            Some(url) => bail!(
+                "--database-url {} is neither postgres://… nor sqlite://…",
+                redact_url(url)
+            ),
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        // Two servers starting together on one PostgreSQL are fine: sqlx
+        // holds an advisory lock while it migrates.
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+        .context("cannot bring the database schema up to date")
+    }
+
+    /// Closes every connection (waits for queries in flight).
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await);
+    }
+
+    /// Runs one statement that returns nothing; for tests and tooling that
+    /// reset or inspect the schema.
+    pub async fn execute(&self, sql: &str) -> anyhow::Result<u64> {
+        let done = on_db!(self, pool => sqlx::query(sql).execute(pool).await?.rows_affected());
+        Ok(done)
+    }
+}
+
+async fn open_sqlite(options: SqliteConnectOptions, shown: &str) -> anyhow::Result<Db> {
+    // WAL with NORMAL sync: a crash never corrupts the file, and commits do
+    // not wait for the disk each time (a power cut may lose the last few).
+    let options = options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the database {shown}"))?;
+    Ok(Db::Sqlite(pool))
+}
+
+async fn open_postgres(url: &str) -> anyhow::Result<Db> {
+    let shown = redact_url(url);
+    let options = PgConnectOptions::from_str(url)
+        .with_context(|| format!("--database-url {shown} is not a PostgreSQL URL"))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to the database {shown}"))?;
+    Ok(Db::Postgres(pool))
+}
+
+/// `url` with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// `n` placeholders numbered from `first`: `$3, $4, $5`.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://chorus:s3cret@db.internal:5432/chorus?sslmode=require"),
+            "postgres://chorus:***@db.internal:5432/chorus?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://chorus@db/chorus"),
+            "postgres://chorus@db/chorus"
+        );
+        assert_eq!(redact_url("postgres://db/chorus"), "postgres://db/chorus");
+        assert_eq!(redact_url("mysql:nonsense"), "mysql:nonsense");
+    }
+
+    #[test]
+    fn numbered_placeholders() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(1, 0), "");
+    }
+}
