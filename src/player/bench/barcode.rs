@@ -92,7 +92,7 @@ mod tests {
         let blend: Vec<u8> = a
             .iter()
             .zip(&b)
-            .map(|(x, y)| ((u16::from(*x) + u16::from(*y)) / 2) as u8)
+            .map(|(x, y)| x.midpoint(*y))
             .collect();
         assert_eq!(read(&blend), None);
     }
