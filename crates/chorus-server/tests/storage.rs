@@ -93,6 +93,7 @@ fn output(video: &str) -> JobOutput {
         duration_ms: 5000,
         fps: 24,
         has_audio: true,
+        revision: None,
     }
 }
 

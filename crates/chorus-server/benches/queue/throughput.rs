@@ -41,6 +41,7 @@ impl Engine for FinishAtOnce {
                 duration_ms: 5000,
                 fps: 24,
                 has_audio: true,
+                revision: None,
             }])
         })
     }
