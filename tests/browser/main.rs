@@ -6,8 +6,8 @@
 //! chromium-driver`. `CHORUS_BIN`, `CHORUS_DIST` override the paths;
 //! `CHORUS_SCREENSHOTS=/some/dir` saves a PNG per step worth seeing.
 
-mod compare;
 mod bench;
+mod compare;
 mod draft;
 mod harness;
 mod player;

@@ -89,11 +89,7 @@ mod tests {
     #[test]
     fn a_blend_of_two_frames_is_unreadable_not_wrong() {
         let (a, b) = (row(100, 640), row(101, 640));
-        let blend: Vec<u8> = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| x.midpoint(*y))
-            .collect();
+        let blend: Vec<u8> = a.iter().zip(&b).map(|(x, y)| x.midpoint(*y)).collect();
         assert_eq!(read(&blend), None);
     }
 
