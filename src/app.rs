@@ -10,7 +10,6 @@ use crate::compose_state::ComposeState;
 use crate::pages::compare::ComparePage;
 use crate::pages::compose::ComposePage;
 use crate::pages::library::LibraryPage;
-use crate::player::{BenchPlayerPage, BenchSeekPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -27,8 +26,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=ComposePage />
                     <Route path=path!("/library") view=LibraryPage />
                     <Route path=path!("/compare/:id") view=ComparePage />
-                    <Route path=path!("/bench/seek") view=BenchSeekPage />
-                    <Route path=path!("/bench/player") view=BenchPlayerPage />
                 </Routes>
             </main>
         </Router>

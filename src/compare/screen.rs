@@ -38,7 +38,7 @@ impl Screen {
         self.renderer.borrow().backend
     }
 
-    pub async fn picture(&self, frame: usize) -> Result<Picture, String> {
+    pub async fn picture(&self, frame: usize) -> Result<Rc<Picture>, String> {
         self.engine.picture(frame).await
     }
 

@@ -2,16 +2,11 @@
 //! `decodeAudioData` (it reads MP4/AAC whole), giving the waveform for the
 //! timeline and a buffer to play. While it plays, the audio clock is the
 //! master and video frames follow it, so picture and sound cannot drift.
-//! The clock is what is audible now (`getOutputTimestamp`), not what was
-//! last handed to the sound card, so output latency does not show as an
-//! offset either.
 
 use gloo_net::http::Request;
-use js_sys::{ArrayBuffer, Function, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext, AudioContextState};
-
-use super::clock::now_ms;
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::JsCast;
+use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext};
 
 /// Peaks per timeline: enough for a crisp waveform at any card width.
 const PEAKS: usize = 400;
@@ -80,37 +75,11 @@ impl Sound {
         }
     }
 
-    /// Where playback is, in seconds of the take, while sound plays. `None`
-    /// while the browser holds the context suspended (no user gesture yet):
-    /// the caller then keeps time by the wall clock.
+    /// Where playback is, in seconds of the take, while sound plays.
     pub fn media_time(&self) -> Option<f64> {
-        let (_, origin) = self.playing.as_ref()?;
-        if self.context.state() != AudioContextState::Running {
-            return None;
-        }
-        Some(self.audible_context_time() - origin)
-    }
-
-    /// The context time being heard now: the last output timestamp moved on
-    /// by the wall-clock time since it was taken. Falls back to
-    /// `currentTime` where the browser gives no timestamp yet.
-    fn audible_context_time(&self) -> f64 {
-        let stamp = Reflect::get(&self.context, &"getOutputTimestamp".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok())
-            .and_then(|f| f.call0(&self.context).ok());
-        let field = |name: &str| {
-            stamp
-                .as_ref()
-                .and_then(|s| Reflect::get(s, &JsValue::from_str(name)).ok())
-                .and_then(|v| v.as_f64())
-        };
-        match (field("contextTime"), field("performanceTime")) {
-            (Some(context_s), Some(at_ms)) if at_ms > 0.0 => {
-                context_s + (now_ms() - at_ms).max(0.0) / 1000.0
-            }
-            _ => self.context.current_time(),
-        }
+        self.playing
+            .as_ref()
+            .map(|(_, origin)| self.context.current_time() - origin)
     }
 }
 

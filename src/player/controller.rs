@@ -1,46 +1,73 @@
-//! One player's moving parts: which frame is wanted, which is shown, and
-//! what happens after each draw. Seeks never queue up: while a frame
-//! decodes, newer requests replace the wanted frame and only the last one is
-//! drawn. Playback (the clock) is in `playback.rs`.
+//! One player's moving parts: which frame is wanted, which is shown, and the
+//! playback clock. Seeks never queue up: while a GOP decodes, newer requests
+//! replace the wanted frame and only the last one is drawn.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::HtmlCanvasElement;
 
 use super::audio::Sound;
-use super::clock::now_ms;
 use super::engine::Engine;
-use super::frame::live_frames;
-use super::picture::Picture;
-use super::plan::Direction;
-use super::probe::{self, Drawn, Readback, Shown, Source, publish};
+use super::probe::{Probe, Shown, publish};
 use super::render::Renderer;
-use super::state::PlayerState;
-use super::wake::Notify;
 
-/// Called right after a frame is drawn, in the same task (the canvas still
-/// holds it): the benchmark reads its pixels here.
-pub type AfterDraw = Box<dyn Fn(&HtmlCanvasElement, usize)>;
+/// What the view shows; all `Copy` handles, readable from anywhere.
+#[derive(Clone, Copy)]
+pub struct PlayerState {
+    /// The frame on screen (its pixels are what `checksum` hashed).
+    pub shown: RwSignal<Option<usize>>,
+    /// The frame the playhead points at (ahead of `shown` while decoding).
+    pub playhead: RwSignal<usize>,
+    pub checksum: RwSignal<Option<u32>>,
+    /// Video frames per wall-clock frame; 0 when paused, negative backwards.
+    pub speed: RwSignal<f64>,
+    pub mark_in: RwSignal<Option<usize>>,
+    pub mark_out: RwSignal<Option<usize>>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl PlayerState {
+    pub fn new() -> Self {
+        Self {
+            shown: RwSignal::new(None),
+            playhead: RwSignal::new(0),
+            checksum: RwSignal::new(None),
+            speed: RwSignal::new(0.0),
+            mark_in: RwSignal::new(None),
+            mark_out: RwSignal::new(None),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// The span playback stays in: the in/out marks when set.
+    pub fn loop_span(&self, frame_count: usize) -> (usize, usize) {
+        let last = frame_count.saturating_sub(1);
+        let start = self.mark_in.get_untracked().unwrap_or(0).min(last);
+        let end = self
+            .mark_out
+            .get_untracked()
+            .unwrap_or(last)
+            .clamp(start, last);
+        (start, end)
+    }
+}
 
 pub struct Controller {
     pub engine: Rc<Engine>,
     renderer: RefCell<Renderer>,
-    pub(super) canvas: HtmlCanvasElement,
-    readback: Option<Readback>,
+    canvas: HtmlCanvasElement,
+    probe: Option<Probe>,
     pub state: PlayerState,
-    pub(super) wanted: Cell<usize>,
+    wanted: Cell<usize>,
     busy: Cell<bool>,
     /// Bumped on every play/pause so a stale clock loop ends itself.
-    pub(super) clock_generation: Cell<u32>,
+    clock_generation: Cell<u32>,
     /// The take's sound, once decoded; it drives the clock while it plays.
-    pub(super) sound: RefCell<Option<Sound>>,
-    after_draw: RefCell<Option<AfterDraw>>,
-    /// Woken after every draw.
-    pub drawn: Notify,
-    closed: Cell<bool>,
+    sound: RefCell<Option<Sound>>,
 }
 
 impl Controller {
@@ -50,40 +77,38 @@ impl Controller {
         canvas: HtmlCanvasElement,
         state: PlayerState,
     ) -> Rc<Self> {
-        let player = Rc::new(Self {
+        Rc::new(Self {
             engine,
             renderer: RefCell::new(renderer),
             canvas,
-            readback: probe::enabled().then(Readback::new).flatten(),
+            probe: Probe::new(),
             state,
             wanted: Cell::new(0),
             busy: Cell::new(false),
             clock_generation: Cell::new(0),
             sound: RefCell::new(None),
-            after_draw: RefCell::new(None),
-            drawn: Notify::default(),
-            closed: Cell::new(false),
-        });
-        spawn_local(Rc::clone(&player).follow_cache());
-        player
-    }
-
-    /// Keeps the "decoded" count current while the background decode runs
-    /// (at most ten updates a second), until the player closes.
-    async fn follow_cache(self: Rc<Self>) {
-        while !self.closed.get() && !self.engine.is_closed() {
-            self.engine.changed().await;
-            self.state.cached.set(self.engine.cache_stats().frames);
-            gloo_timers::future::TimeoutFuture::new(100).await;
-        }
+        })
     }
 
     pub fn set_sound(&self, sound: Sound) {
         *self.sound.borrow_mut() = Some(sound);
     }
 
-    pub fn set_after_draw(&self, hook: Option<AfterDraw>) {
-        *self.after_draw.borrow_mut() = hook;
+    /// Starts the sound at `frame` when playing at normal speed forwards;
+    /// shuttling and reverse play stay silent.
+    fn start_sound(&self, frame: usize, speed: f64) {
+        if let Some(sound) = self.sound.borrow_mut().as_mut() {
+            if (speed - 1.0).abs() < f64::EPSILON {
+                sound.play_from(frame as f64 / self.engine.fps());
+            } else {
+                sound.stop();
+            }
+        }
+    }
+
+    /// The take time the sound is at, while it plays.
+    fn sound_time(&self) -> Option<f64> {
+        self.sound.borrow().as_ref().and_then(Sound::media_time)
     }
 
     pub fn backend(&self) -> &'static str {
@@ -100,9 +125,6 @@ impl Controller {
         let frame = frame.min(self.last_frame());
         self.wanted.set(frame);
         self.state.playhead.set(frame);
-        if self.state.speed.get_untracked() == 0.0 {
-            self.engine.set_playhead(frame, Direction::Paused);
-        }
         if self.busy.replace(true) {
             return;
         }
@@ -111,100 +133,60 @@ impl Controller {
             loop {
                 let target = this.wanted.get();
                 this.show(target).await;
-                if this.wanted.get() == target || this.closed.get() {
+                if this.wanted.get() == target {
                     break;
                 }
             }
             this.busy.set(false);
+            this.prefetch_ahead().await;
         });
-    }
-
-    /// Resolves once `frame` is on the canvas (immediately if it is).
-    pub async fn shown(&self, frame: usize) {
-        while self.state.shown.get_untracked() != Some(frame) && !self.closed.get() {
-            self.drawn.changed().await;
-        }
     }
 
     async fn show(&self, frame: usize) {
-        let picture = match self.engine.picture(frame).await {
-            Ok(picture) => picture,
-            Err(why) => {
-                if !self.closed.get() {
+        match self.engine.picture(frame).await {
+            Ok(picture) => {
+                let drawn = {
+                    let mut renderer = self.renderer.borrow_mut();
+                    renderer.resize(self.canvas.width(), self.canvas.height());
+                    renderer.draw(&picture)
+                };
+                if let Err(why) = drawn {
                     self.state.error.set(Some(why));
+                    return;
                 }
-                return;
+                let checksum = self.probe.as_ref().and_then(|p| p.checksum(&self.canvas));
+                self.state.error.set(None);
+                self.state.checksum.set(checksum);
+                self.state.shown.set(Some(frame));
+                publish(&Shown {
+                    frame,
+                    checksum,
+                    frame_count: self.engine.frame_count(),
+                    backend: self.backend(),
+                    playing: self.state.speed.get_untracked() != 0.0,
+                });
             }
-        };
-        if self.closed.get() {
-            return;
+            Err(why) => self.state.error.set(Some(why)),
         }
-        // A newer request arrived while this one decoded: skip drawing a
-        // frame nobody wants any more (the loop in `seek` shows the new one).
-        if self.wanted.get() != frame && self.state.speed.get_untracked() == 0.0 {
-            return;
-        }
-        if let Err(why) = self.draw(&picture) {
-            self.state.error.set(Some(why));
-            return;
-        }
-        self.after_draw(frame);
     }
 
-    /// Sizes the canvas to what it occupies on the page (in device pixels,
-    /// never more than the picture), then draws.
-    fn draw(&self, picture: &Picture) -> Result<(), String> {
-        let (width, height) = drawing_size(&self.canvas, picture.width, picture.height);
-        if self.canvas.width() != width || self.canvas.height() != height {
-            self.canvas.set_width(width);
-            self.canvas.set_height(height);
+    /// While playing forwards, decodes the next GOP before the playhead gets
+    /// there, so playback does not stall at every keyframe.
+    async fn prefetch_ahead(&self) {
+        if self.state.speed.get_untracked() <= 0.0 || self.busy.get() {
+            return;
         }
-        let mut renderer = self.renderer.borrow_mut();
-        renderer.resize(width, height);
-        renderer.draw(picture)
-    }
-
-    fn after_draw(&self, frame: usize) {
-        let checksum = self
-            .readback
-            .as_ref()
-            .and_then(|r| r.checksum(&self.canvas));
-        let band = self
-            .readback
-            .as_ref()
-            .and_then(|r| r.band_number(Source::Canvas(&self.canvas)));
-        if let Some(hook) = self.after_draw.borrow().as_ref() {
-            hook(&self.canvas, frame);
+        let ahead = self.wanted.get() + self.engine.fps().ceil() as usize / 2;
+        if ahead <= self.last_frame() && !self.engine.is_cached(ahead) {
+            self.busy.set(true);
+            // Errors surface when the frame is actually shown.
+            let _ = self.engine.picture(ahead).await;
+            self.busy.set(false);
+            let wanted = self.wanted.get();
+            if self.state.shown.get_untracked() != Some(wanted) {
+                self.show(wanted).await;
+            }
         }
-        let playing = self.state.speed.get_untracked() != 0.0;
-        if playing && self.readback.is_some() {
-            probe::log(&Drawn {
-                frame,
-                band,
-                frame_time_s: self.engine.frame_time_s(frame).unwrap_or(0.0),
-                audio_time_s: self.sound_time(),
-                at_ms: now_ms(),
-            });
-        }
-        let stats = self.engine.cache_stats();
-        self.state.error.set(None);
-        self.state.checksum.set(checksum);
-        self.state.shown.set(Some(frame));
-        self.state.cached.set(stats.frames);
-        publish(&Shown {
-            frame,
-            checksum,
-            band,
-            frame_count: self.engine.frame_count(),
-            backend: self.backend(),
-            playing,
-            live_frames: live_frames(),
-            cached_frames: stats.frames,
-            cached_bytes: stats.bytes,
-            budget: stats.budget,
-            decoding: self.engine.debug_line(),
-        });
-        self.drawn.notify();
     }
 
     pub fn step(self: &Rc<Self>, frames: i64) {
@@ -214,28 +196,72 @@ impl Controller {
         self.seek(to as usize);
     }
 
-    /// Stops everything and releases the decoder, the cached frames and the
-    /// sound. Called when the player leaves the page.
-    pub fn close(&self) {
-        self.closed.set(true);
+    pub fn pause(&self) {
+        if let Some(sound) = self.sound.borrow_mut().as_mut() {
+            sound.stop();
+        }
+        self.state.speed.set(0.0);
+        self.clock_generation
+            .set(self.clock_generation.get().wrapping_add(1));
+    }
+
+    /// Plays at `speed` (1.0 real time, negative backwards) from the
+    /// playhead, looping between the in and out marks when both are set.
+    pub fn play(self: &Rc<Self>, speed: f64) {
         self.pause();
-        self.sound.borrow_mut().take();
-        self.engine.close();
-        self.drawn.notify();
-        probe::publish_live_frames(live_frames());
+        if speed == 0.0 {
+            return;
+        }
+        let frame_count = self.engine.frame_count();
+        let (start, end) = self.state.loop_span(frame_count);
+        let mut from = self.wanted.get();
+        // Playing from the end (or outside the marks) starts over.
+        if (speed > 0.0 && from >= end) || from < start || from > end {
+            from = if speed > 0.0 { start } else { end };
+        }
+        self.state.speed.set(speed);
+        let generation = self.clock_generation.get();
+        let this = Rc::clone(self);
+        let fps = self.engine.fps();
+        let looping = self.state.mark_in.get_untracked().is_some()
+            && self.state.mark_out.get_untracked().is_some();
+        self.start_sound(from, speed);
+        spawn_local(async move {
+            let mut started = now_ms();
+            let mut from = from;
+            while this.clock_generation.get() == generation {
+                // The sound's clock when it plays, else the wall clock.
+                let frame = this.sound_time().map_or_else(
+                    || {
+                        let elapsed_s = (now_ms() - started) / 1000.0;
+                        from as i64 + (elapsed_s * fps * speed).floor() as i64
+                    },
+                    |t| (t * fps).floor() as i64,
+                );
+                let frame = if frame > end as i64 || frame < start as i64 {
+                    if !looping {
+                        this.seek(frame.clamp(start as i64, end as i64) as usize);
+                        this.pause();
+                        break;
+                    }
+                    from = if speed > 0.0 { start } else { end };
+                    started = now_ms();
+                    this.start_sound(from, speed);
+                    from
+                } else {
+                    frame as usize
+                };
+                if frame != this.wanted.get() {
+                    this.seek(frame);
+                }
+                TimeoutFuture::new(8).await;
+            }
+        });
     }
 }
 
-/// The canvas's drawing-buffer size for a picture: its box on the page in
-/// device pixels, keeping the picture's shape, never larger than the picture.
-fn drawing_size(canvas: &HtmlCanvasElement, width: u32, height: u32) -> (u32, u32) {
-    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
-    let shown = f64::from(canvas.client_width()) * ratio;
-    if shown < 1.0 || shown >= f64::from(width) {
-        return (width.max(1), height.max(1));
-    }
-    let scale = shown / f64::from(width);
-    let w = shown.round().max(1.0) as u32;
-    let h = (f64::from(height) * scale).round().max(1.0) as u32;
-    (w, h)
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }

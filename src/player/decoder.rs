@@ -1,12 +1,14 @@
-//! A WebCodecs `VideoDecoder` fed one GOP at a time, in decode order. Frames
-//! come back in presentation order through the sink as soon as they are
-//! decoded (not at the end of the GOP), so a seek can show its frame while
-//! the rest of the GOP is still decoding.
+//! A WebCodecs `VideoDecoder` fed one GOP at a time. Chunks go in decode
+//! order; the decoder hands frames back in presentation order, each copied
+//! out and closed at once so the decoder's own frame pool never runs dry.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use chorus_media::{Track, VideoCodec};
+use chorus_media::VideoCodec;
+use gloo_timers::future::TimeoutFuture;
 use js_sys::Uint8Array;
+use leptos::task::spawn_local;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -14,7 +16,8 @@ use web_sys::{
     VideoDecoderConfig, VideoDecoderInit, VideoFrame,
 };
 
-use super::frame::HeldFrame;
+use super::frame::{OwnedFrame, copy_out};
+use super::picture::Picture;
 
 /// One access unit to decode.
 pub struct Chunk<'a> {
@@ -24,29 +27,46 @@ pub struct Chunk<'a> {
     pub is_keyframe: bool,
 }
 
-/// Where decoded frames and failures go.
-pub trait Sink {
-    fn frame(&self, frame: HeldFrame);
-    fn failed(&self, why: String);
+/// What the decoder's callbacks share with the caller.
+#[derive(Default)]
+struct Outputs {
+    pictures: Vec<(i64, Picture)>,
+    /// Frames output but still being copied out.
+    pending: usize,
+    error: Option<String>,
 }
 
 pub struct Decoder {
     codec: VideoDecoder,
     config: VideoDecoderConfig,
+    outputs: Rc<RefCell<Outputs>>,
     // Kept alive as long as the decoder can call them.
     _on_output: Closure<dyn FnMut(VideoFrame)>,
     _on_error: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Decoder {
-    pub fn new(codec: &VideoCodec, sink: Rc<dyn Sink>) -> Result<Self, String> {
-        let to_sink = Rc::clone(&sink);
-        // Wrapped at once, so the frame is closed even if the sink drops it.
+    pub fn new(codec: &VideoCodec) -> Result<Self, String> {
+        let outputs = Rc::new(RefCell::new(Outputs::default()));
+        let sink = Rc::clone(&outputs);
         let on_output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
-            to_sink.frame(HeldFrame::new(frame));
+            let owned = OwnedFrame(frame);
+            let timestamp = owned.0.timestamp() as i64;
+            let sink = Rc::clone(&sink);
+            sink.borrow_mut().pending += 1;
+            spawn_local(async move {
+                let copied = copy_out(owned).await;
+                let mut out = sink.borrow_mut();
+                out.pending -= 1;
+                match copied {
+                    Ok(picture) => out.pictures.push((timestamp, picture)),
+                    Err(why) => out.error = Some(why),
+                }
+            });
         });
+        let sink = Rc::clone(&outputs);
         let on_error = Closure::<dyn FnMut(JsValue)>::new(move |err: JsValue| {
-            sink.failed(format!("the decoder failed: {err:?}"));
+            sink.borrow_mut().error = Some(format!("the decoder failed: {err:?}"));
         });
         let init = VideoDecoderInit::new(
             on_error.as_ref().unchecked_ref(),
@@ -57,44 +77,30 @@ impl Decoder {
         let config = VideoDecoderConfig::new(&codec.codec);
         config.set_coded_width(u32::from(codec.coded_width));
         config.set_coded_height(u32::from(codec.coded_height));
-        // Output each frame as soon as it can be, rather than after a few
-        // more have been queued: a seek waits for exactly one frame.
-        config.set_optimize_for_latency(true);
         if let Some(description) = codec.description() {
             config.set_description(&Uint8Array::from(description));
         }
         Ok(Self {
             codec: decoder,
             config,
+            outputs,
             _on_output: on_output,
             _on_error: on_error,
         })
     }
 
-    /// False once the decoder has failed (WebCodecs then closes it for good).
-    pub fn is_usable(&self) -> bool {
-        self.codec.state() != CodecState::Closed
-    }
-
-    /// Drops whatever is queued or decoding; frames already output stay
-    /// with the sink.
-    pub fn abandon(&self) {
-        if self.is_usable() {
-            let _ = self.codec.reset();
-        }
-    }
-
-    /// Starts decoding `chunks` (one GOP, decode order, keyframe first) from
-    /// a clean state. Returns without waiting; `finish` waits.
-    pub fn start(&self, chunks: &[Chunk<'_>]) -> Result<(), String> {
-        if !self.is_usable() {
+    /// Decodes `chunks` (one GOP, decode order, keyframe first) and returns
+    /// every picture it produced with its timestamp in microseconds.
+    pub async fn decode_gop(&self, chunks: &[Chunk<'_>]) -> Result<Vec<(i64, Picture)>, String> {
+        // A reset decoder needs configuring again; doing it per GOP also
+        // recovers from an earlier error, which closes the decoder's state.
+        if self.codec.state() == CodecState::Closed {
             return Err("the decoder was closed".into());
         }
-        // Reset drops the configuration too; configuring per GOP keeps every
-        // GOP independent of whatever happened before it.
         self.codec
             .reset()
             .map_err(|e| format!("decoder reset failed: {e:?}"))?;
+        *self.outputs.borrow_mut() = Outputs::default();
         self.codec.configure(&self.config).map_err(|e| {
             format!(
                 "this browser cannot decode {}: {e:?}",
@@ -115,29 +121,26 @@ impl Decoder {
                 .decode(&encoded)
                 .map_err(|e| format!("decode refused a sample: {e:?}"))?;
         }
-        Ok(())
-    }
-
-    /// Resolves when every chunk given to `start` has been output (or the
-    /// decoder was reset meanwhile, which rejects: `Err`).
-    pub fn finish(&self) -> js_sys::Promise {
-        self.codec.flush().unchecked_into()
+        self.codec
+            .flush()
+            .await
+            .map_err(|e| format!("decoding failed: {e:?}"))?;
+        // Outputs arrive before flush resolves; their copies may still run.
+        while self.outputs.borrow().pending > 0 {
+            TimeoutFuture::new(0).await;
+        }
+        let mut out = self.outputs.borrow_mut();
+        if let Some(why) = out.error.take() {
+            return Err(why);
+        }
+        Ok(std::mem::take(&mut out.pictures))
     }
 }
 
 impl Drop for Decoder {
     fn drop(&mut self) {
-        if self.is_usable() {
+        if self.codec.state() != CodecState::Closed {
             let _ = self.codec.close();
         }
     }
-}
-
-/// A sample's presentation time in microseconds, the unit WebCodecs uses;
-/// decoded frames carry it back, which is how they are matched to frame
-/// numbers. i32 covers 35 minutes, far beyond our clips.
-pub fn timestamp_us(track: &Track, sample: usize) -> i32 {
-    let ticks = track.samples.get(sample).map_or(0, |s| s.presentation_time);
-    let scale = i64::from(track.timescale.max(1));
-    (ticks * 1_000_000 / scale) as i32
 }

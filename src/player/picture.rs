@@ -14,4 +14,8 @@ impl Picture {
     pub fn chroma_size(&self) -> (u32, u32) {
         (self.width.div_ceil(2), self.height.div_ceil(2))
     }
+
+    pub fn bytes(&self) -> usize {
+        self.y.len() + self.u.len() + self.v.len()
+    }
 }

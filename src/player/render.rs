@@ -1,30 +1,23 @@
-//! Draws decoded pictures into a `<canvas>` with wgpu: WebGPU when the
-//! browser has an adapter, WebGL2 otherwise (`?gpu=webgl` forces WebGL2).
-//! The planes are uploaded with `write_texture` and converted by `yuv.wgsl`
-//! on every backend: handing a `VideoFrame` to the GPU directly fails on
-//! some adapters (SwiftShader's WebGPU among them). Reusable by any view
-//! that shows a `Picture`.
+//! Draws decoded pictures into the player's `<canvas>` with wgpu: WebGL2, or
+//! WebGPU when the page asks for it and the browser has an adapter. The
+//! planes are uploaded with `write_texture` and converted by `yuv.wgsl`;
+//! handing a `VideoFrame` to the GPU directly fails on some adapters
+//! (SwiftShader's WebGPU among them).
 
 use web_sys::HtmlCanvasElement;
 use wgpu::util::new_instance_with_webgpu_detection;
 
 use super::picture::Picture;
 
-/// The backends the page allows: `?gpu=webgl` rules WebGPU out (to compare
-/// the two, or to work around a broken driver).
-fn allowed_backends() -> wgpu::Backends {
-    let forced_gl = web_sys::window()
+/// True when the page URL asks for WebGPU (`gpu=webgpu` in the query).
+fn webgpu_requested() -> bool {
+    web_sys::window()
         .and_then(|w| w.location().search().ok())
         .is_some_and(|q| {
             q.trim_start_matches('?')
                 .split('&')
-                .any(|p| p == "gpu=webgl")
-        });
-    if forced_gl {
-        wgpu::Backends::GL
-    } else {
-        wgpu::Backends::BROWSER_WEBGPU | wgpu::Backends::GL
-    }
+                .any(|p| p == "gpu=webgpu")
+        })
 }
 
 /// The three plane textures of the picture size currently uploaded.
@@ -53,10 +46,14 @@ pub struct Renderer {
 impl Renderer {
     pub async fn new(canvas: HtmlCanvasElement) -> Result<Self, String> {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        // With WebGPU allowed, the instance is WebGPU-only when the browser
-        // has an adapter (then a WebGL2 adapter cannot be had from it) and
-        // GL-only when it has none.
-        desc.backends = allowed_backends();
+        // WebGPU drew nothing (a black canvas, no validation error) on the
+        // SwiftShader adapter our browser tests get, so it is opt-in with
+        // `?gpu=webgpu` until it is proven on real GPUs; WebGL2 is the default.
+        desc.backends = if webgpu_requested() {
+            wgpu::Backends::BROWSER_WEBGPU | wgpu::Backends::GL
+        } else {
+            wgpu::Backends::GL
+        };
         let instance = new_instance_with_webgpu_detection(desc).await;
         let (width, height) = (canvas.width().max(1), canvas.height().max(1));
         // WebGL needs the surface before the adapter: the canvas's context is
@@ -89,15 +86,9 @@ impl Renderer {
             .get_default_config(&adapter, width, height)
             .ok_or("the canvas cannot be drawn to")?;
         // The shader writes gamma-encoded values already; an sRGB target
-        // would encode them twice and wash the picture out. 8 bits per
-        // channel is what the video has (WebGPU also offers rgba16float).
+        // would encode them twice and wash the picture out.
         let caps = surface.get_capabilities(&adapter);
-        if let Some(format) = caps.formats.iter().find(|f| {
-            matches!(
-                f,
-                wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Rgba8Unorm
-            )
-        }) {
+        if let Some(format) = caps.formats.iter().find(|f| !f.is_srgb()) {
             config.format = *format;
         }
         surface.configure(&device, &config);

@@ -1,13 +1,10 @@
-//! The scrub bar: keyframe thumbnails, the waveform, the playhead with its
-//! frame number, in/out marks and keyframe ticks over the clip's length.
-//! Dragging anywhere on it seeks frame by frame; the pointer is captured so
-//! a drag that leaves the bar keeps scrubbing.
+//! The scrub bar: the playhead, in/out marks and keyframe ticks over the
+//! clip's length. Dragging anywhere on it seeks frame by frame; the pointer
+//! is captured so a drag that leaves the bar keeps scrubbing.
 
 use leptos::html;
 use leptos::prelude::*;
 use web_sys::{Element, PointerEvent};
-
-use super::thumbs::Thumbnail;
 
 /// Frame under the pointer, from its position across the bar.
 fn frame_at(bar: &Element, ev: &PointerEvent, frame_count: usize) -> Option<usize> {
@@ -54,10 +51,6 @@ pub fn Timeline(
     keyframes: Signal<Vec<usize>>,
     /// Loudness per bucket across the take, 0.0–1.0; empty when silent.
     peaks: Signal<Vec<f32>>,
-    /// One picture per keyframe, each shown across its GOP; none when
-    /// left out (other views reuse the bar without thumbnails).
-    #[prop(optional)]
-    thumbnails: Option<Signal<Vec<Thumbnail>>>,
     on_seek: Callback<usize>,
 ) -> impl IntoView {
     let dragging = RwSignal::new(false);
@@ -111,22 +104,6 @@ pub fn Timeline(
             on:pointerup=up
             on:pointercancel=up
         >
-            {move || {
-                let thumbs = thumbnails.map(|t| t.get()).unwrap_or_default();
-                let count = frame_count.get();
-                (!thumbs.is_empty()).then(|| {
-                    let ends: Vec<usize> = thumbs.iter().skip(1).map(|t| t.frame).chain([count]).collect();
-                    view! {
-                        <div class="timeline-thumbs" data-testid="player-thumbnails" aria-hidden="true">
-                            {thumbs.into_iter().zip(ends).map(|(t, end)| view! {
-                                <span class="timeline-thumb" style=format!("left:{:.3}%;width:{:.3}%", percent(t.frame, count), percent(end.saturating_sub(t.frame), count))>
-                                    <img src=t.url alt="" data-frame=t.frame.to_string() />
-                                </span>
-                            }).collect_view()}
-                        </div>
-                    }
-                })
-            }}
             <div class="timeline-track">
                 {move || waveform_path(&peaks.get()).map(|(d, n)| view! {
                     <svg class="timeline-wave" viewBox=format!("0 -1 {n} 2") preserveAspectRatio="none" aria-hidden="true">

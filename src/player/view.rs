@@ -1,6 +1,6 @@
 //! The `Player` component: the canvas, its overlay, the transport row and
 //! the timeline, and the keyboard. Mounting it fetches the index and draws
-//! frame 0; unmounting closes the decoder and every cached frame.
+//! frame 0; unmounting drops the decoder (closing it) and every cached frame.
 
 use std::rc::Rc;
 
@@ -10,12 +10,10 @@ use leptos::task::spawn_local;
 use web_sys::KeyboardEvent;
 
 use super::audio::Sound;
-use super::controller::Controller;
+use super::controller::{Controller, PlayerState};
 use super::engine::Engine;
 use super::keys::{Command, command_for, next_speed};
 use super::render::Renderer;
-use super::state::PlayerState;
-use super::thumbs::{Thumbnail, keyframe_thumbnails};
 use super::timeline::Timeline;
 
 /// What the view needs once the file is open.
@@ -38,25 +36,12 @@ pub fn Player(
     height: u32,
     /// What this take is, for screen readers ("German take").
     label: String,
-    /// Handed the player once it is open (the benchmark drives it).
-    #[prop(optional)]
-    on_open: Option<UnsyncCallback<Rc<Controller>>>,
-    /// Without sound: no audio decode, no waveform (the benchmark's clip).
-    #[prop(optional)]
-    muted: bool,
 ) -> impl IntoView {
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let state = PlayerState::new();
     let controller = StoredValue::new_local(None::<Rc<Controller>>);
     let loaded = RwSignal::new(None::<Loaded>);
     let peaks = RwSignal::new(Vec::<f32>::new());
-    let thumbnails = RwSignal::new(Vec::<Thumbnail>::new());
-    let on_open = StoredValue::new_local(on_open);
-    on_cleanup(move || {
-        if let Some(player) = controller.try_get_value().flatten() {
-            player.close();
-        }
-    });
 
     Effect::new(move |_| {
         let Some(canvas) = canvas_ref.get() else {
@@ -69,6 +54,8 @@ pub fn Player(
                 Err(why) => return state.error.set(Some(why)),
             };
             let (w, h) = (engine.track.width.max(1), engine.track.height.max(1));
+            canvas.set_width(w);
+            canvas.set_height(h);
             let renderer = match Renderer::new(canvas.clone()).await {
                 Ok(renderer) => renderer,
                 Err(why) => return state.error.set(Some(why)),
@@ -84,17 +71,8 @@ pub fn Player(
             }));
             player.seek(0);
             controller.set_value(Some(Rc::clone(&player)));
-            if let Some(on_open) = on_open.get_value() {
-                on_open.run(Rc::clone(&player));
-            }
-            // Thumbnails and sound come after: the first frame must not wait.
-            player.shown(0).await;
-            match keyframe_thumbnails(&src, &player.engine.track).await {
-                Ok(thumbs) => thumbnails.set(thumbs),
-                // The timeline works without them; say why in the console.
-                Err(why) => leptos::logging::warn!("no thumbnails: {why}"),
-            }
-            if !muted && let Some((sound, waveform)) = Sound::load(&src).await {
+            // Sound comes second: the first frame must not wait for it.
+            if let Some((sound, waveform)) = Sound::load(&src).await {
                 player.set_sound(sound);
                 peaks.set(waveform);
             }
@@ -156,10 +134,6 @@ pub fn Player(
             data-checksum=move || state.checksum.get().map(|c| c.to_string())
             data-backend=move || loaded.with(|l| l.as_ref().map(|l| l.backend))
             data-frame-count=move || frame_count.get().to_string()
-            data-speed=move || state.speed.get().to_string()
-            data-in=move || state.mark_in.get().map(|f| f.to_string())
-            data-out=move || state.mark_out.get().map(|f| f.to_string())
-            data-cached=move || state.cached.get().to_string()
             on:keydown=on_keydown
         >
             <div class="player-screen" style=aspect>
@@ -167,10 +141,6 @@ pub fn Player(
                 <div class="player-overlay" data-testid="player-overlay" aria-hidden="true">
                     <span class="player-backend">{move || loaded.with(|l| l.as_ref().map_or("loading…", |l| l.backend))}</span>
                     <span>{move || loaded.with(|l| l.as_ref().map(|l| format!("{}×{} · {:.3} fps", l.width, l.height, l.fps)))}</span>
-                    <span data-testid="player-cache" title="Frames decoded and held in memory">{move || {
-                        let count = frame_count.get();
-                        (count > 0).then(|| format!("{} / {count} decoded", state.cached.get()))
-                    }}</span>
                     <span>{move || {
                         let speed = state.speed.get();
                         (speed != 0.0 && (speed - 1.0).abs() > f64::EPSILON).then(|| format!("{speed:+}×"))
@@ -215,7 +185,6 @@ pub fn Player(
                 mark_out=state.mark_out
                 keyframes=keyframes
                 peaks=peaks.into()
-                thumbnails=Signal::from(thumbnails)
                 on_seek=seek
             />
         </div>

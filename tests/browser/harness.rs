@@ -58,17 +58,8 @@ impl Studio {
     where
         F: AsyncFnOnce(&Studio) -> Result<()>,
     {
-        Self::run_with_files(name, &[], scenario).await
-    }
-
-    /// Like `run`, with `files` (name, bytes) served beside the built app,
-    /// e.g. a test clip at `/counting.mp4`.
-    pub async fn run_with_files<F>(name: &str, files: &[(&str, &[u8])], scenario: F) -> Result<()>
-    where
-        F: AsyncFnOnce(&Studio) -> Result<()>,
-    {
         let _turn = ONE_AT_A_TIME.lock().await;
-        let studio = Studio::start(name, files).await?;
+        let studio = Studio::start(name).await?;
         let outcome = scenario(&studio).await;
         if outcome.is_err() {
             let _ = studio.screenshot(&format!("{name}-failure")).await;
@@ -85,7 +76,7 @@ impl Studio {
         outcome
     }
 
-    async fn start(name: &str, files: &[(&str, &[u8])]) -> Result<Studio> {
+    async fn start(name: &str) -> Result<Studio> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let bin = server_binary(root)?;
         let dist = std::env::var_os("CHORUS_DIST").map_or_else(|| root.join("dist"), PathBuf::from);
@@ -104,16 +95,6 @@ impl Studio {
         let scratch = scratch_dir(name)?;
         let data = scratch.join("data");
         fs::create_dir_all(&data)?;
-        let dist = if files.is_empty() {
-            dist
-        } else {
-            let served = scratch.join("dist");
-            copy_dir(&dist, &served)?;
-            for (file, bytes) in files {
-                fs::write(served.join(file), bytes)?;
-            }
-            served
-        };
 
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
@@ -145,15 +126,10 @@ impl Studio {
                 "args": [
                     "--headless", "--no-sandbox", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--disable-quic",
-                    // The player draws with wgpu. SwiftShader serves both backends:
-                    // WebGL2 through ANGLE, WebGPU through Vulkan. With --disable-gpu, or
-                    // without ANGLE and Vulkan both on SwiftShader, a WebGPU canvas stays
-                    // blank and its device dies ("A valid external Instance reference no
-                    // longer exists") on the first readback.
+                    "--disable-sync", "--disable-quic", "--disable-gpu",
+                    // The player draws with wgpu: WebGL2 on SwiftShader needs the opt-in now
+                    // that Chromium dropped its automatic fallback (WebGPU for ?gpu=webgpu).
                     "--enable-unsafe-webgpu", "--enable-unsafe-swiftshader",
-                    "--use-angle=swiftshader", "--use-vulkan=swiftshader",
-                    "--enable-features=Vulkan",
                     "--window-size=1440,1100",
                     format!("--user-data-dir={}", profile.display()),
                 ],
@@ -178,8 +154,7 @@ impl Studio {
     pub async fn open(&self, path: &str) -> Result<()> {
         self.client.goto(&format!("{}{path}", self.base)).await?;
         self.find(
-            "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page], \
-             [data-testid=bench-page]",
+            "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page]",
         )
         .await
         .context("the app did not start")?;
@@ -315,20 +290,6 @@ fn scratch_dir(name: &str) -> Result<PathBuf> {
     ));
     fs::create_dir_all(&dir)?;
     Ok(dir)
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 fn free_port() -> Result<u16> {

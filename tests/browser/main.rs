@@ -6,7 +6,6 @@
 //! chromium-driver`. `CHORUS_BIN`, `CHORUS_DIST` override the paths;
 //! `CHORUS_SCREENSHOTS=/some/dir` saves a PNG per step worth seeing.
 
-mod bench;
 mod compare;
 mod draft;
 mod harness;

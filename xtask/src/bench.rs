@@ -12,10 +12,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("draft") => draft(),
         Some("sync") => crate::bench_sync::sync(&args[1..]),
-        Some("seek") => crate::bench_seek::seek(&args[1..]),
         Some("queue") => queue(),
-        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, seek, queue"),
-        None => bail!("name a benchmark: cargo xtask bench draft|sync|seek|queue"),
+        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, queue"),
+        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue"),
     }
 }
 

@@ -111,49 +111,6 @@ fn bframes_seeking() {
     assert_eq!(track.timecode_frame(tc), Some(29));
 }
 
-/// Every fixture's GOPs follow each other and cover each shown frame once,
-/// so the player can decode a take GOP by GOP and miss nothing.
-#[test]
-fn gops_cover_every_frame_exactly_once() {
-    let files: [&[u8]; 5] = [
-        include_bytes!("fixtures/cfr24_bframes.mp4"),
-        include_bytes!("fixtures/edit_trim.mp4"),
-        include_bytes!("fixtures/edit_delay.mp4"),
-        include_bytes!("fixtures/vfr.mp4"),
-        include_bytes!("fixtures/ntsc2997.mp4"),
-    ];
-    for bytes in files {
-        let movie = parse(bytes);
-        let track = video(&movie);
-        let gops = track.gops();
-        assert_eq!(gops.len(), track.keyframes.len());
-        let mut next_frame = 0;
-        let mut next_sample = 0;
-        for gop in &gops {
-            assert_eq!(
-                gop.samples.start, next_sample,
-                "GOPs are contiguous in decode order"
-            );
-            assert!(track.samples[gop.samples.start].is_keyframe);
-            assert_eq!(
-                gop.first_frame, next_frame,
-                "closed GOPs: no frame skipped or shared"
-            );
-            assert_eq!(gop.last_frame + 1 - gop.first_frame, gop.shown);
-            next_frame = gop.last_frame + 1;
-            next_sample = gop.samples.end;
-        }
-        assert_eq!(next_frame, track.frame_count());
-        assert_eq!(next_sample, track.samples.len());
-    }
-    // 2 s at 24 fps with a keyframe every 12 frames: four GOPs of twelve.
-    let movie = parse(include_bytes!("fixtures/cfr24_bframes.mp4"));
-    let gops = video(&movie).gops();
-    assert_eq!(gops.len(), 4);
-    assert_eq!(gops[1].samples, 12..24);
-    assert_eq!((gops[1].first_frame, gops[1].last_frame), (12, 23));
-}
-
 #[test]
 fn faststart_has_the_same_samples_after_the_index() {
     let end = parse(include_bytes!("fixtures/cfr24_bframes.mp4"));
@@ -328,81 +285,6 @@ fn av1_codec_string() {
             0x90, 0x04
         ]
     );
-}
-
-/// A take from our own draft engine (`chorus draft --lang de --text "Bild
-/// für Bild." --duration 3 --aspect 1:1 --resolution 720p --fps 24 --seed 3`):
-/// OpenH264 baseline without B-frames, a keyframe every second, AAC-LC mono,
-/// index first. Numbers from ffprobe on the committed file.
-#[test]
-fn draft_engine_take() {
-    let bytes: &[u8] = include_bytes!("fixtures/draft_de.mp4");
-    let movie = parse(bytes);
-    let track = video(&movie);
-    assert_eq!(
-        (track.width, track.height, track.timescale),
-        (720, 720, 24000)
-    );
-    assert_eq!(track.frame_count(), 72);
-    assert_eq!(track.frame_rate, Some(FrameRate::Constant(rational(24, 1))));
-    let total: u64 = track.samples.iter().map(|s| u64::from(s.size)).sum();
-    assert_eq!(total, 148_565);
-    // pts, dts, duration, size, pos, flags for packets 0, 24 and 71.
-    let expect = [
-        (0, 0, 1000, 7417, 2052, true),
-        (24, 24_000, 1000, 11257, 66594, true),
-        (71, 71_000, 1000, 1021, 173_261, false),
-    ];
-    for (i, time, duration, size, pos, key) in expect {
-        let s = &track.samples[i];
-        assert_eq!(
-            (
-                s.presentation_time,
-                s.decode_time,
-                s.duration,
-                s.size,
-                s.offset,
-                s.is_keyframe
-            ),
-            (time, time, duration, size, pos, key),
-            "sample {i}"
-        );
-    }
-    // No B-frames: decode order is presentation order.
-    assert!(
-        track
-            .samples
-            .windows(2)
-            .all(|w| w[0].presentation_time < w[1].presentation_time)
-    );
-    let gops = track.gops();
-    assert_eq!(
-        gops.iter().map(|g| g.first_frame).collect::<Vec<_>>(),
-        [0, 24, 48]
-    );
-    assert_eq!(track.decode_range_for_frame(30), Some(24..31));
-    let codec = video_codec(track);
-    let avc = codec.avc.expect("avcC");
-    // Constrained Baseline (profile 66 with constraint_set1), level 3.1.
-    assert_eq!((avc.profile_idc, avc.level_idc), (66, 31));
-    assert!(avc.constraint_flags & 0x40 != 0);
-    assert!(
-        codec.codec.starts_with("avc1.42") && codec.codec.ends_with("1f"),
-        "{}",
-        codec.codec
-    );
-    let audio = movie.audio_track().expect("audio");
-    let CodecConfig::Audio(sound) = &audio.codec else {
-        panic!("expected audio, got {:?}", audio.codec);
-    };
-    assert_eq!(sound.codec, "mp4a.40.2");
-    assert_eq!((sound.sample_rate, sound.channels), (48000, 1));
-    assert_eq!(audio.samples.len(), 143);
-    // Cut inside the index, as a broken download would be: an error.
-    assert!(matches!(
-        parse_file(&bytes[..1500]),
-        Err(MediaError::Truncated { .. })
-    ));
 }
 
 #[test]
