@@ -17,6 +17,7 @@ use wasm_bindgen::JsValue;
 use super::mix::Mix;
 use super::screen::Screen;
 use crate::dom::now_ms;
+use crate::player::playhead::{Tick, reached, start_frame, tick};
 
 /// What the view shows; `Copy` handles readable from anywhere.
 #[derive(Clone, Copy)]
@@ -289,10 +290,7 @@ impl LockedClock {
             return;
         }
         let (start, end) = self.state.loop_span();
-        let mut from = self.wanted.get();
-        if (speed > 0.0 && from >= end) || from < start || from > end {
-            from = if speed > 0.0 { start } else { end };
-        }
+        let from = start_frame(self.wanted.get(), (start, end), speed);
         self.state.speed.set(speed);
         let generation = self.generation.get();
         let looping = self.state.mark_in.get_untracked().is_some()
@@ -304,25 +302,20 @@ impl LockedClock {
             let mut started = now_ms();
             let mut from = from;
             while this.generation.get() == generation {
-                let frame = this.sound_time().map_or_else(
-                    || {
-                        let elapsed_s = (now_ms() - started) / 1000.0;
-                        from as i64 + (elapsed_s * fps * speed).floor() as i64
-                    },
-                    |t| (t * fps).floor() as i64,
-                );
-                let frame = if frame > end as i64 || frame < start as i64 {
-                    if !looping {
-                        this.seek(frame.clamp(start as i64, end as i64) as usize);
+                let at = reached(this.sound_time(), from, now_ms() - started, fps, speed);
+                let frame = match tick(at, (start, end), looping, speed) {
+                    Tick::Show(frame) => frame,
+                    Tick::Restart(at) => {
+                        from = at;
+                        started = now_ms();
+                        this.start_sound(from, speed);
+                        from
+                    }
+                    Tick::Stop(last) => {
+                        this.seek(last);
                         this.pause();
                         break;
                     }
-                    from = if speed > 0.0 { start } else { end };
-                    started = now_ms();
-                    this.start_sound(from, speed);
-                    from
-                } else {
-                    frame as usize
                 };
                 if frame != this.wanted.get() {
                     this.seek(frame);

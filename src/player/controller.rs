@@ -12,6 +12,7 @@ use web_sys::HtmlCanvasElement;
 
 use super::audio::Sound;
 use super::engine::Engine;
+use super::playhead::{Tick, reached, start_frame, tick};
 use super::probe::{Probe, Shown, publish};
 use super::render::Renderer;
 
@@ -214,11 +215,7 @@ impl Controller {
         }
         let frame_count = self.engine.frame_count();
         let (start, end) = self.state.loop_span(frame_count);
-        let mut from = self.wanted.get();
-        // Playing from the end (or outside the marks) starts over.
-        if (speed > 0.0 && from >= end) || from < start || from > end {
-            from = if speed > 0.0 { start } else { end };
-        }
+        let from = start_frame(self.wanted.get(), (start, end), speed);
         self.state.speed.set(speed);
         let generation = self.clock_generation.get();
         let this = Rc::clone(self);
@@ -230,26 +227,20 @@ impl Controller {
             let mut started = now_ms();
             let mut from = from;
             while this.clock_generation.get() == generation {
-                // The sound's clock when it plays, else the wall clock.
-                let frame = this.sound_time().map_or_else(
-                    || {
-                        let elapsed_s = (now_ms() - started) / 1000.0;
-                        from as i64 + (elapsed_s * fps * speed).floor() as i64
-                    },
-                    |t| (t * fps).floor() as i64,
-                );
-                let frame = if frame > end as i64 || frame < start as i64 {
-                    if !looping {
-                        this.seek(frame.clamp(start as i64, end as i64) as usize);
+                let at = reached(this.sound_time(), from, now_ms() - started, fps, speed);
+                let frame = match tick(at, (start, end), looping, speed) {
+                    Tick::Show(frame) => frame,
+                    Tick::Restart(at) => {
+                        from = at;
+                        started = now_ms();
+                        this.start_sound(from, speed);
+                        from
+                    }
+                    Tick::Stop(last) => {
+                        this.seek(last);
                         this.pause();
                         break;
                     }
-                    from = if speed > 0.0 { start } else { end };
-                    started = now_ms();
-                    this.start_sound(from, speed);
-                    from
-                } else {
-                    frame as usize
                 };
                 if frame != this.wanted.get() {
                     this.seek(frame);

@@ -21,6 +21,8 @@ mod cache;
 pub(crate) mod keys;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) mod picture;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) mod playhead;
 
 #[cfg(target_arch = "wasm32")]
 mod audio;
