@@ -19,6 +19,7 @@ use super::variant::{SlotScreen, VariantHead};
 use super::variants::{take_name, version_label};
 use crate::player::keys::{Command, command_for, next_speed};
 use crate::player::timeline::Timeline;
+use crate::player::view::TransportButtons;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -228,23 +229,7 @@ pub fn CompareView(job: RwSignal<Job>, takes: Vec<usize>) -> impl IntoView {
                 })}
             </div>
             <div class="player-transport compare-transport">
-                <button type="button" class="player-button" title="Previous frame (←)" aria-label="Previous frame"
-                    on:click=move |_| apply(Command::Step(-1))>
-                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 3h2v10H4zM13 3v10L7 8z"></path></svg>
-                </button>
-                <button type="button" class="player-button play" data-testid="compare-play"
-                    title="Play / pause (Space)" aria-label=move || if playing() { "Pause" } else { "Play" }
-                    on:click=move |_| apply(Command::TogglePlay)>
-                    {move || if playing() {
-                        view! { <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 3h3v10H4zM9 3h3v10H9z"></path></svg> }
-                    } else {
-                        view! { <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 2.5v11L13 8z"></path></svg> }
-                    }}
-                </button>
-                <button type="button" class="player-button" title="Next frame (→)" aria-label="Next frame"
-                    on:click=move |_| apply(Command::Step(1))>
-                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M10 3h2v10h-2zM3 3v10l6-5z"></path></svg>
-                </button>
+                <TransportButtons playing=Signal::derive(playing) on_command=Callback::new(apply) play_id="compare-play" />
                 <span class="player-timecode" data-testid="compare-timecode">{timecode}</span>
                 <span class="player-frame" data-testid="compare-frame">
                     {move || format!("F {} / {}", state.playhead.get(), frame_count.get().saturating_sub(1))}

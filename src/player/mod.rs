@@ -43,7 +43,7 @@ mod source;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod timeline;
 #[cfg(target_arch = "wasm32")]
-mod view;
+pub(crate) mod view;
 
 #[cfg(target_arch = "wasm32")]
 pub use view::Player;

@@ -149,23 +149,7 @@ pub fn Player(
                 {move || state.error.get().map(|why| view! { <p class="player-error" role="alert">{why}</p> })}
             </div>
             <div class="player-transport">
-                <button type="button" class="player-button" title="Previous frame (←)" aria-label="Previous frame"
-                    on:click=move |_| apply(Command::Step(-1))>
-                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 3h2v10H4zM13 3v10L7 8z"></path></svg>
-                </button>
-                <button type="button" class="player-button play" data-testid="player-play"
-                    title="Play / pause (Space)" aria-label=move || if playing() { "Pause" } else { "Play" }
-                    on:click=move |_| apply(Command::TogglePlay)>
-                    {move || if playing() {
-                        view! { <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 3h3v10H4zM9 3h3v10H9z"></path></svg> }
-                    } else {
-                        view! { <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 2.5v11L13 8z"></path></svg> }
-                    }}
-                </button>
-                <button type="button" class="player-button" title="Next frame (→)" aria-label="Next frame"
-                    on:click=move |_| apply(Command::Step(1))>
-                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M10 3h2v10h-2zM3 3v10l6-5z"></path></svg>
-                </button>
+                <TransportButtons playing=Signal::derive(playing) on_command=Callback::new(apply) play_id="player-play" />
                 <span class="player-timecode" data-testid="player-timecode">{timecode}</span>
                 <span class="player-frame" data-testid="player-frame">
                     {move || format!("F {} / {}", state.playhead.get(), frame_count.get().saturating_sub(1))}
@@ -188,6 +172,35 @@ pub fn Player(
                 on_seek=seek
             />
         </div>
+    }
+}
+
+/// Previous frame, play/pause and next frame: the transport buttons every
+/// player-like view shows; `play_id` names the play button for tests.
+#[component]
+pub(crate) fn TransportButtons(
+    playing: Signal<bool>,
+    on_command: Callback<Command>,
+    play_id: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="button" class="player-button" title="Previous frame (←)" aria-label="Previous frame"
+            on:click=move |_| on_command.run(Command::Step(-1))>
+            <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 3h2v10H4zM13 3v10L7 8z"></path></svg>
+        </button>
+        <button type="button" class="player-button play" data-testid=play_id
+            title="Play / pause (Space)" aria-label=move || if playing.get() { "Pause" } else { "Play" }
+            on:click=move |_| on_command.run(Command::TogglePlay)>
+            {move || if playing.get() {
+                view! { <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 3h3v10H4zM9 3h3v10H9z"></path></svg> }
+            } else {
+                view! { <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M4 2.5v11L13 8z"></path></svg> }
+            }}
+        </button>
+        <button type="button" class="player-button" title="Next frame (→)" aria-label="Next frame"
+            on:click=move |_| on_command.run(Command::Step(1))>
+            <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M10 3h2v10h-2zM3 3v10l6-5z"></path></svg>
+        </button>
     }
 }
 
