@@ -35,8 +35,10 @@ impl Drop for Process {
     fn drop(&mut self) {
         // The group id is the child's own id (see `process_group(0)`), so this
         // also ends what it started (chromedriver's Chromium) and nothing else.
+        // The `--` matters: procps-ng 4.0.2 reads `kill -TERM -PID` as
+        // kill(-1, SIGTERM), which ends every process on the machine.
         let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{}", self.child.id())])
+            .args(["-s", "TERM", "--", &format!("-{}", self.child.id())])
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
