@@ -5,8 +5,10 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::job_inserts::InsertQueue;
 use anyhow::{Context as _, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -23,16 +25,45 @@ pub enum Backend {
 /// A pool on one of the two engines.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(Sqlite),
     Postgres(PgPool),
+}
+
+/// The embedded database as two pools on one file: readers in parallel
+/// (WAL lets them run beside a writer), and one writer. SQLite takes one
+/// write at a time anyway; with several writing connections the losers
+/// wait in SQLite's busy handler, which sleeps whole milliseconds, so under
+/// load a 50 µs insert took milliseconds. One writer queues them in sqlx
+/// instead, without sleeping. The readers are opened read-only, so a write
+/// sent to them by mistake fails loudly instead of contending.
+#[derive(Debug, Clone)]
+pub struct Sqlite {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+    /// New jobs waiting for the next group commit (`job_inserts`).
+    pub(crate) inserts: Arc<InsertQueue>,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds. The body
 /// is compiled once per engine, so it stays statically typed on both.
+/// `on_db!(write db, pool => …)` is for statements that change data: on
+/// SQLite they go to the one writing connection.
 macro_rules! on_db {
+    (write $db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.write;
+                $body
+            }
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.read;
+                $body
+            }
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -52,6 +83,12 @@ impl Db {
                 open_sqlite(options, &path.display().to_string()).await?
             }
             Some(url) if url.starts_with("sqlite:") => {
+                if is_in_memory(url) {
+                    bail!(
+                        "--database-url {url} is an in-memory SQLite database, which would lose every job \
+                         when the server stops; name a file (sqlite://path/to/chorus.db)"
+                    );
+                }
                 let options = SqliteConnectOptions::from_str(url)
                     .with_context(|| format!("--database-url {url} is not a SQLite URL"))?
                     .create_if_missing(true);
@@ -80,7 +117,11 @@ impl Db {
         // Two servers starting together on one PostgreSQL are fine: sqlx
         // holds an advisory lock while it migrates.
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Db::Sqlite(sqlite) => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&sqlite.write)
+                    .await
+            }
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
         }
         .context("cannot bring the database schema up to date")
@@ -88,13 +129,20 @@ impl Db {
 
     /// Closes every connection (waits for queries in flight).
     pub async fn close(&self) {
-        on_db!(self, pool => pool.close().await);
+        match self {
+            Db::Sqlite(sqlite) => {
+                sqlite.read.close().await;
+                sqlite.write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// Runs one statement that returns nothing; for tests and tooling that
     /// reset or inspect the schema.
     pub async fn execute(&self, sql: &str) -> anyhow::Result<u64> {
-        let done = on_db!(self, pool => sqlx::query(sql).execute(pool).await?.rows_affected());
+        let done =
+            on_db!(write self, pool => sqlx::query(sql).execute(pool).await?.rows_affected());
         Ok(done)
     }
 }
@@ -106,25 +154,53 @@ async fn open_sqlite(options: SqliteConnectOptions, shown: &str) -> anyhow::Resu
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
+    // The writer first: it creates the file and turns WAL on, which the
+    // read-only connections could not.
+    // A local file cannot drop its connection the way a network can, so no
+    // ping before every query (sqlx's default, a round trip each time).
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
         .await
         .with_context(|| format!("cannot open the database {shown}"))?;
-    Ok(Db::Sqlite(pool))
+    let read = SqlitePoolOptions::new()
+        .max_connections(8)
+        .test_before_acquire(false)
+        .connect_with(options.create_if_missing(false).read_only(true))
+        .await
+        .with_context(|| format!("cannot open the database {shown} for reading"))?;
+    Ok(Db::Sqlite(Sqlite {
+        read,
+        write,
+        inserts: Arc::default(),
+    }))
 }
 
 async fn open_postgres(url: &str) -> anyhow::Result<Db> {
     let shown = redact_url(url);
     let options = PgConnectOptions::from_str(url)
         .with_context(|| format!("--database-url {shown} is not a PostgreSQL URL"))?;
+    // No ping before every query (sqlx's default doubles each round trip):
+    // a connection that died with the server fails its next query once, is
+    // dropped from the pool, and the caller's retry (the queue's next poll,
+    // the browser's next request) gets a fresh one.
     let pool = PgPoolOptions::new()
         .max_connections(16)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
         .with_context(|| format!("cannot connect to the database {shown}"))?;
     Ok(Db::Postgres(pool))
+}
+
+/// Whether a `sqlite:` URL names an in-memory database (`sqlite::memory:`,
+/// `…?mode=memory`), which lives as long as its connection does.
+fn is_in_memory(url: &str) -> bool {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (database, query) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || query.split('&').any(|pair| pair == "mode=memory")
 }
 
 /// `url` with any password replaced, for messages and logs.

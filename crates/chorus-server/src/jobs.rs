@@ -92,32 +92,10 @@ pub async fn create(
     Ok(job)
 }
 
-/// Writes a new job record as it is.
+/// Writes a new job record as it is (on SQLite in a group commit with
+/// other new jobs, see `job_inserts`).
 pub async fn insert(db: &Db, job: &Job) -> anyhow::Result<()> {
-    let request = serde_json::to_string(&job.request)?;
-    let estimate = job
-        .estimate
-        .map(|e| serde_json::to_string(&e))
-        .transpose()?;
-    let outputs = serde_json::to_string(&job.outputs)?;
-    on_db!(db, pool => sqlx::query(
-        "INSERT INTO jobs (id, status, progress, model, request, estimate, outputs, error, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&job.id.0)
-    .bind(job.status.as_str())
-    .bind(f64::from(job.progress))
-    .bind(&job.request.model)
-    .bind(&request)
-    .bind(&estimate)
-    .bind(&outputs)
-    .bind(&job.error)
-    .bind(job.created_at)
-    .bind(job.updated_at)
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
-    Ok(())
+    crate::job_inserts::insert(db, crate::job_inserts::NewJobRow::of(job)?).await
 }
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Job>> {
@@ -217,7 +195,7 @@ pub async fn update_status(
         .outputs
         .map(|o| serde_json::to_string(&o))
         .transpose()?;
-    let row = on_db!(db, pool => {
+    let row = on_db!(write db, pool => {
         let mut query = sqlx::query_as::<_, JobRow>(&sql)
             .bind(to.as_str())
             .bind(change.progress.map(f64::from))
@@ -254,7 +232,7 @@ pub async fn append_output(
          WHERE id = $3 AND status = 'succeeded' AND outputs = $4
          RETURNING {COLUMNS}"
     );
-    let row = on_db!(&state.db, pool => sqlx::query_as::<_, JobRow>(&sql)
+    let row = on_db!(write &state.db, pool => sqlx::query_as::<_, JobRow>(&sql)
         .bind(&after)
         .bind(now_ms())
         .bind(id)
@@ -268,7 +246,7 @@ pub async fn append_output(
 /// Records what the provider charged for a running job.
 pub async fn set_actual_cost(db: &Db, id: &str, usd_micros: u64) -> anyhow::Result<()> {
     let micros = i64::try_from(usd_micros).unwrap_or(i64::MAX);
-    on_db!(db, pool => sqlx::query(
+    on_db!(write db, pool => sqlx::query(
         "UPDATE jobs SET actual_cost_usd_micros = $1, updated_at = $2 WHERE id = $3",
     )
     .bind(micros)
@@ -292,7 +270,7 @@ pub async fn set_progress(
         "UPDATE jobs SET progress = $1, updated_at = $2
          WHERE id = $3 AND status = 'running' AND lease_owner = $4 RETURNING {COLUMNS}"
     );
-    let row = on_db!(&state.db, pool => sqlx::query_as::<_, JobRow>(&sql)
+    let row = on_db!(write &state.db, pool => sqlx::query_as::<_, JobRow>(&sql)
         .bind(f64::from(progress.clamp(0.0, 1.0)))
         .bind(now_ms())
         .bind(id)

@@ -58,7 +58,7 @@ pub async fn claim_next(db: &Db, models: &[String], lease: &Lease) -> anyhow::Re
         models = placeholders(4, models.len()),
     );
     let now = now_ms();
-    let row = on_db!(db, pool => {
+    let row = on_db!(write db, pool => {
         let mut query = sqlx::query_as::<_, JobRow>(&sql)
             .bind(&lease.owner)
             .bind(lease.expiry())
@@ -74,7 +74,7 @@ pub async fn claim_next(db: &Db, models: &[String], lease: &Lease) -> anyhow::Re
 /// Extends the lease on every job `lease.owner` runs; returns the ids it
 /// still holds.
 pub async fn renew(db: &Db, lease: &Lease) -> anyhow::Result<Vec<String>> {
-    let ids = on_db!(db, pool => sqlx::query_scalar::<_, String>(
+    let ids = on_db!(write db, pool => sqlx::query_scalar::<_, String>(
         "UPDATE jobs SET lease_expires_at = $1
          WHERE lease_owner = $2 AND status = 'running' RETURNING id",
     )
@@ -113,7 +113,7 @@ pub async fn requeue_interrupted(db: &Db) -> anyhow::Result<u64> {
     if db.backend() != Backend::Sqlite {
         return Ok(0);
     }
-    let done = on_db!(db, pool => sqlx::query(
+    let done = on_db!(write db, pool => sqlx::query(
         "UPDATE jobs SET status = 'queued', progress = 0, lease_owner = NULL,
                 lease_expires_at = NULL, updated_at = $1
          WHERE status = 'running'",

@@ -64,7 +64,7 @@ impl SubmitLedger for DbLedger {
             // One statement decides who wins, so two workers can never both
             // believe they may send.
             let json = encode(&record)?;
-            let inserted = on_db!(&self.db, pool => sqlx::query(
+            let inserted = on_db!(write &self.db, pool => sqlx::query(
                 "INSERT INTO provider_submits (job_key, record, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT (job_key) DO NOTHING",
             )
@@ -94,7 +94,7 @@ impl SubmitLedger for DbLedger {
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
             let json = encode(&record)?;
-            on_db!(&self.db, pool => sqlx::query(
+            on_db!(write &self.db, pool => sqlx::query(
                 "INSERT INTO provider_submits (job_key, record, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT (job_key) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at",
             )
@@ -111,7 +111,7 @@ impl SubmitLedger for DbLedger {
 
     fn remove<'a>(&'a self, job_key: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            on_db!(&self.db, pool => sqlx::query("DELETE FROM provider_submits WHERE job_key = $1")
+            on_db!(write &self.db, pool => sqlx::query("DELETE FROM provider_submits WHERE job_key = $1")
                 .bind(job_key)
                 .execute(pool)
                 .await
@@ -152,7 +152,7 @@ pub async fn save_take(db: &Db, job_key: &str, take: &SavedTake) -> anyhow::Resu
     let cost = take
         .cost_usd_micros
         .map(|c| i64::try_from(c).unwrap_or(i64::MAX));
-    on_db!(db, pool => sqlx::query(
+    on_db!(write db, pool => sqlx::query(
         "UPDATE provider_submits SET output = $1, cost_usd_micros = $2, updated_at = $3 WHERE job_key = $4",
     )
     .bind(&output)

@@ -64,6 +64,8 @@ on_both!(
     claims_only_take_models_this_worker_runs,
     the_submit_ledger_lets_one_sender_through,
     asset_records_are_stored_once,
+    many_writers_at_once_all_land_and_read_back,
+    a_duplicate_among_many_writers_fails_alone,
 );
 
 fn new_job(model: &str, created_at: i64) -> Job {
@@ -432,4 +434,68 @@ async fn start_up_requeues_only_the_embedded_database() {
             db.backend()
         );
     }
+}
+
+/// A burst of writers at once (the API under load): every insert lands, and
+/// each writer reads its own job straight back (on SQLite the read goes to
+/// another connection than the write did).
+async fn many_writers_at_once_all_land_and_read_back(db: Db) {
+    let mut tasks = Vec::new();
+    for n in 0..64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let job = new_job("draft", 1_000 + n);
+            jobs::insert(&db, &job).await.expect("insert");
+            jobs::get(&db, &job.id.0)
+                .await
+                .expect("read")
+                .expect("its own job")
+        }));
+    }
+    for (n, task) in tasks.into_iter().enumerate() {
+        let job = task.await.expect("writer task");
+        assert_eq!(job.request.prompt, format!("A job made at {}", 1_000 + n));
+    }
+    assert_eq!(jobs::count_unfinished(&db).await.expect("count"), 64);
+}
+
+/// An in-memory SQLite database would lose every job at a restart (and each
+/// connection would see a database of its own): refused, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_memory_sqlite_database_is_refused() {
+    for url in ["sqlite::memory:", "sqlite://chorus.db?mode=memory"] {
+        let error = Db::open(Some(url), std::path::Path::new("/nonexistent"))
+            .await
+            .expect_err("in-memory refused");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("in-memory") && message.contains("name a file"),
+            "{url}: {message}"
+        );
+    }
+}
+
+/// One bad record among many written at once (on SQLite they may share a
+/// commit): only its own writer hears of it; every other record lands.
+async fn a_duplicate_among_many_writers_fails_alone(db: Db) {
+    jobs::insert(&db, &new_job("draft", 7))
+        .await
+        .expect("first");
+    let mut tasks = Vec::new();
+    for n in 0..48 {
+        let db = db.clone();
+        // Writer 20 repeats job 7's id.
+        let job = new_job("draft", if n == 20 { 7 } else { 2_000 + n });
+        tasks.push(tokio::spawn(async move { jobs::insert(&db, &job).await }));
+    }
+    for (n, task) in tasks.into_iter().enumerate() {
+        let done = task.await.expect("writer task");
+        assert_eq!(done.is_err(), n == 20, "writer {n}: {done:?}");
+    }
+    assert_eq!(jobs::count_unfinished(&db).await.expect("count"), 48);
+    let first = jobs::get(&db, "job_00000007")
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(first.request.prompt, "A job made at 7");
 }

@@ -31,6 +31,10 @@ pub async fn measure(
     dialogue: Vec<DialogueLine>,
     duration_s: u32,
 ) -> ApiResult<Vec<SpeechFitLine>> {
+    if dialogue.iter().all(|line| line.text.trim().is_empty()) {
+        // Nothing to say: no voice to start (and no blocking thread).
+        return Ok(Vec::new());
+    }
     tokio::task::spawn_blocking(move || {
         dialogue
             .iter()

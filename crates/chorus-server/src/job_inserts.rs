@@ -1,0 +1,258 @@
+//! New job records, written in group commits on SQLite.
+//!
+//! SQLite commits one transaction at a time, and a commit is most of what an
+//! insert costs. When many jobs are created at once (a campaign batch, a
+//! busy API), each new record joins a queue; one flusher at a time takes the
+//! writing connection, writes every record waiting in one transaction (a few
+//! multi-row statements), commits once and answers each caller. A caller
+//! alone in the queue is written at once, as before; under load, callers
+//! share commits instead of queueing for one each.
+//!
+//! The flusher runs as its own task, so a caller that goes away (a browser
+//! closing its connection) cannot cut a commit short for the others. If the
+//! batch fails as a whole, its records are written one by one, so each
+//! caller gets the answer for its own record only.
+//!
+//! PostgreSQL already groups concurrent commits itself (its WAL writer), and
+//! its records are inserted one statement each.
+
+use std::sync::{Arc, Mutex};
+
+use chorus_core::Job;
+use sqlx::{Connection as _, SqliteConnection};
+use tokio::sync::oneshot;
+
+use crate::db::{Db, Sqlite, on_db};
+
+const COLUMNS: &str =
+    "id, status, progress, model, request, estimate, outputs, error, created_at, updated_at";
+const PER_ROW: usize = 10;
+
+/// Statement sizes a batch is cut into, largest first: few distinct
+/// statement texts, so every one stays in the prepared-statement cache.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// A job record as stored.
+#[derive(Debug)]
+pub(crate) struct NewJobRow {
+    id: String,
+    status: &'static str,
+    progress: f64,
+    model: String,
+    request: String,
+    estimate: Option<String>,
+    outputs: String,
+    error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl NewJobRow {
+    pub(crate) fn of(job: &Job) -> anyhow::Result<NewJobRow> {
+        Ok(NewJobRow {
+            id: job.id.0.clone(),
+            status: job.status.as_str(),
+            progress: f64::from(job.progress),
+            model: job.request.model.clone(),
+            request: serde_json::to_string(&job.request)?,
+            estimate: job
+                .estimate
+                .map(|e| serde_json::to_string(&e))
+                .transpose()?,
+            outputs: serde_json::to_string(&job.outputs)?,
+            error: job.error.clone(),
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        })
+    }
+}
+
+/// `INSERT` of `rows` records: `VALUES ($1, …, $10), ($11, …, $20), …`.
+fn insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| format!("({})", crate::db::placeholders(1 + r * PER_ROW, PER_ROW)))
+        .collect();
+    format!("INSERT INTO jobs ({COLUMNS}) VALUES {}", values.join(", "))
+}
+
+/// Binds `rows` in order to a statement made by `insert_sql`.
+macro_rules! bind_rows {
+    ($query:expr, $rows:expr) => {{
+        let mut query = $query;
+        for row in $rows {
+            query = query
+                .bind(&row.id)
+                .bind(row.status)
+                .bind(row.progress)
+                .bind(&row.model)
+                .bind(&row.request)
+                .bind(&row.estimate)
+                .bind(&row.outputs)
+                .bind(&row.error)
+                .bind(row.created_at)
+                .bind(row.updated_at);
+        }
+        query
+    }};
+}
+
+/// Writes one record.
+pub(crate) async fn insert(db: &Db, row: NewJobRow) -> anyhow::Result<()> {
+    match db {
+        Db::Sqlite(sqlite) => group_insert(sqlite, row).await,
+        Db::Postgres(_) => {
+            let sql = insert_sql(1);
+            on_db!(write db, pool => bind_rows!(sqlx::query(&sql), [&row])
+                .execute(pool)
+                .await
+                .map(|_| ()))?;
+            Ok(())
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<(), String>>;
+
+/// Records waiting for the next group commit, and whether a flusher is on
+/// its way to write them.
+#[derive(Debug, Default)]
+pub struct InsertQueue {
+    state: Mutex<Waiting>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    rows: Vec<(NewJobRow, Reply)>,
+    flushing: bool,
+}
+
+impl InsertQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        // A panic while holding this lock leaves only a Vec and a flag,
+        // both still consistent: carry on with them.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+async fn group_insert(sqlite: &Sqlite, row: NewJobRow) -> anyhow::Result<()> {
+    let (reply, answer) = oneshot::channel();
+    let start_flusher = {
+        let mut waiting = sqlite.inserts.lock();
+        waiting.rows.push((row, reply));
+        !std::mem::replace(&mut waiting.flushing, true)
+    };
+    if start_flusher {
+        tokio::spawn(flush(sqlite.clone()));
+    }
+    answer
+        .await
+        .map_err(|_| anyhow::anyhow!("the database writer stopped before writing the job"))?
+        .map_err(anyhow::Error::msg)
+}
+
+/// Ends the flusher's turn if it stops early (its task dropped as the
+/// runtime shuts down, or a panic): the callers still waiting are told, and
+/// the next insert starts a new flusher.
+struct Turn {
+    queue: Arc<InsertQueue>,
+    done: bool,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut waiting = self.queue.lock();
+        waiting.flushing = false;
+        for (_, reply) in waiting.rows.drain(..) {
+            let _ = reply.send(Err("the database writer stopped".into()));
+        }
+    }
+}
+
+/// Writes batches until nobody is waiting. The writing connection is given
+/// back between batches, so other writes (status changes) take turns.
+async fn flush(sqlite: Sqlite) {
+    let mut turn = Turn {
+        queue: sqlite.inserts.clone(),
+        done: false,
+    };
+    loop {
+        let mut conn = match sqlite.write.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let message = format!("cannot reach the database: {e}");
+                let mut waiting = turn.queue.lock();
+                waiting.flushing = false;
+                for (_, reply) in waiting.rows.drain(..) {
+                    let _ = reply.send(Err(message.clone()));
+                }
+                turn.done = true;
+                return;
+            }
+        };
+        let batch = {
+            let mut waiting = turn.queue.lock();
+            if waiting.rows.is_empty() {
+                waiting.flushing = false;
+                turn.done = true;
+                return;
+            }
+            std::mem::take(&mut waiting.rows)
+        };
+        let (rows, replies): (Vec<NewJobRow>, Vec<Reply>) = batch.into_iter().unzip();
+        if rows.len() > 1 && write_batch(&mut conn, &rows).await.is_ok() {
+            for reply in replies {
+                let _ = reply.send(Ok(()));
+            }
+            continue;
+        }
+        // Alone, or the batch failed as a whole (a duplicate id, say):
+        // one statement each, so each caller hears about its own record.
+        let one = insert_sql(1);
+        for (row, reply) in rows.iter().zip(replies) {
+            let done = bind_rows!(sqlx::query(&one), [row])
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("cannot save the job: {e}"));
+            let _ = reply.send(done);
+        }
+    }
+}
+
+/// All of `rows` in one transaction.
+async fn write_batch(conn: &mut SqliteConnection, rows: &[NewJobRow]) -> sqlx::Result<()> {
+    let mut tx = conn.begin().await?;
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let size = CHUNKS.into_iter().find(|&c| c <= rest.len()).unwrap_or(1);
+        let (chunk, tail) = rest.split_at(size);
+        let sql = insert_sql(size);
+        bind_rows!(sqlx::query(&sql), chunk)
+            .execute(&mut *tx)
+            .await?;
+        rest = tail;
+    }
+    tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_have_ten_placeholders_a_row() {
+        assert_eq!(
+            insert_sql(2),
+            format!(
+                "INSERT INTO jobs ({COLUMNS}) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), \
+                 ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            )
+        );
+    }
+}
