@@ -38,8 +38,8 @@ pub enum Db {
 /// sent to them by mistake fails loudly instead of contending.
 #[derive(Debug, Clone)]
 pub struct Sqlite {
-    pub read: SqlitePool,
-    pub write: SqlitePool,
+    pub(crate) read: SqlitePool,
+    pub(crate) write: SqlitePool,
     /// New jobs waiting for the next group commit (`job_inserts`).
     pub(crate) inserts: Arc<InsertQueue>,
 }
@@ -49,23 +49,20 @@ pub struct Sqlite {
 /// `on_db!(write db, pool => …)` is for statements that change data: on
 /// SQLite they go to the one writing connection.
 macro_rules! on_db {
-    (write $db:expr, $pool:ident => $body:expr) => {
+    (@ $side:ident, $db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite(sqlite) => {
-                let $pool = &sqlite.write;
+                let $pool = &sqlite.$side;
                 $body
             }
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
+    (write $db:expr, $pool:ident => $body:expr) => {
+        $crate::db::on_db!(@ write, $db, $pool => $body)
+    };
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite(sqlite) => {
-                let $pool = &sqlite.read;
-                $body
-            }
-            $crate::db::Db::Postgres($pool) => $body,
-        }
+        $crate::db::on_db!(@ read, $db, $pool => $body)
     };
 }
 pub(crate) use on_db;
@@ -155,9 +152,9 @@ async fn open_sqlite(options: SqliteConnectOptions, shown: &str) -> anyhow::Resu
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10));
     // The writer first: it creates the file and turns WAL on, which the
-    // read-only connections could not.
-    // A local file cannot drop its connection the way a network can, so no
-    // ping before every query (sqlx's default, a round trip each time).
+    // read-only connections could not. Neither pings before every query
+    // (sqlx's default, a round trip each time): a local file cannot drop its
+    // connection the way a network can.
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .test_before_acquire(false)

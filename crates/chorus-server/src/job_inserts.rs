@@ -22,7 +22,7 @@ use chorus_core::Job;
 use sqlx::{Connection as _, SqliteConnection};
 use tokio::sync::oneshot;
 
-use crate::db::{Db, Sqlite, on_db};
+use crate::db::{Db, Sqlite};
 
 const COLUMNS: &str =
     "id, status, progress, model, request, estimate, outputs, error, created_at, updated_at";
@@ -100,12 +100,9 @@ macro_rules! bind_rows {
 pub(crate) async fn insert(db: &Db, row: NewJobRow) -> anyhow::Result<()> {
     match db {
         Db::Sqlite(sqlite) => group_insert(sqlite, row).await,
-        Db::Postgres(_) => {
+        Db::Postgres(pool) => {
             let sql = insert_sql(1);
-            on_db!(write db, pool => bind_rows!(sqlx::query(&sql), [&row])
-                .execute(pool)
-                .await
-                .map(|_| ()))?;
+            bind_rows!(sqlx::query(&sql), [&row]).execute(pool).await?;
             Ok(())
         }
     }
@@ -160,15 +157,22 @@ struct Turn {
     done: bool,
 }
 
-impl Drop for Turn {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
+impl Turn {
+    /// Ends the turn, telling everyone still waiting why.
+    fn fail(&mut self, message: &str) {
         let mut waiting = self.queue.lock();
         waiting.flushing = false;
         for (_, reply) in waiting.rows.drain(..) {
-            let _ = reply.send(Err("the database writer stopped".into()));
+            let _ = reply.send(Err(message.to_string()));
+        }
+        self.done = true;
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if !self.done {
+            self.fail("the database writer stopped");
         }
     }
 }
@@ -183,16 +187,7 @@ async fn flush(sqlite: Sqlite) {
     loop {
         let mut conn = match sqlite.write.acquire().await {
             Ok(conn) => conn,
-            Err(e) => {
-                let message = format!("cannot reach the database: {e}");
-                let mut waiting = turn.queue.lock();
-                waiting.flushing = false;
-                for (_, reply) in waiting.rows.drain(..) {
-                    let _ = reply.send(Err(message.clone()));
-                }
-                turn.done = true;
-                return;
-            }
+            Err(e) => return turn.fail(&format!("cannot reach the database: {e}")),
         };
         let batch = {
             let mut waiting = turn.queue.lock();
