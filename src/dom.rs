@@ -83,3 +83,60 @@ fn month_name(month: u32) -> &'static str {
     ];
     NAMES.get(month as usize).copied().unwrap_or("")
 }
+
+/// The test hook for the Content-Security-Policy: each violation the page
+/// reports is kept on `window.__chorusCsp` as "directive blocked-uri
+/// (source:line)", so the browser tests can fail on any.
+pub fn watch_csp_violations() {
+    use wasm_bindgen::closure::Closure;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let log = js_sys::Array::new();
+    let _ = js_sys::Reflect::set(&window, &"__chorusCsp".into(), &log);
+    let Some(document) = window.document() else {
+        return;
+    };
+    let on_violation = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let field = |name: &str| {
+            js_sys::Reflect::get(&event, &name.into())
+                .ok()
+                .and_then(|v| v.as_string().or_else(|| v.as_f64().map(|n| n.to_string())))
+                .unwrap_or_default()
+        };
+        let entry = format!(
+            "{} {} ({}:{})",
+            field("violatedDirective"),
+            field("blockedURI"),
+            field("sourceFile"),
+            field("lineNumber")
+        );
+        log.push(&entry.into());
+    });
+    let _ = document.add_event_listener_with_callback(
+        "securitypolicyviolation",
+        on_violation.as_ref().unchecked_ref(),
+    );
+    // Lives as long as the page.
+    on_violation.forget();
+}
+
+/// Sets the `chorus-interactive` performance mark on the frame after the
+/// first view was built: the moment `cargo xtask bench load` measures to.
+pub fn mark_interactive_on_next_frame() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let mark = wasm_bindgen::closure::Closure::once_into_js(|| {
+        let Some(performance) = web_sys::window().and_then(|w| w.performance()) else {
+            return;
+        };
+        let mark = js_sys::Reflect::get(&performance, &"mark".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(mark) = mark {
+            let _ = mark.call1(&performance, &"chorus-interactive".into());
+        }
+    });
+    let _ = window.request_animation_frame(mark.unchecked_ref());
+}

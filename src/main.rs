@@ -46,7 +46,9 @@ mod storage;
 #[cfg(target_arch = "wasm32")]
 fn main() {
     console_error_panic_hook::set_once();
+    dom::watch_csp_violations();
     leptos::mount::mount_to_body(app::App);
+    dom::mark_interactive_on_next_frame();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -35,11 +35,13 @@ impl Drop for Process {
     fn drop(&mut self) {
         // The group id is the child's own id (see `process_group(0)`), so this
         // also ends what it started (chromedriver's Chromium) and nothing else.
-        // The `--` matters: procps-ng 4.0.2 reads `kill -TERM -PID` as
-        // kill(-1, SIGTERM), which ends every process on the machine.
-        let _ = Command::new("kill")
-            .args(["-s", "TERM", "--", &format!("-{}", self.child.id())])
-            .status();
+        // kill(2) directly, never the `kill` program: procps-ng 4.0.2 reads
+        // `kill -TERM -PID` as kill(-1, SIGTERM), which ends every process on
+        // the machine. A group id of 0 or 1 is never signalled.
+        let group = i32::try_from(self.child.id()).ok().filter(|id| *id > 1);
+        if let Some(group) = group.and_then(rustix::process::Pid::from_raw) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::TERM);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -55,14 +57,26 @@ pub struct Studio {
 
 impl Studio {
     /// Runs `scenario` against a fresh server and browser, then shuts both
-    /// down whatever the outcome. On failure the server log is printed.
+    /// down whatever the outcome. On failure the server log is printed. The
+    /// page must have reported no Content-Security-Policy violation.
     pub async fn run<F>(name: &str, scenario: F) -> Result<()>
     where
         F: AsyncFnOnce(&Studio) -> Result<()>,
     {
+        Self::run_with(name, &[], scenario).await
+    }
+
+    /// `run` with extra `chorus serve` arguments.
+    pub async fn run_with<F>(name: &str, server_args: &[&str], scenario: F) -> Result<()>
+    where
+        F: AsyncFnOnce(&Studio) -> Result<()>,
+    {
         let _turn = ONE_AT_A_TIME.lock().await;
-        let studio = Studio::start(name).await?;
-        let outcome = scenario(&studio).await;
+        let studio = Studio::start(name, server_args).await?;
+        let mut outcome = scenario(&studio).await;
+        if outcome.is_ok() {
+            outcome = studio.check_csp().await;
+        }
         if outcome.is_err() {
             let _ = studio.screenshot(&format!("{name}-failure")).await;
             eprintln!(
@@ -78,7 +92,46 @@ impl Studio {
         outcome
     }
 
-    async fn start(name: &str) -> Result<Studio> {
+    /// Fails if the page on screen reported a Content-Security-Policy
+    /// violation (the app's `window.__chorusCsp` hook, and the browser's
+    /// buffered reports from before the app started), or if the policy is
+    /// not on at all.
+    pub async fn check_csp(&self) -> Result<()> {
+        let url = self.client.current_url().await?;
+        if !url.as_str().starts_with(&self.base) {
+            return Ok(());
+        }
+        let report = self.client.execute_async(CSP_REPORT, vec![]).await?;
+        let policy = report["policy"].as_str().unwrap_or_default();
+        ensure!(
+            policy.contains("script-src"),
+            "the page is served without a Content-Security-Policy: {report}"
+        );
+        let violations: Vec<&str> = ["hook", "reports"]
+            .iter()
+            .flat_map(|key| report[key].as_array().into_iter().flatten())
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        ensure!(
+            violations.is_empty(),
+            "the Content-Security-Policy blocked {violations:?} on {url}"
+        );
+        Ok(())
+    }
+
+    /// Sends a Chrome DevTools Protocol command to the page (network
+    /// emulation, cache control) through chromedriver.
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> Result<serde_json::Value> {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: cmd.to_string(),
+                params,
+            })
+            .await
+            .with_context(|| format!("DevTools command {cmd}"))
+    }
+
+    async fn start(name: &str, server_args: &[&str]) -> Result<Studio> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let bin = server_binary(root)?;
         let dist = std::env::var_os("CHORUS_DIST").map_or_else(|| root.join("dist"), PathBuf::from);
@@ -106,7 +159,8 @@ impl Studio {
                 .args(["serve", "--addr", &addr, "--data"])
                 .arg(&data)
                 .arg("--dist")
-                .arg(&dist),
+                .arg(&dist)
+                .args(server_args),
             &scratch,
         )?;
         wait_for_http(port, "/api/models", &server).await?;
@@ -154,6 +208,8 @@ impl Studio {
     }
 
     pub async fn open(&self, path: &str) -> Result<()> {
+        // The page being left must have kept to the policy too.
+        self.check_csp().await?;
         self.client.goto(&format!("{}{path}", self.base)).await?;
         self.find(
             "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page]",
@@ -266,6 +322,53 @@ impl Studio {
             fs::write(Path::new(&dir).join(format!("{name}.png")), png)?;
         }
         Ok(())
+    }
+}
+
+/// What `check_csp` runs in the page: the app's own log of violations, the
+/// browser's buffered reports (which reach back before the app started),
+/// and the policy the page is served with.
+const CSP_REPORT: &str = r"
+const done = arguments[arguments.length - 1];
+const hook = (window.__chorusCsp || []).slice();
+const reports = [];
+const keep = (list) => { for (const r of list) reports.push(`${r.body.effectiveDirective} ${r.body.blockedURL} (${r.body.sourceFile}:${r.body.lineNumber})`); };
+let observer = null;
+try {
+  observer = new ReportingObserver(keep, { types: ['csp-violation'], buffered: true });
+  observer.observe();
+} catch (e) {}
+setTimeout(() => {
+  if (observer) { keep(observer.takeRecords()); observer.disconnect(); }
+  fetch(location.href, { cache: 'no-store' })
+    .then((r) => done({ hook, reports, policy: r.headers.get('content-security-policy') }))
+    .catch((e) => done({ hook, reports, policy: null, error: String(e) }));
+}, 50);
+";
+
+/// A Chrome DevTools Protocol command sent through chromedriver's
+/// `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

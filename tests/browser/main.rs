@@ -9,6 +9,7 @@
 mod compare;
 mod draft;
 mod harness;
+mod load;
 mod player;
 
 use anyhow::{Context, Result, ensure};

@@ -13,8 +13,9 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("draft") => draft(),
         Some("sync") => crate::bench_sync::sync(&args[1..]),
         Some("queue") => queue(),
-        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, queue"),
-        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue"),
+        Some("load") => crate::bench_load::load(&args[1..]),
+        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, queue, load"),
+        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue|load"),
     }
 }
 

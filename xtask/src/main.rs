@@ -6,7 +6,9 @@
 //! - `cargo xtask bench <name>`  prints benchmark figures against a reference
 
 mod bench;
+mod bench_load;
 mod bench_sync;
+mod dist;
 mod http;
 mod run;
 mod sh;
@@ -23,7 +25,7 @@ Commands:
                                         (release) and serve it (default 127.0.0.1:8080)
   test [--skip-browser]                 fmt + clippy, unit and server tests, wasm build,
                                         browser tests in headless Chromium
-  bench <draft|sync|queue>              Print benchmark figures beside a reference
+  bench <draft|sync|queue|load>         Print benchmark figures beside a reference
   help                                  This text
 ";
 

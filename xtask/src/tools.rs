@@ -247,5 +247,13 @@ pub fn trunk_build(release: bool) -> anyhow::Result<()> {
     if release {
         cmd.arg("--release");
     }
-    sh::run(&mut cmd)
+    sh::run(&mut cmd)?;
+    let sizes = crate::dist::finish(&sh::root().join("dist"))?;
+    for file in sizes.iter().take(3) {
+        eprintln!(
+            "  {:<44} {:>9} bytes, gzip {:>9}, brotli {:>9}",
+            file.name, file.raw, file.gzip, file.brotli
+        );
+    }
+    Ok(())
 }

@@ -19,6 +19,22 @@ pub struct ServeConfig {
     /// `s3://bucket/prefix` or a folder; `data_dir/assets` when `None`.
     pub assets: Option<String>,
     pub queue: QueueSettings,
+    /// How the built app is sent to browsers.
+    pub delivery: Delivery,
+}
+
+/// How the built studio app is sent to browsers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Delivery {
+    /// Precompressed files chosen by `Accept-Encoding`, immutable caching for
+    /// content-hashed names, `no-cache` for `index.html`, JSON answers
+    /// compressed on the fly.
+    #[default]
+    Production,
+    /// Every file as it lies on disk, with no compression and no caching
+    /// headers: how Chorus served the app before, kept only as the reference
+    /// that `cargo xtask bench load` measures beside the real thing.
+    Plain,
 }
 
 /// How this server's worker takes and holds jobs.
@@ -55,6 +71,7 @@ impl ServeConfig {
             database_url: None,
             assets: None,
             queue: QueueSettings::default(),
+            delivery: Delivery::Production,
         }
     }
 
@@ -79,6 +96,7 @@ impl std::fmt::Debug for ServeConfig {
             )
             .field("assets", &self.assets)
             .field("queue", &self.queue)
+            .field("delivery", &self.delivery)
             .finish()
     }
 }

@@ -20,7 +20,7 @@ pub mod routes;
 pub mod state;
 pub mod submit_ledger;
 
-pub use config::{QueueSettings, ServeConfig};
+pub use config::{Delivery, QueueSettings, ServeConfig};
 pub use db::Db;
 pub use error::ApiError;
 pub use routes::app;

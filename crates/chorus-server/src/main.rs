@@ -49,6 +49,10 @@ enum Command {
         /// How often an idle server looks for jobs created elsewhere.
         #[arg(long, env = "CHORUS_IDLE_POLL_MS", default_value_t = 2_000)]
         idle_poll_ms: u64,
+        /// Serve the app with no compression and no caching headers, as
+        /// Chorus did before: the reference for `cargo xtask bench load`.
+        #[arg(long, hide = true)]
+        plain_delivery: bool,
     },
     /// Render a draft clip (MP4 + JSON sidecar) without the server.
     Draft(chorus_server::cli::DraftArgs),
@@ -81,10 +85,14 @@ fn main() -> std::process::ExitCode {
             lease_ms,
             hosted_at_once,
             idle_poll_ms,
+            plain_delivery,
         } => {
             let mut config = chorus_server::ServeConfig::local(addr, data, dist);
             config.database_url = database_url;
             config.assets = assets;
+            if plain_delivery {
+                config.delivery = chorus_server::Delivery::Plain;
+            }
             config.queue = chorus_server::QueueSettings {
                 lease: Duration::from_millis(lease_ms.max(100)),
                 hosted_at_once: hosted_at_once.max(1),

@@ -27,6 +27,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The built studio app.
     pub dist_dir: std::path::PathBuf,
+    /// How the app and JSON answers are sent (compression, caching).
+    pub delivery: crate::config::Delivery,
     /// What can run jobs on this server.
     pub engines: Arc<Vec<Arc<dyn Engine>>>,
     /// Pollers of hosted jobs, woken early by verified webhooks.
@@ -61,6 +63,7 @@ impl AppState {
             providers: Arc::new(Vec::new()),
             webhook_deliveries: Arc::new(Deduper::default()),
             dist_dir: config.dist_dir.clone(),
+            delivery: config.delivery,
         };
         crate::leases::requeue_interrupted(&state.db).await?;
         Ok(state)

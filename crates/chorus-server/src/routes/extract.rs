@@ -2,9 +2,14 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+
+/// The largest JSON body an endpoint takes (2 MiB): a request with every
+/// field at its longest is a few kilobytes.
+pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 /// `axum::Json`, but a body that does not parse gets a 400 in our error shape
 /// saying where the JSON went wrong.
@@ -20,6 +25,12 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(format!(
+                    "The request body is larger than {}, the limit for JSON requests",
+                    crate::error::describe_bytes(JSON_LIMIT)
+                )))
+            }
             Err(rejection) => Err(ApiError::BadRequest(describe(&rejection))),
         }
     }

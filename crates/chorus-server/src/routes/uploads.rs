@@ -35,9 +35,7 @@ async fn upload(
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
             if bytes.len() + chunk.len() > MAX_BYTES {
-                return Err(ApiError::TooLarge(
-                    "The image is larger than 20 MB, the limit".into(),
-                ));
+                return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -64,8 +62,15 @@ async fn upload(
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::TooLarge("The image is larger than 20 MB, the limit".into())
+        too_large()
     } else {
         ApiError::BadRequest(format!("The upload could not be read: {}", e.body_text()))
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::TooLarge(format!(
+        "The image is larger than {}, the limit for reference images",
+        crate::error::describe_bytes(MAX_BYTES)
+    ))
 }

@@ -7,6 +7,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -27,8 +28,18 @@ async fn receive(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<StatusCode> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "The webhook body is larger than {}, the limit for JSON requests",
+                crate::error::describe_bytes(super::JSON_LIMIT)
+            ))
+        } else {
+            ApiError::BadRequest(format!("The webhook body could not be read: {}", rejection.body_text()))
+        }
+    })?;
     if provider != "fal" && provider != "replicate" {
         return Err(ApiError::NotFound(format!(
             "There is no webhook endpoint for {provider}"
