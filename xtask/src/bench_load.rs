@@ -106,10 +106,12 @@ fn contributors(wasm: &Path) -> anyhow::Result<()> {
                 }
             }
             wasmparser::Payload::CodeSectionEntry(body) => {
-                bodies.push(body.range().len() as u64);
+                let range = body.range();
+                bodies.push(range.end - range.start);
             }
             wasmparser::Payload::DataSection(reader) => {
-                data += reader.range().len() as u64;
+                let range = reader.range();
+                data += range.end - range.start;
             }
             wasmparser::Payload::CustomSection(section) => {
                 if let wasmparser::KnownCustom::Name(reader) = section.as_known() {
@@ -144,7 +146,7 @@ fn contributors(wasm: &Path) -> anyhow::Result<()> {
         total += size;
     }
     let mut rows: Vec<(String, u64)> = by_crate.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     println!(
         "\nBiggest contributors to the wasm (code by crate before wasm-opt; {total} bytes of code, {data} of data)"
     );
@@ -186,7 +188,10 @@ fn first_load(root: &Path) -> anyhow::Result<()> {
             .args(["test", "-p", "chorus-studio", "--test", "browser", "--"])
             .args(["--ignored", "--exact", "load::bench_first_load"])
             .args(["--nocapture", "--test-threads=1"])
-            .env("CHORUS_BIN", root.join("target").join("release").join("chorus"))
+            .env(
+                "CHORUS_BIN",
+                root.join("target").join("release").join("chorus"),
+            )
             .env("CHORUS_DIST", root.join("dist")),
     )?;
     let mut table: BTreeMap<Key, Samples> = BTreeMap::new();

@@ -34,8 +34,8 @@ pub fn finish(dist: &Path) -> anyhow::Result<Vec<Compressed>> {
 /// `<script … src="/boot-<hash>.js">` with its text in that file.
 fn externalize_inline_scripts(dist: &Path) -> anyhow::Result<()> {
     let index = dist.join("index.html");
-    let html = fs::read_to_string(&index)
-        .with_context(|| format!("cannot read {}", index.display()))?;
+    let html =
+        fs::read_to_string(&index).with_context(|| format!("cannot read {}", index.display()))?;
     let (rewritten, scripts) = split_inline_scripts(&html)?;
     for (name, body) in &scripts {
         fs::write(dist.join(name), body)?;
@@ -77,7 +77,9 @@ pub fn split_inline_scripts(html: &str) -> anyhow::Result<(String, Vec<(String, 
             let text = body.trim().to_string() + "\n";
             let name = format!("boot-{}.js", short_hash(text.as_bytes()));
             out.push_str(open_tag);
-            out.push_str(&format!(" src=\"/{name}\"></script>"));
+            out.push_str(" src=\"/");
+            out.push_str(&name);
+            out.push_str("\"></script>");
             files.push((name, text));
         }
         rest = &rest[close + "</script>".len()..];
@@ -89,11 +91,14 @@ pub fn split_inline_scripts(html: &str) -> anyhow::Result<(String, Vec<(String, 
 /// 16 hex digits of SHA-256, as Trunk names its files (the server caches
 /// such names forever).
 fn short_hash(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
     Sha256::digest(bytes)
         .iter()
         .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(16), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// Writes `.br` and `.gz` beside each compressible file of `dist`.
@@ -123,7 +128,7 @@ pub fn precompress(dist: &Path) -> anyhow::Result<Vec<Compressed>> {
             .collect()
     });
     let mut sizes = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-    sizes.sort_by(|a, b| b.raw.cmp(&a.raw));
+    sizes.sort_by_key(|file| std::cmp::Reverse(file.raw));
     Ok(sizes)
 }
 
@@ -181,12 +186,15 @@ mod tests {
         let (page, files) = split_inline_scripts(html).unwrap();
         assert_eq!(files.len(), 1);
         let (name, text) = &files[0];
-        assert!(name.starts_with("boot-") && name.ends_with(".js") && name.len() == 24);
+        assert_eq!(name.len(), 24, "{name}");
+        assert_eq!((&name[..5], &name[21..]), ("boot-", ".js"));
         assert_eq!(
             text,
             "import init from '/app-0123456789abcdef.js';\nawait init();\n"
         );
-        assert!(page.contains(&format!("<script type=\"module\" src=\"/{name}\"></script>")));
+        assert!(page.contains(&format!(
+            "<script type=\"module\" src=\"/{name}\"></script>"
+        )));
         assert!(page.contains("<script src=\"/other.js\"></script>"));
         assert!(!page.contains("await init"));
         // Built twice, named the same.

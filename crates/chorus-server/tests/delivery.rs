@@ -31,7 +31,11 @@ fn write_built_app(s: &TestServer) {
     }
 }
 
-async fn fetch(s: &TestServer, path: &str, accept: Option<&str>) -> (StatusCode, Vec<u8>, HeaderMap) {
+async fn fetch(
+    s: &TestServer,
+    path: &str,
+    accept: Option<&str>,
+) -> (StatusCode, Vec<u8>, HeaderMap) {
     let mut request = Request::get(path);
     if let Some(accept) = accept {
         request = request.header("accept-encoding", accept);
@@ -45,7 +49,11 @@ async fn the_built_app_is_sent_brotli_gzip_or_plain_as_the_browser_asks() {
     write_built_app(&s);
     for (accept, encoding, body) in [
         (Some("br, gzip"), Some("br"), format!("br:{WASM}")),
-        (Some("gzip, deflate, br, zstd"), Some("br"), format!("br:{WASM}")),
+        (
+            Some("gzip, deflate, br, zstd"),
+            Some("br"),
+            format!("br:{WASM}"),
+        ),
         (Some("gzip"), Some("gzip"), format!("gz:{WASM}")),
         (Some("br;q=0, gzip"), Some("gzip"), format!("gz:{WASM}")),
         (Some("identity"), None, "\0asm raw module".to_string()),
@@ -83,7 +91,10 @@ async fn hashed_files_are_immutable_and_the_page_is_revalidated() {
     for path in ["/", "/index.html", "/library", "/compare/0190a1b2c3d4"] {
         let (status, bytes, headers) = fetch(&s, path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(String::from_utf8_lossy(&bytes).contains("Chorus test"), "{path}");
+        assert!(
+            String::from_utf8_lossy(&bytes).contains("Chorus test"),
+            "{path}"
+        );
         assert_eq!(headers["cache-control"], "no-cache", "{path}");
         assert!(headers.contains_key("last-modified"), "{path}");
     }
@@ -158,7 +169,12 @@ async fn large_json_answers_are_compressed_and_clips_never_are() {
     let (status, gz, headers) = fetch(&s, "/api/jobs", Some("gzip")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-encoding"], "gzip");
-    assert!(gz.len() < plain.len() / 3, "{} of {}", gz.len(), plain.len());
+    assert!(
+        gz.len() < plain.len() / 3,
+        "{} of {}",
+        gz.len(),
+        plain.len()
+    );
     let mut back = Vec::new();
     flate2::read::GzDecoder::new(&gz[..])
         .read_to_end(&mut back)
@@ -168,7 +184,10 @@ async fn large_json_answers_are_compressed_and_clips_never_are() {
         serde_json::from_slice(&plain).expect("json"),
     );
     // The same list (jobs may have moved on between the two reads).
-    assert_eq!(a["jobs"].as_array().map(Vec::len), b["jobs"].as_array().map(Vec::len));
+    assert_eq!(
+        a["jobs"].as_array().map(Vec::len),
+        b["jobs"].as_array().map(Vec::len)
+    );
 
     let (_, _, headers) = fetch(&s, "/api/jobs", Some("br")).await;
     assert_eq!(headers["content-encoding"], "br");
@@ -183,7 +202,10 @@ async fn large_json_answers_are_compressed_and_clips_never_are() {
     let url = asset["url"].as_str().expect("url");
     let (_, _, headers) = fetch(&s, url, Some("br, gzip")).await;
     assert!(!headers.contains_key("content-encoding"));
-    assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     let (status, part, headers) = s
         .call(
             Request::get(url)
@@ -243,10 +265,7 @@ async fn oversize_bodies_get_413_naming_the_limit() {
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("2 MiB"),
+        body["error"]["message"].as_str().unwrap().contains("2 MiB"),
         "{body}"
     );
 

@@ -87,7 +87,9 @@ fn page_or_not_found(
 /// `/chorus-studio-…_bg.wasm` is a file; `/library` and `/compare/<id>` are
 /// pages.
 fn looks_like_file(path: &str) -> bool {
-    path.rsplit('/').next().is_some_and(|name| name.contains('.'))
+    path.rsplit('/')
+        .next()
+        .is_some_and(|name| name.contains('.'))
 }
 
 /// Sets `Cache-Control` from the name asked for, once the answer is known.

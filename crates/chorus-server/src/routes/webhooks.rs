@@ -37,7 +37,10 @@ async fn receive(
                 crate::error::describe_bytes(super::JSON_LIMIT)
             ))
         } else {
-            ApiError::BadRequest(format!("The webhook body could not be read: {}", rejection.body_text()))
+            ApiError::BadRequest(format!(
+                "The webhook body could not be read: {}",
+                rejection.body_text()
+            ))
         }
     })?;
     if provider != "fal" && provider != "replicate" {
