@@ -141,3 +141,86 @@ async fn visit(s: &Studio, path: &str) -> Result<Measured> {
         interactive_ms: m["interactive_ms"].as_f64().unwrap_or(f64::NAN),
     })
 }
+
+/// What the page's resources cost, by file name.
+const RESOURCES: &str = r"
+return performance.getEntriesByType('resource').map((e) => ({
+  name: new URL(e.name).pathname,
+  transfer: e.transferSize,
+  encoded: e.encodedBodySize,
+  decoded: e.decodedBodySize,
+}));
+";
+
+/// A real browser takes the app compressed, and on the next visit takes the
+/// hashed files from its cache without asking the server at all.
+#[tokio::test]
+async fn the_app_arrives_compressed_and_the_second_visit_uses_the_cache() -> Result<()> {
+    Studio::run("delivery", async |s: &Studio| {
+        s.open("/").await?;
+        let wasm = |list: &serde_json::Value| {
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["name"].as_str().is_some_and(|n| n.ends_with("_bg.wasm")))
+                .cloned()
+        };
+        let first = s.client.execute(RESOURCES, vec![]).await?;
+        let module = wasm(&first).with_context(|| format!("no wasm among {first}"))?;
+        let (encoded, decoded) = (
+            module["encoded"].as_f64().unwrap_or(0.0),
+            module["decoded"].as_f64().unwrap_or(0.0),
+        );
+        anyhow::ensure!(
+            decoded > 0.0 && encoded < decoded * 0.5,
+            "the wasm came uncompressed or barely compressed: {module}"
+        );
+
+        s.client.goto("about:blank").await?;
+        s.open("/library").await?;
+        let second = s.client.execute(RESOURCES, vec![]).await?;
+        let module = wasm(&second).with_context(|| format!("no wasm among {second}"))?;
+        anyhow::ensure!(
+            module["transfer"].as_f64() == Some(0.0),
+            "the second visit downloaded the wasm again: {module}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// The policy is really on, and the suite really sees a violation: an
+/// injected inline script is blocked, and `check_csp` fails on it.
+#[tokio::test]
+async fn an_inline_script_is_blocked_and_the_suite_notices() -> Result<()> {
+    Studio::run("csp", async |s: &Studio| {
+        s.open("/").await?;
+        let ran = s
+            .client
+            .execute_async(
+                r"
+const done = arguments[arguments.length - 1];
+window.__injected = false;
+const script = document.createElement('script');
+script.textContent = 'window.__injected = true;';
+document.body.appendChild(script);
+setTimeout(() => done(window.__injected), 200);
+",
+                vec![],
+            )
+            .await?;
+        anyhow::ensure!(ran == json!(false), "an inline script ran: {ran}");
+        let Err(caught) = s.check_csp().await else {
+            bail!("check_csp saw no violation after an inline script was blocked");
+        };
+        anyhow::ensure!(
+            caught.to_string().contains("script-src"),
+            "unexpected report: {caught:#}"
+        );
+        // A fresh page for the harness's own final check.
+        s.client.goto(&format!("{}/library", s.base)).await?;
+        s.find("[data-testid=library-page]").await?;
+        Ok(())
+    })
+    .await
+}

@@ -105,8 +105,10 @@ async fn cache_policy(request: Request, next: Next) -> Response {
     response
 }
 
-/// Trunk names each built file `<name>-<16 hex digits of its hash>` (the
-/// wasm module `…-<hash>_bg.wasm`).
+/// Trunk names each built file `<name>-<hash>`, the hash a 64-bit number in
+/// hex without leading zeros (so 16 digits, now and then fewer), the wasm
+/// module `…-<hash>_bg.wasm`. Ten digits or more is a hash: a leading run of
+/// seven zeros happens once in 268 million builds.
 pub fn is_content_hashed(path: &str) -> bool {
     let Some(name) = path.rsplit('/').next() else {
         return false;
@@ -116,7 +118,9 @@ pub fn is_content_hashed(path: &str) -> bool {
     };
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(base, hash)| {
-        !base.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        !base.is_empty()
+            && (10..=16).contains(&hash.len())
+            && hash.bytes().all(|b| b.is_ascii_hexdigit())
     })
 }
 
@@ -154,6 +158,9 @@ mod tests {
         assert!(is_content_hashed("/chorus-studio-6f1e2a3b4c5d6e7f_bg.wasm"));
         assert!(is_content_hashed("/chorus-studio-6f1e2a3b4c5d6e7f.js"));
         assert!(is_content_hashed("/tokens-0123456789abcdef.css"));
+        assert!(is_content_hashed("/library-394d6b6c41faf66.css"));
+        assert!(!is_content_hashed("/player-v2.css"));
+        assert!(!is_content_hashed("/clip-2026.mp4"));
         assert!(!is_content_hashed("/index.html"));
         assert!(!is_content_hashed("/library"));
         assert!(!is_content_hashed("/screenshot-compose.png"));
