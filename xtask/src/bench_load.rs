@@ -136,15 +136,16 @@ fn contributors(wasm: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut by_crate: BTreeMap<String, u64> = BTreeMap::new();
+    let mut functions: Vec<(u64, String)> = Vec::with_capacity(bodies.len());
     let mut total = 0u64;
     for (i, size) in bodies.iter().enumerate() {
         let index = imported + u32::try_from(i).unwrap_or(u32::MAX);
-        let krate = names
-            .get(&index)
-            .map_or_else(|| "(unnamed)".to_string(), |n| crate_of(n));
-        *by_crate.entry(krate).or_default() += size;
+        let name = names.get(&index).map_or("(unnamed)", String::as_str);
+        *by_crate.entry(crate_of(name)).or_default() += size;
+        functions.push((*size, name.to_string()));
         total += size;
     }
+    functions.sort_by_key(|f| std::cmp::Reverse(f.0));
     let mut rows: Vec<(String, u64)> = by_crate.into_iter().collect();
     rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     println!(
@@ -154,6 +155,12 @@ fn contributors(wasm: &Path) -> anyhow::Result<()> {
         #[allow(clippy::cast_precision_loss)]
         let share = *size as f64 * 100.0 / total.max(1) as f64;
         println!("  {krate:<32} {size:>10} {share:>5.1}%");
+    }
+    println!("\nLargest functions");
+    for (size, name) in functions.iter().take(12) {
+        let name = format!("{:#}", rustc_demangle::demangle(name));
+        let short: String = name.chars().take(100).collect();
+        println!("  {size:>8}  {short}");
     }
     Ok(())
 }

@@ -43,6 +43,21 @@ async fn fetch(
     s.call(request.body(Body::empty()).expect("request")).await
 }
 
+/// POSTs `body` as JSON, as it is (it may be too large or malformed).
+async fn post_raw(
+    s: &TestServer,
+    path: &str,
+    body: impl Into<Body>,
+) -> (StatusCode, serde_json::Value) {
+    s.json(
+        Request::post(path)
+            .header("content-type", "application/json")
+            .body(body.into())
+            .expect("request"),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn the_built_app_is_sent_brotli_gzip_or_plain_as_the_browser_asks() {
     let s = server().await;
@@ -255,14 +270,7 @@ async fn oversize_bodies_get_413_naming_the_limit() {
         "The request body is larger than 2 MiB, the limit for JSON requests"
     );
 
-    let (status, body) = s
-        .json(
-            Request::post("/api/webhooks/fal")
-                .header("content-type", "application/json")
-                .body(Body::from(vec![b' '; 3 * 1024 * 1024]))
-                .expect("request"),
-        )
-        .await;
+    let (status, body) = post_raw(&s, "/api/webhooks/fal", vec![b' '; 3 * 1024 * 1024]).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(
         body["error"]["message"].as_str().unwrap().contains("2 MiB"),
@@ -277,14 +285,7 @@ async fn oversize_bodies_get_413_naming_the_limit() {
     );
 
     // Under the limit, broken JSON is still a 400 that says where.
-    let (status, body) = s
-        .json(
-            Request::post("/api/jobs")
-                .header("content-type", "application/json")
-                .body(Body::from("{\"model\": \"draft\",}"))
-                .expect("request"),
-        )
-        .await;
+    let (status, body) = post_raw(&s, "/api/jobs", "{\"model\": \"draft\",}").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         body["error"]["message"]
