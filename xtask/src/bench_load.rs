@@ -168,7 +168,7 @@ fn contributors(wasm: &Path) -> anyhow::Result<()> {
 /// The crate a (demangled) function name belongs to: `<wgpu::X as T>::f`
 /// and `wgpu::X::f` are both wgpu's.
 fn crate_of(mangled: &str) -> String {
-    let name = rustc_demangle::demangle(mangled).to_string();
+    let name = format!("{:#}", rustc_demangle::demangle(mangled));
     let name = name.trim_start_matches('<').trim_start_matches('&');
     let name = name.strip_prefix("mut ").unwrap_or(name);
     match name.split_once("::") {
