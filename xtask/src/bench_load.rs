@@ -29,9 +29,9 @@ pub fn load(args: &[String]) -> anyhow::Result<()> {
             other => bail!("unknown option `{other}` (try --sizes-only)"),
         }
     }
-    tools::trunk_build(true)?;
+    let files = tools::trunk_build(true)?;
     let root = sh::root();
-    sizes(&root.join("dist"))?;
+    sizes(&files);
     contributors(
         &root
             .join("target")
@@ -45,17 +45,14 @@ pub fn load(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sizes(dist_dir: &Path) -> anyhow::Result<()> {
-    // finish() already ran in trunk_build; measuring again is cheap next to
-    // the build and keeps this independent of what it printed.
-    let files = dist::precompress(dist_dir)?;
+fn sizes(files: &[dist::Compressed]) {
     println!("\nSize budget (dist/, bytes)");
     println!(
         "  {:<44} {:>10} {:>10} {:>10}",
         "file", "raw", "gzip", "brotli"
     );
     let mut first = (0, 0, 0);
-    for f in &files {
+    for f in files {
         println!(
             "  {:<44} {:>10} {:>10} {:>10}",
             f.name, f.raw, f.gzip, f.brotli
@@ -80,7 +77,6 @@ fn sizes(dist_dir: &Path) -> anyhow::Result<()> {
         "  {:<44} {:>10} {:>10} {:>10}   goal {FIRST_PAGE_GOAL} brotli: {verdict}",
         "first page in all", first.0, first.1, first.2
     );
-    Ok(())
 }
 
 /// The wasm's code by crate, read from the module before wasm-bindgen and

@@ -102,7 +102,7 @@ fn short_hash(bytes: &[u8]) -> String {
 }
 
 /// Writes `.br` and `.gz` beside each compressible file of `dist`.
-pub fn precompress(dist: &Path) -> anyhow::Result<Vec<Compressed>> {
+fn precompress(dist: &Path) -> anyhow::Result<Vec<Compressed>> {
     let files: Vec<PathBuf> = fs::read_dir(dist)?
         .filter_map(Result::ok)
         .map(|e| e.path())

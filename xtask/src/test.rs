@@ -61,7 +61,7 @@ pub fn test(args: &[String]) -> anyhow::Result<()> {
         // build natively too; their unit tests live in the binary.
         sh::run(sh::cargo().args(["test", "-p", "chorus-studio", "--bins"]))
     })?;
-    step("3/4 wasm build", &|| tools::trunk_build(true))?;
+    step("3/4 wasm build", &|| tools::trunk_build(true).map(drop))?;
     if browser {
         step("4/4 browser tests (headless Chromium)", &|| {
             tools::ensure_chromium()?;

@@ -240,7 +240,9 @@ fn ensure_s3s_fs() -> anyhow::Result<()> {
 }
 
 /// `trunk build` for the studio app into `dist/`.
-pub fn trunk_build(release: bool) -> anyhow::Result<()> {
+/// Builds the app into dist/ and finishes it (`dist::finish`); returns the
+/// built files' sizes, largest first.
+pub fn trunk_build(release: bool) -> anyhow::Result<Vec<crate::dist::Compressed>> {
     ensure_web_toolchain()?;
     let mut cmd = with_path(Command::new("trunk"));
     cmd.args(["build", "--offline"]);
@@ -255,5 +257,5 @@ pub fn trunk_build(release: bool) -> anyhow::Result<()> {
             file.name, file.raw, file.gzip, file.brotli
         );
     }
-    Ok(())
+    Ok(sizes)
 }

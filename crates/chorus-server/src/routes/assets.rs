@@ -83,7 +83,7 @@ fn with_common(
         )
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::ETAG, etag)
-        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+        .header(header::CACHE_CONTROL, super::spa::IMMUTABLE)
 }
 
 /// Parses a single `bytes=` range against a file of `size` bytes into an

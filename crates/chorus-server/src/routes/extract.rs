@@ -11,6 +11,14 @@ use crate::error::ApiError;
 /// field at its longest is a few kilobytes.
 pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
+/// The 413 for a JSON body (`what`: "request", "webhook") over `JSON_LIMIT`.
+pub fn json_too_large(what: &str) -> ApiError {
+    ApiError::TooLarge(format!(
+        "The {what} body is larger than {}, the limit for JSON requests",
+        crate::error::describe_bytes(JSON_LIMIT)
+    ))
+}
+
 /// `axum::Json`, but a body that does not parse gets a 400 in our error shape
 /// saying where the JSON went wrong.
 pub struct ApiJson<T>(pub T);
@@ -26,10 +34,7 @@ where
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::TooLarge(format!(
-                    "The request body is larger than {}, the limit for JSON requests",
-                    crate::error::describe_bytes(JSON_LIMIT)
-                )))
+                Err(json_too_large("request"))
             }
             Err(rejection) => Err(ApiError::BadRequest(describe(&rejection))),
         }

@@ -23,8 +23,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub use extract::{ApiJson, JSON_LIMIT};
-pub use policy::{CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY};
-pub use spa::IMMUTABLE;
 
 /// The whole server: `/api/…` and the studio app with a single-page fallback.
 pub fn app(state: AppState) -> Router {

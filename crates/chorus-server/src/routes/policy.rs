@@ -16,7 +16,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 /// - images from itself, `data:` (the icon) and `blob:` (local previews);
 /// - requests, clips and the event stream to its own origin;
 /// - never framed, by anyone (review pages too), never a form to elsewhere.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
      script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self'; style-src-attr 'unsafe-inline'; \
      img-src 'self' data: blob:; media-src 'self' blob:; \
@@ -25,7 +25,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
 
 /// Device features the studio never uses, turned off for it and anything
 /// it might embed.
-pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), display-capture=(), \
+const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), display-capture=(), \
      geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), \
      payment=(), serial=(), usb=(), fullscreen=(self)";
 

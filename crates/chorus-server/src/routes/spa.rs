@@ -22,8 +22,9 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::config::Delivery;
 
-/// For files whose names change whenever their bytes do.
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// For files whose names change whenever their bytes do (hashed app files,
+/// content-addressed assets).
+pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 pub fn router(dist: &Path, delivery: Delivery) -> Router {
     let index = dist.join("index.html");

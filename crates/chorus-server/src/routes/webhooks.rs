@@ -32,10 +32,7 @@ async fn receive(
 ) -> ApiResult<StatusCode> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!(
-                "The webhook body is larger than {}, the limit for JSON requests",
-                crate::error::describe_bytes(super::JSON_LIMIT)
-            ))
+            super::extract::json_too_large("webhook")
         } else {
             ApiError::BadRequest(format!(
                 "The webhook body could not be read: {}",
