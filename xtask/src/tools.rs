@@ -132,7 +132,9 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
 
 /// What the native crates build against: espeak-ng's library and voices for
 /// the draft engine, nasm, without which OpenH264 falls back to C code about
-/// ten times slower, and the fonts the draft engine draws text with.
+/// ten times slower, the fonts the draft engine draws text with, and
+/// OpenCV's LBP face cascade, which chorus-sync's build embeds (it finds the
+/// mouth on real faces; see crates/chorus-sync/FACE_MODEL.md).
 pub fn ensure_native_deps() -> anyhow::Result<()> {
     ensure_apt(&[
         ("/usr/include/espeak-ng/speak_lib.h", "libespeak-ng-dev"),
@@ -146,6 +148,10 @@ pub fn ensure_native_deps() -> anyhow::Result<()> {
         (
             "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
             "fonts-wqy-microhei",
+        ),
+        (
+            "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml",
+            "opencv-data",
         ),
     ])
 }

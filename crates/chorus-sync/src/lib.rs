@@ -13,6 +13,7 @@ pub mod analyze;
 pub mod audio;
 mod correlate;
 mod error;
+pub mod face;
 pub mod motion;
 mod mouth;
 pub mod spans;
