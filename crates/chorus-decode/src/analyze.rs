@@ -1,12 +1,14 @@
-//! The native lip-sync path: decode a file's picture to block motion with
-//! chorus-sync's own `MotionAnalyzer` (the same numbers the browser's shader
-//! computes), decode its sound, line the two up on the movie timeline and
-//! run the analysis.
+//! The native lip-sync path: decode a file's picture once, frame by frame
+//! with presentation times, into chorus-sync's `FaceAnalyzer` (and, for
+//! clips that may have a drawn presenter, its `MotionAnalyzer` too, the same
+//! numbers the browser's shader computes), decode its sound, line the two
+//! up on the movie timeline and run the analysis.
 
 use std::path::Path;
 
 use chorus_sync::{
-    AnalysisConfig, AudioClip, MotionAnalyzer, MotionGrid, MotionSeries, SyncError, SyncReport,
+    AnalysisConfig, AudioClip, CantTellReason, FaceAnalyzer, MotionAnalyzer, MotionGrid,
+    MotionSeries, SyncError, SyncReport,
 };
 
 use crate::{DecodeError, Mp4Source, VideoInfo, decode_audio, decode_luma_frames};
@@ -59,6 +61,55 @@ pub fn analyze_file(path: &Path, config: &AnalysisConfig) -> Result<SyncReport, 
     analyze_source(&source, config)
 }
 
+/// What one decode pass feeds: the face analysis always, block motion for
+/// clips that may have a drawn presenter.
+struct Pictures {
+    face: FaceAnalyzer,
+    motion: Option<MotionSeries>,
+    info: VideoInfo,
+}
+
+fn decode_pictures(source: &Mp4Source<'_>, drawn: bool) -> Result<Pictures, DecodeError> {
+    let sync_error = |source_error: SyncError| DecodeError::Analysis {
+        file: source.name().to_owned(),
+        source: source_error,
+    };
+    let track = source.video_track()?;
+    let timescale = f64::from(track.timescale.max(1));
+    // Presentation times, in presentation order, from the first frame.
+    let times: Vec<f64> = track
+        .frames
+        .iter()
+        .filter_map(|&i| track.samples.get(i))
+        .map(|s| s.presentation_time as f64 / timescale)
+        .collect();
+    let first = times.first().copied().unwrap_or(0.0);
+    let fps = track.frame_rate.map_or(0.0, |r| r.rate().as_f64());
+    let mut face = FaceAnalyzer::new();
+    let mut motion: Option<MotionAnalyzer> = None;
+    let info = decode_luma_frames(source, |index, frame| {
+        let time = times
+            .get(index)
+            .map_or(index as f64 / fps.max(1.0), |t| t - first);
+        face.push(frame, time).map_err(sync_error)?;
+        if drawn {
+            if motion.is_none() {
+                let grid = MotionGrid::for_frame(frame.width, frame.height).map_err(sync_error)?;
+                motion = Some(MotionAnalyzer::new(grid, fps, times.len()).map_err(sync_error)?);
+            }
+            if let Some(motion) = motion.as_mut() {
+                motion.push(frame).map_err(sync_error)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Pictures {
+        face,
+        motion: motion.map(MotionAnalyzer::finish),
+        info,
+    })
+}
+
 /// Analyses an MP4 already in memory.
 pub fn analyze_source(
     source: &Mp4Source<'_>,
@@ -70,7 +121,7 @@ pub fn analyze_source(
     let (audio, motion) = std::thread::scope(|scope| {
         // AAC decodes in a fraction of the video's time; overlap the two.
         let audio = scope.spawn(|| decode_audio(source));
-        let motion = motion_series(source);
+        let motion = decode_pictures(source, config.drawn);
         let audio = audio.join().map_err(|_| DecodeError::WorkerPanicked {
             file: source.name().to_owned(),
         });
@@ -90,10 +141,20 @@ pub fn analyze_source(
         sample_rate: audio.sample_rate,
         channels: audio.channels,
     };
-    chorus_sync::analyze_motion(&clip, &motion.series, config).map_err(|source_error| {
-        DecodeError::Analysis {
-            file: source.name().to_owned(),
-            source: source_error,
+    let analysis_error = |source_error| DecodeError::Analysis {
+        file: source.name().to_owned(),
+        source: source_error,
+    };
+    let report = motion.face.finish(&clip, config).map_err(analysis_error)?;
+    let no_face = report
+        .cant_tell
+        .as_ref()
+        .is_some_and(|c| c.reason == CantTellReason::NoFace);
+    match motion.motion {
+        // A drawn presenter: the detector sees no face, block motion does.
+        Some(series) if no_face => {
+            chorus_sync::analyze_motion(&clip, &series, config).map_err(analysis_error)
         }
-    })
+        _ => Ok(report),
+    }
 }

@@ -236,15 +236,21 @@ pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
+    println!("{}", args.file.display());
+    if let Some(cant) = &report.cant_tell {
+        println!("  can't tell: {}", cant.message);
+        println!("  {} frames analysed in {elapsed:.2} s", report.frames);
+        return Ok(());
+    }
     let offset = report.av_offset_ms;
     let direction = if offset >= 0.0 { "late" } else { "early" };
     let verdict = match report.verdict {
+        chorus_sync::SyncVerdict::CantTell => "can't tell",
         chorus_sync::SyncVerdict::InSync => "in sync",
         chorus_sync::SyncVerdict::Detectable(_) => "noticeable (ITU-R BT.1359)",
         chorus_sync::SyncVerdict::Unacceptable(_) => "unacceptable (ITU-R BT.1359)",
     };
     let region = &report.mouth_region;
-    println!("{}", args.file.display());
     println!(
         "  sound is {:.0} ms {direction} ({:+.2} frames at {:.3} fps): {verdict}",
         offset.abs(),
@@ -254,18 +260,22 @@ pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
     println!(
         "  confidence {:.2}{}",
         report.confidence,
-        if report.confidence < 0.1 {
-            " (low: treat the offset as a guess)"
-        } else {
+        if report.confident {
             ""
+        } else {
+            " (low: treat the offset as a guess)"
         }
     );
     println!(
-        "  mouth found at x {:.0}%, y {:.0}%, {:.0}% × {:.0}% of the frame",
+        "  mouth found at x {:.0}%, y {:.0}%, {:.0}% × {:.0}% of the frame ({})",
         region.x * 100.0,
         region.y * 100.0,
         region.w * 100.0,
-        region.h * 100.0
+        region.h * 100.0,
+        match report.method {
+            chorus_sync::Method::Face => "face detected and followed",
+            chorus_sync::Method::Motion => "by motion: no face detected, measured as a drawn presenter",
+        }
     );
     if let Some(drift) = report.drift_ms_per_minute {
         println!(

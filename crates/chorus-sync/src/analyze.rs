@@ -18,6 +18,8 @@ use crate::correlate::{find_peak, lag_curve, median};
 use crate::motion::{LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries};
 use crate::mouth::{MouthRegion, find_mouth};
 use crate::spans::{Span, disagreements};
+use crate::face::FaceBox;
+use crate::lipsync::CantTell;
 use crate::{SyncError, SyncVerdict};
 
 /// How far a real mouth moves ahead of the sound it makes, in ms, and so
@@ -48,6 +50,10 @@ pub struct AnalysisConfig {
     pub max_region_blocks: usize,
     /// Shortest silent-mouth or still-mouth span reported, in seconds.
     pub min_span_seconds: f64,
+    /// The mouth may be drawn (our draft engine's presenter), which the face
+    /// detector does not see: when it finds no face, measure by block motion
+    /// instead of saying "can't tell".
+    pub drawn: bool,
 }
 
 impl Default for AnalysisConfig {
@@ -59,6 +65,7 @@ impl Default for AnalysisConfig {
             hop_seconds: 1.0,
             max_region_blocks: 4,
             min_span_seconds: 0.5,
+            drawn: false,
         }
     }
 }
@@ -69,11 +76,12 @@ impl AnalysisConfig {
     pub fn rendered() -> Self {
         Self {
             natural_lead_ms: 0.0,
+            drawn: true,
             ..Self::default()
         }
     }
 
-    fn check(&self) -> Result<(), SyncError> {
+    pub(crate) fn check(&self) -> Result<(), SyncError> {
         if !(1..=120).contains(&self.max_lag_frames) {
             return Err(SyncError::InvalidConfig("max_lag_frames must be 1..=120"));
         }
@@ -149,6 +157,34 @@ pub struct SyncReport {
     pub mouth_motion: Vec<f32>,
     /// Band-limited speech level per frame, on the audio's own clock.
     pub speech_level: Vec<f32>,
+    /// How the mouth was found and the offset measured.
+    #[serde(default)]
+    pub method: Method,
+    /// The reading is sure enough to act on (offer a correction): its
+    /// confidence reaches the calibrated threshold and it is not at the
+    /// edge of the search.
+    #[serde(default)]
+    pub confident: bool,
+    /// Set when the clip gives the analysis no footing; the verdict is then
+    /// [`SyncVerdict::CantTell`] and the offset means nothing.
+    #[serde(default)]
+    pub cant_tell: Option<CantTell>,
+    /// The speaking face, in frame pixels, when one was found.
+    #[serde(default)]
+    pub face: Option<FaceBox>,
+}
+
+/// How a report was measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// A detected face, followed, its mouth's shapes against the sound's
+    /// bands ([`crate::lipsync`]).
+    #[default]
+    Face,
+    /// Block motion, the mouth found by audio-visual correlation: for
+    /// drawn presenters, which the face detector does not see.
+    Motion,
 }
 
 /// Analyses decoded luma frames (presentation order) against PCM audio.
@@ -280,6 +316,10 @@ pub fn analyze_envelope(
         speech_level: (0..frames)
             .map(|k| envelope.level((k * STEPS_PER_FRAME) as i64).unwrap_or(0.0))
             .collect(),
+        method: Method::Motion,
+        confident: confidence >= MOTION_CONFIDENT && !peak.at_edge,
+        cant_tell: None,
+        face: None,
     })
 }
 
@@ -301,11 +341,14 @@ fn window_ranges(frames: usize, fps: f64, config: &AnalysisConfig) -> Vec<std::o
     out
 }
 
+/// The block-motion path's confidence from which a reading is acted on.
+const MOTION_CONFIDENT: f64 = 0.1;
+
 /// Windows below this confidence do not count towards drift.
 const DRIFT_MIN_CONFIDENCE: f64 = 0.1;
 
 /// Confidence-weighted least-squares slope of window offset over time.
-fn drift(windows: &[WindowOffset], fps: f64) -> Option<f64> {
+pub(crate) fn drift(windows: &[WindowOffset], fps: f64) -> Option<f64> {
     let points: Vec<(f64, f64, f64)> = windows
         .iter()
         .filter(|w| w.confidence >= DRIFT_MIN_CONFIDENCE && !w.at_search_edge)

@@ -27,7 +27,7 @@ const BAND_HIGH_HZ: f64 = 3400.0;
 
 /// One RBJ biquad section in transposed direct form II.
 #[derive(Clone, Copy, Debug)]
-struct Biquad {
+pub(crate) struct Biquad {
     b0: f64,
     b1: f64,
     b2: f64,
@@ -51,7 +51,7 @@ impl Biquad {
     }
 
     /// Butterworth (Q = 1/√2) low-pass or high-pass at `cutoff` Hz.
-    fn butterworth(cutoff: f64, rate: f64, high_pass: bool) -> Self {
+    pub(crate) fn butterworth(cutoff: f64, rate: f64, high_pass: bool) -> Self {
         let w0 = std::f64::consts::TAU * cutoff / rate;
         let alpha = w0.sin() / std::f64::consts::SQRT_2;
         let cos = w0.cos();
@@ -66,7 +66,7 @@ impl Biquad {
     }
 
     #[inline]
-    fn process(&mut self, x: f64) -> f64 {
+    pub(crate) fn process(&mut self, x: f64) -> f64 {
         let y = self.b0 * x + self.z1;
         self.z1 = self.b1 * x - self.a1 * y + self.z2;
         self.z2 = self.b2 * x - self.a2 * y;

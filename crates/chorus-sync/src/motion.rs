@@ -46,7 +46,7 @@ pub struct LumaFrame<'a> {
 }
 
 impl LumaFrame<'_> {
-    fn check(&self) -> Result<(), SyncError> {
+    pub(crate) fn check(&self) -> Result<(), SyncError> {
         let needed = if self.height == 0 {
             0
         } else {

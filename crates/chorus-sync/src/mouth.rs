@@ -24,7 +24,7 @@ use crate::motion::{MotionGrid, MotionSeries};
 
 /// Where the speaking mouth was found, as the bounding box of the chosen
 /// blocks.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MouthRegion {
     /// Left edge, 0..1 of the frame width.
     pub x: f64,

@@ -27,6 +27,8 @@ pub enum Side {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", content = "side", rename_all = "snake_case")]
 pub enum SyncVerdict {
+    /// The clip gives no footing (see `SyncReport::cant_tell`).
+    CantTell,
     InSync,
     Detectable(Side),
     Unacceptable(Side),

@@ -7,7 +7,7 @@ use crate::LumaFrame;
 
 /// A contiguous 8-bit picture, rows `width` bytes apart.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Gray {
+pub(crate) struct Gray {
     pub data: Vec<u8>,
     pub width: usize,
     pub height: usize,
@@ -19,7 +19,7 @@ pub(super) struct Gray {
 /// nearest (halves up). Exact integer arithmetic: source pixel `i` spans
 /// `[i·w, (i+1)·w)` and small pixel `d` spans `[d·W, (d+1)·W)` on a common
 /// axis, so every weight is a whole number.
-pub(super) fn downscale_area(frame: &LumaFrame<'_>, width: usize, height: usize) -> Gray {
+pub(crate) fn downscale_area(frame: &LumaFrame<'_>, width: usize, height: usize) -> Gray {
     let (src_w, src_h) = (frame.width as usize, frame.height as usize);
     let columns = weights(src_w, width);
     // Which small rows each source row feeds, and with what weight.

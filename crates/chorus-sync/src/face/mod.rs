@@ -37,7 +37,7 @@
 
 mod cascade;
 mod group;
-mod image;
+pub(crate) mod image;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,457 @@
+//! The statistics of face-based lip-sync: the mouth's main shapes (principal
+//! components of its pictures), and how well those shapes predict the
+//! sound at each lag, measured honestly.
+//!
+//! "Honestly" is the point. A regression from a dozen mouth shapes to seven
+//! sound bands fits *something* at every lag; its in-sample fit rises with
+//! noise as much as with truth. So the fit is cross-validated: the clip is
+//! cut into short blocks dealt round-robin to four folds, each fold is
+//! predicted by a ridge regression trained on the other three, and the
+//! score at a lag is the correlation of the held-out predictions with the
+//! sound, averaged over the bands (FaceSync's canonical correlation, kept
+//! from overfitting the way SyncNet's learned embedding is, by testing on
+//! what it did not see). Six such fits (8 and 12 shapes, blocks of 0.35,
+//! 0.5 and 0.7 s) are averaged, so no one way of dealing the folds decides.
+//!
+//! Both sides are high-passed first (the mean of the surrounding second is
+//! subtracted): a pause or a head turn moves everything for a second, and
+//! the offset lives in the syllables.
+
+use super::bands::{BANDS, BandEnvelope};
+
+/// Ridge strength, as a share of the Gram matrix's trace.
+const RIDGE: f64 = 0.003;
+/// The fits averaged: number of mouth shapes, block length in seconds.
+const FITS: [(usize, f64); 6] = [(8, 0.35), (8, 0.5), (8, 0.7), (12, 0.35), (12, 0.5), (12, 0.7)];
+const FOLDS: usize = 4;
+/// Shapes computed: the most any fit uses.
+pub(crate) const SHAPES: usize = 12;
+/// Half-width of the high-pass window, seconds.
+const HIGH_PASS_HALF_S: f64 = 0.5;
+
+/// Principal-component scores of `rows` (n × `width`, row-major): n ×
+/// [`SHAPES`], strongest component first. Subspace iteration with a
+/// Rayleigh–Ritz step; deterministic, so wasm and native agree.
+pub(crate) fn principal_scores(rows: &[f64], width: usize) -> Vec<f64> {
+    let n = rows.len() / width;
+    let k = SHAPES.min(n.saturating_sub(1)).max(1);
+    let extra = (k + 4).min(width);
+    let mut mean = vec![0.0; width];
+    for row in rows.chunks_exact(width) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
+        }
+    }
+    for m in &mut mean {
+        *m /= n.max(1) as f64;
+    }
+    let centred: Vec<f64> = rows
+        .chunks_exact(width)
+        .flat_map(|row| row.iter().zip(&mean).map(|(v, m)| v - m))
+        .collect();
+    // basis: width × extra, column c at basis[p * extra + c].
+    let mut basis: Vec<f64> = (0..width * extra)
+        .map(|i| {
+            let (p, c) = (i / extra, i % extra);
+            ((p + 1) as f64 * (c as f64 + 1.3) * 0.618_034).sin()
+        })
+        .collect();
+    orthonormalise(&mut basis, width, extra);
+    let mut scores = vec![0.0; n * extra];
+    for _ in 0..24 {
+        project(&centred, &basis, n, width, extra, &mut scores);
+        // basis = Xᵀ scores
+        basis.iter_mut().for_each(|b| *b = 0.0);
+        for (row, s) in centred.chunks_exact(width).zip(scores.chunks_exact(extra)) {
+            for (p, &x) in row.iter().enumerate() {
+                let out = &mut basis[p * extra..(p + 1) * extra];
+                for (o, &sv) in out.iter_mut().zip(s) {
+                    *o += x * sv;
+                }
+            }
+        }
+        orthonormalise(&mut basis, width, extra);
+    }
+    project(&centred, &basis, n, width, extra, &mut scores);
+    // Rayleigh–Ritz: rotate the scores to the eigenvectors of their Gram.
+    let mut gram = vec![0.0; extra * extra];
+    for s in scores.chunks_exact(extra) {
+        for a in 0..extra {
+            for b in 0..extra {
+                gram[a * extra + b] += s[a] * s[b];
+            }
+        }
+    }
+    let (values, vectors) = jacobi_eigen(&gram, extra);
+    let mut order: Vec<usize> = (0..extra).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let mut out = vec![0.0; n * SHAPES];
+    for (i, s) in scores.chunks_exact(extra).enumerate() {
+        for (c, &e) in order.iter().take(k).enumerate() {
+            out[i * SHAPES + c] = (0..extra).map(|a| s[a] * vectors[a * extra + e]).sum();
+        }
+    }
+    out
+}
+
+fn project(x: &[f64], basis: &[f64], n: usize, width: usize, extra: usize, out: &mut [f64]) {
+    for i in 0..n {
+        let row = &x[i * width..(i + 1) * width];
+        let o = &mut out[i * extra..(i + 1) * extra];
+        o.iter_mut().for_each(|v| *v = 0.0);
+        for (p, &xv) in row.iter().enumerate() {
+            let b = &basis[p * extra..(p + 1) * extra];
+            for (ov, &bv) in o.iter_mut().zip(b) {
+                *ov += xv * bv;
+            }
+        }
+    }
+}
+
+/// Modified Gram–Schmidt on the columns of a `rows × cols` matrix.
+fn orthonormalise(m: &mut [f64], rows: usize, cols: usize) {
+    for c in 0..cols {
+        for prev in 0..c {
+            let dot: f64 = (0..rows).map(|r| m[r * cols + c] * m[r * cols + prev]).sum();
+            for r in 0..rows {
+                m[r * cols + c] -= dot * m[r * cols + prev];
+            }
+        }
+        let norm = (0..rows).map(|r| m[r * cols + c].powi(2)).sum::<f64>().sqrt();
+        let inv = if norm > 1e-300 { 1.0 / norm } else { 0.0 };
+        for r in 0..rows {
+            m[r * cols + c] *= inv;
+        }
+    }
+}
+
+/// Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by
+/// cyclic Jacobi rotations.
+fn jacobi_eigen(matrix: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut a = matrix.to_vec();
+    let mut v: Vec<f64> = (0..n * n)
+        .map(|i| if i / n == i % n { 1.0 } else { 0.0 })
+        .collect();
+    for _ in 0..60 {
+        let off: f64 = (0..n)
+            .flat_map(|p| (0..n).filter(move |&q| q != p).map(move |q| (p, q)))
+            .map(|(p, q)| a[p * n + q].powi(2))
+            .sum();
+        let total: f64 = a.iter().map(|x| x * x).sum();
+        if off <= 1e-22 * total.max(1e-300) {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[p * n + q];
+                if apq.abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[k * n + p], v[k * n + q]);
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|i| a[i * n + i]).collect(), v)
+}
+
+/// Subtracts from each value the mean of the valid values within
+/// ±[`HIGH_PASS_HALF_S`] of it. `values` is n × `width`; rows with
+/// `valid[i] == false` are left alone and not counted.
+fn high_pass(values: &mut [f64], width: usize, times: &[f64], valid: &[bool]) {
+    let n = times.len();
+    let mut sums = vec![0.0; width];
+    let mut count = 0usize;
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let original = values.to_vec();
+    for i in 0..n {
+        while hi < n && times[hi] <= times[i] + HIGH_PASS_HALF_S {
+            if valid[hi] {
+                for (s, v) in sums.iter_mut().zip(&original[hi * width..(hi + 1) * width]) {
+                    *s += v;
+                }
+                count += 1;
+            }
+            hi += 1;
+        }
+        while times[lo] < times[i] - HIGH_PASS_HALF_S {
+            if valid[lo] {
+                for (s, v) in sums.iter_mut().zip(&original[lo * width..(lo + 1) * width]) {
+                    *s -= v;
+                }
+                count -= 1;
+            }
+            lo += 1;
+        }
+        if valid[i] && count > 0 {
+            for (v, s) in values[i * width..(i + 1) * width].iter_mut().zip(&sums) {
+                *v -= s / count as f64;
+            }
+        }
+    }
+}
+
+/// How well the mouth predicts the sound at each lag.
+#[derive(Clone, Debug)]
+pub(crate) struct LagCurve {
+    /// Sound position minus picture position, ms: positive when the sound
+    /// is late.
+    pub lags_ms: Vec<f64>,
+    /// Mean held-out correlation, NaN where too little sound overlapped.
+    pub values: Vec<f64>,
+}
+
+/// The curve over `lags_ms` for mouth `scores` (n × [`SHAPES`]) at frame
+/// `times` (seconds from the first frame; the sound's time 0 is the first
+/// frame).
+pub(crate) fn lag_curve(
+    scores: &[f64],
+    times: &[f64],
+    sound: &BandEnvelope,
+    lags_ms: &[f64],
+    min_overlap_s: f64,
+) -> LagCurve {
+    let n = times.len();
+    let all = vec![true; n];
+    let mut shapes = scores.to_vec();
+    high_pass(&mut shapes, SHAPES, times, &all);
+    let start = times.first().copied().unwrap_or(0.0);
+    let folds: Vec<Vec<usize>> = FITS
+        .iter()
+        .map(|&(_, block)| {
+            times
+                .iter()
+                .map(|t| (((t - start) / block).floor() as usize) % FOLDS)
+                .collect()
+        })
+        .collect();
+    let mut y = vec![0.0; n * BANDS];
+    let mut valid = vec![false; n];
+    let mut bands = [0.0; BANDS];
+    let values = lags_ms
+        .iter()
+        .map(|&lag| {
+            for (i, &t) in times.iter().enumerate() {
+                valid[i] = sound.at(t + lag / 1000.0, &mut bands);
+                if valid[i] {
+                    y[i * BANDS..(i + 1) * BANDS].copy_from_slice(&bands);
+                }
+            }
+            let covered: Vec<f64> = times
+                .iter()
+                .zip(&valid)
+                .filter(|(_, v)| **v)
+                .map(|(t, _)| *t)
+                .collect();
+            let span = covered.last().zip(covered.first()).map_or(0.0, |(b, a)| b - a);
+            if span < min_overlap_s {
+                return f64::NAN;
+            }
+            high_pass(&mut y, BANDS, times, &valid);
+            let mut sum = 0.0;
+            for (fit, fold) in FITS.iter().zip(&folds) {
+                sum += held_out_correlation(&shapes, fit.0, &y, &valid, fold);
+            }
+            sum / FITS.len() as f64
+        })
+        .collect();
+    LagCurve {
+        lags_ms: lags_ms.to_vec(),
+        values,
+    }
+}
+
+/// Cross-validated ridge regression from the first `k` shapes to the
+/// bands; the mean over bands of the held-out correlation.
+fn held_out_correlation(
+    shapes: &[f64],
+    k: usize,
+    y: &[f64],
+    valid: &[bool],
+    fold_of: &[usize],
+) -> f64 {
+    let n = valid.len();
+    let mut predicted = vec![0.0; n * BANDS];
+    for fold in 0..FOLDS {
+        let train = |i: usize| valid[i] && fold_of[i] != fold;
+        let count = (0..n).filter(|&i| train(i)).count();
+        if count <= k + 1 {
+            continue;
+        }
+        let mut mean_x = vec![0.0; k];
+        let mut mean_y = [0.0; BANDS];
+        for i in (0..n).filter(|&i| train(i)) {
+            for (m, x) in mean_x.iter_mut().zip(&shapes[i * SHAPES..i * SHAPES + k]) {
+                *m += x;
+            }
+            for (m, v) in mean_y.iter_mut().zip(&y[i * BANDS..(i + 1) * BANDS]) {
+                *m += v;
+            }
+        }
+        mean_x.iter_mut().for_each(|m| *m /= count as f64);
+        mean_y.iter_mut().for_each(|m| *m /= count as f64);
+        let mut gram = vec![0.0; k * k];
+        let mut rhs = vec![0.0; k * BANDS];
+        let mut row = vec![0.0; k];
+        for i in (0..n).filter(|&i| train(i)) {
+            for (r, (x, m)) in row
+                .iter_mut()
+                .zip(shapes[i * SHAPES..i * SHAPES + k].iter().zip(&mean_x))
+            {
+                *r = x - m;
+            }
+            for a in 0..k {
+                for b in a..k {
+                    gram[a * k + b] += row[a] * row[b];
+                }
+                for band in 0..BANDS {
+                    rhs[a * BANDS + band] += row[a] * (y[i * BANDS + band] - mean_y[band]);
+                }
+            }
+        }
+        for a in 0..k {
+            for b in 0..a {
+                gram[a * k + b] = gram[b * k + a];
+            }
+        }
+        let trace: f64 = (0..k).map(|a| gram[a * k + a]).sum();
+        for a in 0..k {
+            gram[a * k + a] += RIDGE * trace;
+        }
+        let Some(weights) = solve_spd(&gram, &rhs, k, BANDS) else {
+            continue;
+        };
+        for i in (0..n).filter(|&i| valid[i] && fold_of[i] == fold) {
+            for band in 0..BANDS {
+                predicted[i * BANDS + band] = (0..k)
+                    .map(|a| (shapes[i * SHAPES + a] - mean_x[a]) * weights[a * BANDS + band])
+                    .sum();
+            }
+        }
+    }
+    let mut total = 0.0;
+    for band in 0..BANDS {
+        let pairs = (0..n)
+            .filter(|&i| valid[i])
+            .map(|i| (predicted[i * BANDS + band], y[i * BANDS + band]));
+        total += pearson(pairs);
+    }
+    total / BANDS as f64
+}
+
+/// Pearson correlation of pairs; 0 when either side is constant.
+pub(crate) fn pearson(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> f64 {
+    let (mut n, mut sx, mut sy) = (0.0, 0.0, 0.0);
+    for (x, y) in pairs.clone() {
+        n += 1.0;
+        sx += x;
+        sy += y;
+    }
+    if n < 2.0 {
+        return 0.0;
+    }
+    let (mx, my) = (sx / n, sy / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx).powi(2);
+        syy += (y - my).powi(2);
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
+}
+
+/// Solves `a · x = b` for symmetric positive definite `a` (n × n) and `m`
+/// right-hand sides (b is n × m), by Cholesky.
+fn solve_spd(a: &[f64], b: &[f64], n: usize, m: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let sum: f64 = (0..j).map(|p| l[i * n + p] * l[j * n + p]).sum();
+            if i == j {
+                let d = a[i * n + i] - sum;
+                if d <= 0.0 || !d.is_finite() {
+                    return None;
+                }
+                l[i * n + i] = d.sqrt();
+            } else {
+                l[i * n + j] = (a[i * n + j] - sum) / l[j * n + j];
+            }
+        }
+    }
+    let mut x = b.to_vec();
+    for c in 0..m {
+        for i in 0..n {
+            let sum: f64 = (0..i).map(|p| l[i * n + p] * x[p * m + c]).sum();
+            x[i * m + c] = (x[i * m + c] - sum) / l[i * n + i];
+        }
+        for i in (0..n).rev() {
+            let sum: f64 = (i + 1..n).map(|p| l[p * n + i] * x[p * m + c]).sum();
+            x[i * m + c] = (x[i * m + c] - sum) / l[i * n + i];
+        }
+    }
+    Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cholesky_solves_a_small_system() {
+        let a = [4.0, 2.0, 2.0, 3.0];
+        let b = [2.0, 1.0];
+        let x = solve_spd(&a, &b, 2, 1).unwrap();
+        assert!((4.0 * x[0] + 2.0 * x[1] - 2.0).abs() < 1e-12);
+        assert!((2.0 * x[0] + 3.0 * x[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn principal_scores_find_the_dominant_direction() {
+        // Points along (1, 2, 0) with a little of (0, 0, 1).
+        let rows: Vec<f64> = (0..40)
+            .flat_map(|i| {
+                let t = f64::from(i) - 20.0;
+                let e = if i % 2 == 0 { 0.1 } else { -0.1 };
+                [t, 2.0 * t, e]
+            })
+            .collect();
+        let scores = principal_scores(&rows, 3);
+        let first: Vec<f64> = scores.chunks_exact(SHAPES).map(|s| s[0]).collect();
+        let along: Vec<f64> = (0..40).map(|i| f64::from(i) - 20.0).collect();
+        let r = pearson(first.iter().copied().zip(along.iter().copied()));
+        assert!(r.abs() > 0.999, "first component correlates {r}");
+    }
+
+    #[test]
+    fn high_pass_removes_a_constant_and_keeps_a_fast_wiggle() {
+        let times: Vec<f64> = (0..100).map(|i| f64::from(i) / 25.0).collect();
+        let mut values: Vec<f64> = (0..100)
+            .map(|i| 5.0 + if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        high_pass(&mut values, 1, &times, &[true; 100]);
+        assert!(values[50].abs() > 0.9 && values[50].abs() < 1.1);
+        assert!(values.iter().sum::<f64>().abs() < 5.0);
+    }
+}
