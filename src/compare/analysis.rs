@@ -1,13 +1,15 @@
 //! Measuring one variant's lip-sync in the browser: every frame decoded in
-//! order by a frame-exact engine of its own, its luma turned into block
-//! motion on the GPU (`gpu_motion`, WebGPU) or by chorus-sync's CPU path,
-//! then chorus-sync's analysis against the sound. With `cross_check` both
-//! paths run on the same frames and their largest difference is reported,
-//! which is how the browser tests hold the shader to the CPU definition.
+//! order by a frame-exact engine of its own and handed to chorus-sync's
+//! face analysis (the same code `chorus sync` runs natively). Clips that may
+//! have a drawn presenter (our draft engine's) also get block motion, on
+//! the GPU (`gpu_motion`, WebGPU) or by chorus-sync's CPU path, used when
+//! the detector finds no face. With `cross_check` both motion paths run on
+//! the same frames and their largest difference is reported, which is how
+//! the browser tests hold the shader to the CPU definition.
 
 use chorus_sync::{
-    AnalysisConfig, AudioClip, LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries, SyncReport,
-    analyze_motion,
+    AnalysisConfig, AudioClip, CantTellReason, FaceAnalyzer, LumaFrame, MotionAnalyzer,
+    MotionGrid, MotionSeries, SyncReport, analyze_motion,
 };
 use gloo_timers::future::TimeoutFuture;
 
@@ -19,7 +21,8 @@ use crate::player::engine::Engine;
 /// What one measurement found and how it was made.
 pub struct Measured {
     pub report: SyncReport,
-    /// "GPU (SwiftShader)" or "CPU".
+    /// "face", or for a drawn presenter "motion, GPU (SwiftShader)" or
+    /// "motion, CPU".
     pub path: String,
     /// Wall time from opening the file to the report, decode included.
     pub millis: f64,
@@ -44,8 +47,9 @@ pub async fn measure(
     let fps = engine.fps();
     let first = engine.picture(0).await?;
     let grid = MotionGrid::for_frame(first.width, first.height).map_err(|e| e.to_string())?;
-    let mut gpu_run = gpu.map(|g| g.start(grid, frames));
-    let mut cpu = if gpu_run.is_none() || cross_check {
+    let mut face = FaceAnalyzer::new();
+    let mut gpu_run = gpu.filter(|_| rendered).map(|g| g.start(grid, frames));
+    let mut cpu = if rendered && (gpu_run.is_none() || cross_check) {
         Some(MotionAnalyzer::new(grid, fps, frames).map_err(|e| e.to_string())?)
     } else {
         None
@@ -58,37 +62,25 @@ pub async fn measure(
                 picture.width, picture.height, grid.frame_width, grid.frame_height
             ));
         }
+        let luma = LumaFrame {
+            data: &picture.y,
+            width: picture.width,
+            height: picture.height,
+            stride: picture.width as usize,
+        };
+        face.push(&luma, engine.frame_seconds(frame))
+            .map_err(|e| e.to_string())?;
         if let Some(run) = gpu_run.as_mut() {
             run.push(&picture.y)?;
         }
         if let Some(cpu) = cpu.as_mut() {
-            cpu.push(&LumaFrame {
-                data: &picture.y,
-                width: picture.width,
-                height: picture.height,
-                stride: picture.width as usize,
-            })
-            .map_err(|e| e.to_string())?;
+            cpu.push(&luma).map_err(|e| e.to_string())?;
         }
         // Cached frames decode nothing: let the page breathe now and then.
         if frame % 12 == 11 {
             TimeoutFuture::new(0).await;
         }
     }
-    let cpu_series = cpu.map(MotionAnalyzer::finish);
-    let (series, path, difference) = match (gpu_run, gpu) {
-        (Some(run), Some(gpu)) => {
-            let values = run.finish().await?;
-            let difference = cpu_series.as_ref().map(|c| difference(c.values(), &values));
-            let series = MotionSeries::from_values(fps, grid, values).map_err(|e| e.to_string())?;
-            (series, format!("GPU ({})", gpu.adapter), difference)
-        }
-        _ => (
-            cpu_series.ok_or("no motion path ran")?,
-            "CPU".to_string(),
-            None,
-        ),
-    };
     let config = if rendered {
         AnalysisConfig::rendered()
     } else {
@@ -99,7 +91,27 @@ pub async fn measure(
         sample_rate: pcm.sample_rate,
         channels: 1,
     };
-    let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
+    let report = face.finish(&audio, &config).map_err(|e| e.to_string())?;
+    let no_face = report
+        .cant_tell
+        .as_ref()
+        .is_some_and(|c| c.reason == CantTellReason::NoFace);
+    let cpu_series = cpu.map(MotionAnalyzer::finish);
+    let (report, path, difference) = match (gpu_run, gpu) {
+        _ if !(rendered && no_face) => (report, "face".to_string(), None),
+        (Some(run), Some(gpu)) => {
+            let values = run.finish().await?;
+            let difference = cpu_series.as_ref().map(|c| difference(c.values(), &values));
+            let series = MotionSeries::from_values(fps, grid, values).map_err(|e| e.to_string())?;
+            let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
+            (report, format!("motion, GPU ({})", gpu.adapter), difference)
+        }
+        _ => {
+            let series = cpu_series.ok_or("no motion path ran")?;
+            let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
+            (report, "motion, CPU".to_string(), None)
+        }
+    };
     Ok(Measured {
         report,
         path,

@@ -9,20 +9,22 @@ use chorus_sync::verdict::{
 };
 use chorus_sync::{Side, SyncVerdict};
 
-/// Below this confidence the offset is a guess (see `SyncReport::confidence`).
-pub const MIN_CONFIDENCE: f64 = 0.1;
-
 /// The meter's scale, in ms: from sound well early to sound well late. The
 /// late side is longer because BT.1359's late thresholds are.
 pub const SCALE_MIN_MS: f64 = -250.0;
 pub const SCALE_MAX_MS: f64 = 350.0;
 
 /// One measurement, as the meter needs it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Reading {
     /// Positive: the sound comes later than the picture.
     pub offset_ms: f64,
     pub confidence: f64,
+    /// Sure enough to offer a correction (chorus-sync's calibrated
+    /// threshold, `SyncReport::confident`).
+    pub confident: bool,
+    /// Why the clip gives no footing, in the user's words.
+    pub cant_tell: Option<String>,
     /// The best offset was the edge of the search: it may be larger.
     pub at_search_edge: bool,
 }
@@ -33,7 +35,7 @@ pub enum Level {
     InSync,
     Detectable,
     Unacceptable,
-    /// Too little speech or mouth motion to say.
+    /// Can't tell, or not sure enough to act on.
     Unsure,
 }
 
@@ -55,10 +57,11 @@ impl Reading {
     }
 
     pub fn level(&self) -> Level {
-        if self.confidence < MIN_CONFIDENCE {
+        if self.cant_tell.is_some() || !self.confident {
             return Level::Unsure;
         }
         match self.verdict() {
+            SyncVerdict::CantTell => Level::Unsure,
             SyncVerdict::InSync => Level::InSync,
             SyncVerdict::Detectable(_) => Level::Detectable,
             SyncVerdict::Unacceptable(_) => Level::Unacceptable,
@@ -77,14 +80,30 @@ impl Reading {
     }
 
     /// The verdict in words.
-    pub fn verdict_text(&self) -> &'static str {
-        match (self.level(), self.verdict()) {
-            (Level::Unsure, _) => "not enough speech to judge",
+    pub fn verdict_text(&self) -> String {
+        if let Some(why) = &self.cant_tell {
+            return format!("can't tell: {why}");
+        }
+        let words = match (self.level(), self.verdict()) {
+            (Level::Unsure, _) | (_, SyncVerdict::CantTell) => {
+                "not sure enough to judge: check by eye"
+            }
             (_, SyncVerdict::InSync) => "in sync",
             (_, SyncVerdict::Detectable(Side::SoundEarly)) => "early enough to notice",
             (_, SyncVerdict::Detectable(Side::SoundLate)) => "late enough to notice",
             (_, SyncVerdict::Unacceptable(Side::SoundEarly)) => "unacceptably early",
             (_, SyncVerdict::Unacceptable(Side::SoundLate)) => "unacceptably late",
+        };
+        words.to_string()
+    }
+
+    /// The correction the studio proposes: the reversed offset when the
+    /// reading is sure, nothing otherwise.
+    pub fn proposed_correction_ms(&self) -> i32 {
+        if self.level() == Level::Unsure {
+            0
+        } else {
+            self.correction_ms()
         }
     }
 
@@ -132,6 +151,8 @@ mod tests {
         Reading {
             offset_ms,
             confidence: 0.5,
+            confident: true,
+            cant_tell: None,
             at_search_edge: false,
         }
     }
@@ -150,10 +171,22 @@ mod tests {
         assert_eq!(reading(200.0).level(), Level::Unacceptable);
         let unsure = Reading {
             confidence: 0.02,
+            confident: false,
             ..reading(200.0)
         };
         assert_eq!(unsure.level(), Level::Unsure);
-        assert_eq!(unsure.verdict_text(), "not enough speech to judge");
+        assert_eq!(
+            unsure.verdict_text(),
+            "not sure enough to judge: check by eye"
+        );
+        assert_eq!(unsure.proposed_correction_ms(), 0, "no correction offered");
+        assert_eq!(reading(200.0).proposed_correction_ms(), -200);
+        let cant = Reading {
+            cant_tell: Some("no face found".into()),
+            ..reading(0.0)
+        };
+        assert_eq!(cant.level(), Level::Unsure);
+        assert_eq!(cant.verdict_text(), "can't tell: no face found");
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub fn SyncMeter(meter: RwSignal<Meter>, index: usize) -> impl IntoView {
         Meter::Measuring => view! { <span class="meter-status">"Measuring lip-sync…"</span> }.into_any(),
         Meter::NoSound => view! { <span class="meter-status">"This take has no sound"</span> }.into_any(),
         Meter::Failed(why) => view! { <span class="meter-status error" role="alert">{format!("Could not measure: {why}")}</span> }.into_any(),
+        Meter::Done(d) if d.reading.cant_tell.is_some() => view! {
+            <span class="meter-figure">"Can't tell"</span>
+            <span class="meter-words">{d.reading.cant_tell.clone()}</span>
+        }
+        .into_any(),
         Meter::Done(d) => {
             let ms = d.reading.offset_ms;
             view! {
@@ -73,6 +78,8 @@ pub fn SyncMeter(meter: RwSignal<Meter>, index: usize) -> impl IntoView {
             data-level=level
             data-offset-ms=move || done().map(|d| format!("{:.2}", d.reading.offset_ms))
             data-confidence=move || done().map(|d| format!("{:.4}", d.reading.confidence))
+            data-confident=move || done().map(|d| d.reading.confident.to_string())
+            data-cant-tell=move || done().and_then(|d| d.reading.cant_tell.clone())
             data-path=move || done().map(|d| d.path.clone())
             data-analysis-ms=move || done().map(|d| format!("{:.0}", d.millis))
             data-gpu-cpu-abs=move || done().and_then(|d| d.gpu_cpu_difference).map(|(a, _)| format!("{a:e}"))

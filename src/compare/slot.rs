@@ -70,6 +70,8 @@ impl Done {
             reading: Reading {
                 offset_ms: r.av_offset_ms,
                 confidence: r.confidence,
+                confident: r.confident,
+                cant_tell: r.cant_tell.as_ref().map(|c| c.message.clone()),
                 at_search_edge: r.at_search_edge,
             },
             path: measured.path,
@@ -229,7 +231,7 @@ pub fn load(shared: Rc<Shared>, slot: Slot, job: Job, shown: usize) {
                 match result {
                     Ok(measured) => {
                         let done = Done::from(measured);
-                        slot.nudge.set(done.reading.correction_ms());
+                        slot.nudge.set(done.reading.proposed_correction_ms());
                         slot.meter.set(Meter::Done(Box::new(done)));
                     }
                     Err(why) => slot.meter.set(Meter::Failed(why)),

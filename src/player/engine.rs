@@ -63,6 +63,21 @@ impl Engine {
             .max(1.0)
     }
 
+    /// When `frame` is shown, in seconds from the first frame (exact for
+    /// variable-rate files).
+    pub fn frame_seconds(&self, frame: usize) -> f64 {
+        let time = |f: usize| {
+            self.track
+                .frame_sample(f)
+                .and_then(|s| self.track.samples.get(s))
+                .map(|s| s.presentation_time as f64 / f64::from(self.track.timescale.max(1)))
+        };
+        match (time(frame), time(0)) {
+            (Some(t), Some(first)) => t - first,
+            _ => frame as f64 / self.fps(),
+        }
+    }
+
     /// Frame numbers of the keyframes, for the timeline's ticks.
     pub fn keyframe_frames(&self) -> Vec<usize> {
         let mut frames: Vec<usize> = (0..self.frame_count())

@@ -172,6 +172,10 @@ pub struct SyncReport {
     /// The speaking face, in frame pixels, when one was found.
     #[serde(default)]
     pub face: Option<FaceBox>,
+    /// The whole-clip match score at every lag searched, `[lag_ms, score]`
+    /// (face path): what the offset and confidence were read from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lag_curve: Vec<[f64; 2]>,
 }
 
 /// How a report was measured.
@@ -320,6 +324,7 @@ pub fn analyze_envelope(
         confident: confidence >= MOTION_CONFIDENT && !peak.at_edge,
         cant_tell: None,
         face: None,
+        lag_curve: Vec::new(),
     })
 }
 

@@ -61,7 +61,7 @@ pub(crate) fn principal_scores(rows: &[f64], width: usize) -> Vec<f64> {
     for _ in 0..24 {
         project(&centred, &basis, n, width, extra, &mut scores);
         // basis = Xᵀ scores
-        basis.iter_mut().for_each(|b| *b = 0.0);
+        basis.fill(0.0);
         for (row, s) in centred.chunks_exact(width).zip(scores.chunks_exact(extra)) {
             for (p, &x) in row.iter().enumerate() {
                 let out = &mut basis[p * extra..(p + 1) * extra];
@@ -98,7 +98,7 @@ fn project(x: &[f64], basis: &[f64], n: usize, width: usize, extra: usize, out: 
     for i in 0..n {
         let row = &x[i * width..(i + 1) * width];
         let o = &mut out[i * extra..(i + 1) * extra];
-        o.iter_mut().for_each(|v| *v = 0.0);
+        o.fill(0.0);
         for (p, &xv) in row.iter().enumerate() {
             let b = &basis[p * extra..(p + 1) * extra];
             for (ov, &bv) in o.iter_mut().zip(b) {
@@ -126,7 +126,8 @@ fn orthonormalise(m: &mut [f64], rows: usize, cols: usize) {
 }
 
 /// Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by
-/// cyclic Jacobi rotations.
+/// cyclic Jacobi rotations. (Single letters as in the textbook.)
+#[allow(clippy::many_single_char_names)]
 fn jacobi_eigen(matrix: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut a = matrix.to_vec();
     let mut v: Vec<f64> = (0..n * n)
@@ -306,8 +307,9 @@ fn held_out_correlation(
                 *m += v;
             }
         }
-        mean_x.iter_mut().for_each(|m| *m /= count as f64);
-        mean_y.iter_mut().for_each(|m| *m /= count as f64);
+        for m in mean_x.iter_mut().chain(mean_y.iter_mut()) {
+            *m /= count as f64;
+        }
         let mut gram = vec![0.0; k * k];
         let mut rhs = vec![0.0; k * BANDS];
         let mut row = vec![0.0; k];
@@ -384,6 +386,7 @@ pub(crate) fn pearson(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> f64 {
 
 /// Solves `a · x = b` for symmetric positive definite `a` (n × n) and `m`
 /// right-hand sides (b is n × m), by Cholesky.
+#[allow(clippy::many_single_char_names)]
 fn solve_spd(a: &[f64], b: &[f64], n: usize, m: usize) -> Option<Vec<f64>> {
     let mut l = vec![0.0; n * n];
     for i in 0..n {

@@ -32,7 +32,7 @@ use fit::{LagCurve, SHAPES, lag_curve, principal_scores};
 use track::{Footage, Mouth, PATCH_H, PATCH_W, PictureProblem};
 
 /// Lags searched, ms either side.
-const SEARCH_MS: f64 = 700.0;
+const SEARCH_MS: f64 = 600.0;
 const LAG_STEP_MS: f64 = 10.0;
 /// A lag needs this much sound overlapping the picture, seconds.
 const MIN_OVERLAP_S: f64 = 2.0;
@@ -190,6 +190,13 @@ impl FaceAnalyzer {
                 min: (MIN_OVERLAP_S * fps).ceil() as usize,
             });
         };
+        report.lag_curve = curve
+            .lags_ms
+            .iter()
+            .zip(&curve.values)
+            .filter(|(_, v)| v.is_finite())
+            .map(|(&l, &v)| [l, v])
+            .collect();
         let raw_offset_ms = peak.lag_ms;
         let av_offset_ms = raw_offset_ms - config.natural_lead_ms;
         report.raw_offset_ms = raw_offset_ms;
@@ -256,6 +263,7 @@ fn empty_report(fps: f64, frames: usize, config: &AnalysisConfig) -> SyncReport 
         confident: false,
         cant_tell: None,
         face: None,
+        lag_curve: Vec::new(),
     }
 }
 
