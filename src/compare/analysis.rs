@@ -21,8 +21,8 @@ use crate::player::engine::Engine;
 /// What one measurement found and how it was made.
 pub struct Measured {
     pub report: SyncReport,
-    /// "face", or for a drawn presenter "motion, GPU (SwiftShader)" or
-    /// "motion, CPU".
+    /// "face (CPU)", or for a drawn presenter's block motion "GPU
+    /// (SwiftShader)" or "CPU".
     pub path: String,
     /// Wall time from opening the file to the report, decode included.
     pub millis: f64,
@@ -98,18 +98,18 @@ pub async fn measure(
         .is_some_and(|c| c.reason == CantTellReason::NoFace);
     let cpu_series = cpu.map(MotionAnalyzer::finish);
     let (report, path, difference) = match (gpu_run, gpu) {
-        _ if !(rendered && no_face) => (report, "face".to_string(), None),
+        _ if !(rendered && no_face) => (report, "face (CPU)".to_string(), None),
         (Some(run), Some(gpu)) => {
             let values = run.finish().await?;
             let difference = cpu_series.as_ref().map(|c| difference(c.values(), &values));
             let series = MotionSeries::from_values(fps, grid, values).map_err(|e| e.to_string())?;
             let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
-            (report, format!("motion, GPU ({})", gpu.adapter), difference)
+            (report, format!("GPU ({})", gpu.adapter), difference)
         }
         _ => {
             let series = cpu_series.ok_or("no motion path ran")?;
             let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
-            (report, "motion, CPU".to_string(), None)
+            (report, "CPU".to_string(), None)
         }
     };
     Ok(Measured {
