@@ -274,6 +274,7 @@ pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
         region.h * 100.0,
         match report.method {
             chorus_sync::Method::Face => "face detected and followed",
+            chorus_sync::Method::Drawn => "no face detected: the drawn mouth that best predicts the voice",
             chorus_sync::Method::Motion => "by motion: no face detected, measured as a drawn presenter",
         }
     );

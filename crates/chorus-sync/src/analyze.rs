@@ -186,6 +186,10 @@ pub enum Method {
     /// bands ([`crate::lipsync`]).
     #[default]
     Face,
+    /// No face detected, the analysis was told the mouth may be drawn: of
+    /// the places that move most, the one whose shapes predict the voice
+    /// best, then as for a face.
+    Drawn,
     /// Block motion, the mouth found by audio-visual correlation: for
     /// drawn presenters, which the face detector does not see.
     Motion,

@@ -24,7 +24,7 @@ mod track;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::{SyncReport, WindowOffset};
+use crate::analyze::{Method, SyncReport, WindowOffset};
 use crate::spans::disagreements;
 use crate::{AnalysisConfig, AudioClip, LumaFrame, MouthRegion, SyncError, SyncVerdict};
 use bands::BandEnvelope;
@@ -45,9 +45,10 @@ pub const MIN_PEAK: f64 = 0.12;
 /// trusted enough to offer a correction; calibrated on real footage by
 /// `cargo xtask bench sync`.
 pub const CONFIDENT: f64 = 0.25;
-/// Median frame-to-frame change of the mouth patch, in luma levels, below
-/// which the mouth never moves (a still photo, a frozen frame).
-const STILL_MOUTH: f64 = 0.3;
+/// Frame-to-frame change of the mouth patch (90th percentile), in luma
+/// levels, below which the mouth never moves (a still photo, a frozen
+/// frame).
+const STILL_MOUTH: f64 = 0.5;
 /// Sound whose loudest 25 ms is below this RMS is silence (−50 dBFS).
 const SILENT_RMS: f64 = 0.003;
 /// Speech stands this far (RMS ratio, 12 dB) above the quiet between words.
@@ -166,6 +167,21 @@ impl FaceAnalyzer {
         }
         let mouth = match self.footage.mouth() {
             Ok(mouth) => mouth,
+            Err(PictureProblem::NoFace { .. }) if config.drawn => {
+                match drawn_mouth(&self.footage, &sound) {
+                    Some(mouth) => {
+                        report.method = Method::Drawn;
+                        mouth
+                    }
+                    None => {
+                        report.cant_tell = Some(CantTell::new(
+                            CantTellReason::NoFace,
+                            "no face found, and no place in the picture moves with the voice",
+                        ));
+                        return Ok(report);
+                    }
+                }
+            }
             Err(problem) => {
                 report.cant_tell = Some(CantTell::for_picture(&problem));
                 return Ok(report);
@@ -173,7 +189,7 @@ impl FaceAnalyzer {
         };
         report.face = Some(mouth.face.clone());
         report.mouth_region = region(&mouth);
-        if mouth.median_change < STILL_MOUTH {
+        if mouth.busy_change < STILL_MOUTH {
             report.cant_tell = Some(CantTell::new(
                 CantTellReason::StillMouth,
                 "the mouth never moves (a still picture or a frozen frame): nothing to match the voice against",
@@ -239,6 +255,35 @@ impl FaceAnalyzer {
     }
 }
 
+/// Places a drawn mouth may be, tried when the detector sees no face.
+const DRAWN_CANDIDATES: usize = 10;
+
+/// A drawn presenter's mouth: of the places that move most, the one whose
+/// shapes predict the voice best on held-out stretches. Blinking eyes move
+/// as much as a mouth but predict nothing they were not trained on, which
+/// is why held-out prediction, not motion or in-sample correlation, picks.
+fn drawn_mouth(footage: &Footage, sound: &BandEnvelope) -> Option<Mouth> {
+    let steps = (SEARCH_MS / (2.0 * LAG_STEP_MS)) as i32;
+    let lags: Vec<f64> = (-steps..=steps)
+        .map(|s| f64::from(s) * 2.0 * LAG_STEP_MS)
+        .collect();
+    footage
+        .moving_places(DRAWN_CANDIDATES)
+        .into_iter()
+        .filter_map(|place| {
+            let mouth = footage.still_box(place);
+            if mouth.busy_change < STILL_MOUTH {
+                return None;
+            }
+            let scores = principal_scores(&mouth.patches, PATCH_W * PATCH_H);
+            let curve = lag_curve(&scores, &mouth.times, sound, &lags, MIN_OVERLAP_S);
+            let best = peak(&curve)?.value;
+            (best >= MIN_PEAK).then_some((best, mouth))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, mouth)| mouth)
+}
+
 /// A report with nothing measured yet: "can't tell" until proven otherwise.
 fn empty_report(fps: f64, frames: usize, config: &AnalysisConfig) -> SyncReport {
     SyncReport {
@@ -259,7 +304,7 @@ fn empty_report(fps: f64, frames: usize, config: &AnalysisConfig) -> SyncReport 
         still_mouth_spans: Vec::new(),
         mouth_motion: Vec::new(),
         speech_level: Vec::new(),
-        method: crate::analyze::Method::Face,
+        method: Method::Face,
         confident: false,
         cant_tell: None,
         face: None,

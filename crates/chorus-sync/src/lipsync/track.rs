@@ -64,9 +64,11 @@ pub(crate) struct Mouth {
     pub times: Vec<f64>,
     /// The patch's box in the reference frame, 0..1 of the frame.
     pub region: [f64; 4],
-    /// Median mean-absolute change of the patch from frame to frame, in
-    /// luma levels: about 0 when the mouth never moves.
-    pub median_change: f64,
+    /// The patch's mean-absolute change from frame to frame, in luma
+    /// levels, at the 90th percentile of frames: about 0 when the mouth
+    /// never moves (a talking mouth, even a drawn one holding each shape for
+    /// a few frames, changes in far more than a tenth of them).
+    pub busy_change: f64,
 }
 
 impl Footage {
@@ -287,17 +289,7 @@ impl Footage {
                 }
             }
         }
-        let size = PATCH_W * PATCH_H;
-        let mut changes: Vec<f64> = patches
-            .chunks_exact(size)
-            .collect::<Vec<_>>()
-            .windows(2)
-            .map(|p| {
-                p[0].iter().zip(p[1]).map(|(a, b)| (a - b).abs()).sum::<f64>() / size as f64
-            })
-            .collect();
-        changes.sort_by(f64::total_cmp);
-        let median_change = changes.get(changes.len() / 2).copied().unwrap_or(0.0);
+        let busy_change = busy_change(&patches);
         let scale = self.scale();
         let small = &self.frames[0].picture;
         let (fw, fh) = (small.width as f64, small.height as f64);
@@ -318,9 +310,104 @@ impl Footage {
             patches,
             times: self.times(),
             region,
-            median_change,
+            busy_change,
         })
     }
+}
+
+impl Footage {
+    /// Where a drawn mouth may be, for pictures with no face the detector
+    /// sees: the `count` places that change most over the clip (cells of
+    /// 1/24 of the shorter side, each a local maximum at least three cells
+    /// from a stronger one), as mouth-sized boxes in small pixels.
+    pub(crate) fn moving_places(&self, count: usize) -> Vec<[f64; 4]> {
+        let Some(first) = self.frames.first() else {
+            return Vec::new();
+        };
+        let (w, h) = (first.picture.width, first.picture.height);
+        let cell = (w.min(h) / 24).max(2);
+        let (cols, rows) = (w.div_ceil(cell), h.div_ceil(cell));
+        let mut energy = vec![0u64; cols * rows];
+        for pair in self.frames.windows(2) {
+            let (a, b) = (&pair[0].picture.data, &pair[1].picture.data);
+            for y in 0..h {
+                for x in 0..w {
+                    let i = y * w + x;
+                    energy[(y / cell) * cols + x / cell] += u64::from(a[i].abs_diff(b[i]));
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..energy.len()).filter(|&i| energy[i] > 0).collect();
+        order.sort_by(|&i, &j| energy[j].cmp(&energy[i]).then(i.cmp(&j)));
+        let mut chosen: Vec<usize> = Vec::new();
+        for i in order {
+            let (cx, cy) = (i % cols, i / cols);
+            let near = chosen
+                .iter()
+                .any(|&j| (j % cols).abs_diff(cx) < 3 && (j / cols).abs_diff(cy) < 3);
+            if !near {
+                chosen.push(i);
+                if chosen.len() == count {
+                    break;
+                }
+            }
+        }
+        let side = w.min(h) as f64;
+        let (bw, bh) = (0.14 * side, 0.09 * side);
+        chosen
+            .into_iter()
+            .map(|i| {
+                let cx = ((i % cols) as f64 + 0.5) * cell as f64;
+                let cy = ((i / cols) as f64 + 0.5) * cell as f64;
+                [cx - bw / 2.0, cy - bh / 2.0, bw, bh]
+            })
+            .collect()
+    }
+
+    /// The patches of a still box (small pixels): a drawn presenter does
+    /// not move, so nothing is followed.
+    pub(crate) fn still_box(&self, place: [f64; 4]) -> Mouth {
+        let [x, y, w, h] = place;
+        let mut patches = Vec::with_capacity(self.frames.len() * PATCH_W * PATCH_H);
+        for small in &self.frames {
+            for v in 0..PATCH_H {
+                for u in 0..PATCH_W {
+                    let fx = x + (u as f64 + 0.5) * w / PATCH_W as f64;
+                    let fy = y + (v as f64 + 0.5) * h / PATCH_H as f64;
+                    patches.push(bilinear(&small.picture, fx, fy));
+                }
+            }
+        }
+        let scale = self.scale();
+        let small = &self.frames[0].picture;
+        let (fw, fh) = (small.width as f64, small.height as f64);
+        Mouth {
+            face: FaceBox {
+                x: (x * scale) as f32,
+                y: (y * scale) as f32,
+                w: (w * scale) as f32,
+                h: (h * scale) as f32,
+                neighbors: 0,
+            },
+            busy_change: busy_change(&patches),
+            patches,
+            times: self.times(),
+            region: [x / fw, y / fh, w / fw, h / fh],
+        }
+    }
+}
+
+/// The 90th-percentile mean-absolute change of consecutive patches.
+fn busy_change(patches: &[f64]) -> f64 {
+    let size = PATCH_W * PATCH_H;
+    let mut changes: Vec<f64> = patches
+        .chunks_exact(size)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|p| p[0].iter().zip(p[1]).map(|(a, b)| (a - b).abs()).sum::<f64>() / size as f64)
+        .collect();
+    changes.sort_by(f64::total_cmp);
+    changes.get(changes.len() * 9 / 10).copied().unwrap_or(0.0)
 }
 
 /// Mean absolute difference of two same-size pictures over every 4th pixel
