@@ -19,7 +19,7 @@ pub(crate) struct Gray {
 /// nearest (halves up). Exact integer arithmetic: source pixel `i` spans
 /// `[i·w, (i+1)·w)` and small pixel `d` spans `[d·W, (d+1)·W)` on a common
 /// axis, so every weight is a whole number.
-pub(crate) fn downscale_area(frame: &LumaFrame<'_>, width: usize, height: usize) -> Gray {
+pub(super) fn downscale_area(frame: &LumaFrame<'_>, width: usize, height: usize) -> Gray {
     let (src_w, src_h) = (frame.width as usize, frame.height as usize);
     let columns = weights(src_w, width);
     // Which small rows each source row feeds, and with what weight.
