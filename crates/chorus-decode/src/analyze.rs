@@ -1,14 +1,14 @@
 //! The native lip-sync path: decode a file's picture once, frame by frame
-//! with presentation times, into chorus-sync's `FaceAnalyzer` (and, for
-//! clips that may have a drawn presenter, its `MotionAnalyzer` too, the same
-//! numbers the browser's shader computes), decode its sound, line the two
-//! up on the movie timeline and run the analysis.
+//! with presentation times, into chorus-sync's `FaceAnalyzer`, decode its
+//! sound, line the two up on the movie timeline and run the analysis.
+//! (`motion_series` still gives the block motion the browser's shader is
+//! held to.)
 
 use std::path::Path;
 
 use chorus_sync::{
-    AnalysisConfig, AudioClip, CantTellReason, FaceAnalyzer, MotionAnalyzer, MotionGrid,
-    MotionSeries, SyncError, SyncReport,
+    AnalysisConfig, AudioClip, FaceAnalyzer, MotionAnalyzer, MotionGrid, MotionSeries, SyncError,
+    SyncReport,
 };
 
 use crate::{DecodeError, Mp4Source, VideoInfo, decode_audio, decode_luma_frames};
@@ -61,15 +61,9 @@ pub fn analyze_file(path: &Path, config: &AnalysisConfig) -> Result<SyncReport, 
     analyze_source(&source, config)
 }
 
-/// What one decode pass feeds: the face analysis always, block motion for
-/// clips that may have a drawn presenter.
-struct Pictures {
-    face: FaceAnalyzer,
-    motion: Option<MotionSeries>,
-    info: VideoInfo,
-}
-
-fn decode_pictures(source: &Mp4Source<'_>, drawn: bool) -> Result<Pictures, DecodeError> {
+/// Every frame of the picture, with its presentation time, in the face
+/// analysis (which also measures drawn presenters when `config.drawn`).
+fn decode_pictures(source: &Mp4Source<'_>) -> Result<Pictures, DecodeError> {
     let sync_error = |source_error: SyncError| DecodeError::Analysis {
         file: source.name().to_owned(),
         source: source_error,
@@ -86,28 +80,18 @@ fn decode_pictures(source: &Mp4Source<'_>, drawn: bool) -> Result<Pictures, Deco
     let first = times.first().copied().unwrap_or(0.0);
     let fps = track.frame_rate.map_or(0.0, |r| r.rate().as_f64());
     let mut face = FaceAnalyzer::new();
-    let mut motion: Option<MotionAnalyzer> = None;
     let info = decode_luma_frames(source, |index, frame| {
         let time = times
             .get(index)
             .map_or(index as f64 / fps.max(1.0), |t| t - first);
-        face.push(frame, time).map_err(sync_error)?;
-        if drawn {
-            if motion.is_none() {
-                let grid = MotionGrid::for_frame(frame.width, frame.height).map_err(sync_error)?;
-                motion = Some(MotionAnalyzer::new(grid, fps, times.len()).map_err(sync_error)?);
-            }
-            if let Some(motion) = motion.as_mut() {
-                motion.push(frame).map_err(sync_error)?;
-            }
-        }
-        Ok(())
+        face.push(frame, time).map_err(sync_error)
     })?;
-    Ok(Pictures {
-        face,
-        motion: motion.map(MotionAnalyzer::finish),
-        info,
-    })
+    Ok(Pictures { face, info })
+}
+
+struct Pictures {
+    face: FaceAnalyzer,
+    info: VideoInfo,
 }
 
 /// Analyses an MP4 already in memory.
@@ -121,7 +105,7 @@ pub fn analyze_source(
     let (audio, motion) = std::thread::scope(|scope| {
         // AAC decodes in a fraction of the video's time; overlap the two.
         let audio = scope.spawn(|| decode_audio(source));
-        let motion = decode_pictures(source, config.drawn);
+        let motion = decode_pictures(source);
         let audio = audio.join().map_err(|_| DecodeError::WorkerPanicked {
             file: source.name().to_owned(),
         });
@@ -145,16 +129,5 @@ pub fn analyze_source(
         file: source.name().to_owned(),
         source: source_error,
     };
-    let report = motion.face.finish(&clip, config).map_err(analysis_error)?;
-    let no_face = report
-        .cant_tell
-        .as_ref()
-        .is_some_and(|c| c.reason == CantTellReason::NoFace);
-    match motion.motion {
-        // A drawn presenter: the detector sees no face, block motion does.
-        Some(series) if no_face => {
-            chorus_sync::analyze_motion(&clip, &series, config).map_err(analysis_error)
-        }
-        _ => Ok(report),
-    }
+    motion.face.finish(&clip, config).map_err(analysis_error)
 }

@@ -256,7 +256,7 @@ impl FaceAnalyzer {
 }
 
 /// Places a drawn mouth may be, tried when the detector sees no face.
-const DRAWN_CANDIDATES: usize = 10;
+const DRAWN_CANDIDATES: usize = 6;
 
 /// A drawn presenter's mouth: of the places that move most, the one whose
 /// shapes predict the voice best on held-out stretches. Blinking eyes move
