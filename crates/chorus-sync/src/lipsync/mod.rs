@@ -353,14 +353,28 @@ struct Peak {
 /// The curve's best lag, refined by a parabola through its neighbours.
 fn peak(curve: &LagCurve) -> Option<Peak> {
     let values = &curve.values;
-    let (best, &value) = values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .max_by(|a, b| a.1.total_cmp(b.1))?;
-    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    finite.sort_by(f64::total_cmp);
-    let median = finite[finite.len() / 2];
+    let finite = |i: usize| values.get(i).copied().filter(|v| v.is_finite());
+    // A true match is a peak: higher than the lags either side. The edge of
+    // the search, where the curve may still be rising, only counts when the
+    // curve has no peak inside.
+    let interior = (1..values.len().saturating_sub(1))
+        .filter_map(|i| {
+            let v = finite(i)?;
+            (v >= finite(i - 1)? && v >= finite(i + 1)?).then_some((i, v))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let (best, value) = match interior {
+        Some(found) => found,
+        None => values
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .max_by(|a, b| a.1.total_cmp(&b.1))?,
+    };
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
     let neighbour = |i: Option<usize>| i.and_then(|i| values.get(i)).copied().filter(|v| v.is_finite());
     let (left, right) = (neighbour(best.checked_sub(1)), neighbour(Some(best + 1)));
     let step = curve.lags_ms.get(1).map_or(LAG_STEP_MS, |l| l - curve.lags_ms[0]);
