@@ -1,15 +1,14 @@
 //! Measuring one variant's lip-sync in the browser: every frame decoded in
 //! order by a frame-exact engine of its own and handed to chorus-sync's
-//! face analysis (the same code `chorus sync` runs natively). Clips that may
-//! have a drawn presenter (our draft engine's) also get block motion, on
-//! the GPU (`gpu_motion`, WebGPU) or by chorus-sync's CPU path, used when
-//! the detector finds no face. With `cross_check` both motion paths run on
-//! the same frames and their largest difference is reported, which is how
-//! the browser tests hold the shader to the CPU definition.
+//! face analysis, the same code `chorus sync` runs natively (drawn
+//! presenters included). With `cross_check` the frames also go through
+//! block motion on the GPU (`gpu_motion`, WebGPU) and on the CPU, and their
+//! largest difference is reported: how the browser tests hold the shader
+//! to chorus-sync's definition.
 
 use chorus_sync::{
-    AnalysisConfig, AudioClip, CantTellReason, FaceAnalyzer, LumaFrame, MotionAnalyzer,
-    MotionGrid, MotionSeries, SyncReport, analyze_motion,
+    AnalysisConfig, AudioClip, FaceAnalyzer, LumaFrame, Method, MotionAnalyzer, MotionGrid,
+    SyncReport,
 };
 use gloo_timers::future::TimeoutFuture;
 
@@ -21,8 +20,8 @@ use crate::player::engine::Engine;
 /// What one measurement found and how it was made.
 pub struct Measured {
     pub report: SyncReport,
-    /// "face (CPU)", or for a drawn presenter's block motion "GPU
-    /// (SwiftShader)" or "CPU".
+    /// "face (CPU)" or "drawn mouth (CPU)", plus the motion check's GPU
+    /// when cross-checking.
     pub path: String,
     /// Wall time from opening the file to the report, decode included.
     pub millis: f64,
@@ -48,8 +47,9 @@ pub async fn measure(
     let first = engine.picture(0).await?;
     let grid = MotionGrid::for_frame(first.width, first.height).map_err(|e| e.to_string())?;
     let mut face = FaceAnalyzer::new();
-    let mut gpu_run = gpu.filter(|_| rendered).map(|g| g.start(grid, frames));
-    let mut cpu = if rendered && (gpu_run.is_none() || cross_check) {
+    // Block motion is only the shader's check now: run when asked for.
+    let mut gpu_run = gpu.filter(|_| cross_check).map(|g| g.start(grid, frames));
+    let mut cpu = if cross_check {
         Some(MotionAnalyzer::new(grid, fps, frames).map_err(|e| e.to_string())?)
     } else {
         None
@@ -92,25 +92,22 @@ pub async fn measure(
         channels: 1,
     };
     let report = face.finish(&audio, &config).map_err(|e| e.to_string())?;
-    let no_face = report
-        .cant_tell
-        .as_ref()
-        .is_some_and(|c| c.reason == CantTellReason::NoFace);
+    let method = match report.method {
+        Method::Face => "face",
+        Method::Drawn => "drawn mouth",
+        Method::Motion => "motion",
+    };
     let cpu_series = cpu.map(MotionAnalyzer::finish);
-    let (report, path, difference) = match (gpu_run, gpu) {
-        _ if !(rendered && no_face) => (report, "face (CPU)".to_string(), None),
+    let (path, difference) = match (gpu_run, gpu) {
         (Some(run), Some(gpu)) => {
             let values = run.finish().await?;
             let difference = cpu_series.as_ref().map(|c| difference(c.values(), &values));
-            let series = MotionSeries::from_values(fps, grid, values).map_err(|e| e.to_string())?;
-            let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
-            (report, format!("GPU ({})", gpu.adapter), difference)
+            (
+                format!("{method} (CPU) · motion check on GPU ({})", gpu.adapter),
+                difference,
+            )
         }
-        _ => {
-            let series = cpu_series.ok_or("no motion path ran")?;
-            let report = analyze_motion(&audio, &series, &config).map_err(|e| e.to_string())?;
-            (report, "CPU".to_string(), None)
-        }
+        _ => (format!("{method} (CPU)"), None),
     };
     Ok(Measured {
         report,

@@ -150,7 +150,8 @@ pub struct Shared {
     pub clock: Rc<LockedClock>,
     gpu: RefCell<Option<Result<Rc<GpuMotion>, String>>>,
     measuring: Cell<bool>,
-    /// `?motion=cpu` forces the CPU path; `?crosscheck=1` runs both.
+    /// `?crosscheck=1` also runs block motion on the GPU and the CPU and
+    /// compares them (`?motion=cpu` leaves the GPU out).
     force_cpu: bool,
     cross_check: bool,
 }

@@ -114,18 +114,31 @@ fn assert_cant_tell(report: &chorus_sync::SyncReport, want: &[CantTellReason], c
     );
     assert_eq!(report.verdict, chorus_sync::SyncVerdict::CantTell, "{case}");
     let message = &report.cant_tell.as_ref().expect("reason").message;
-    assert!(message.len() > 20, "{case}: the reason is said in words: {message}");
+    assert!(
+        message.len() > 20,
+        "{case}: the reason is said in words: {message}"
+    );
 }
 
 #[test]
 fn a_real_talking_clip_gets_a_verdict() {
     let c = talking(5);
     let report = analyse(
-        c.width, c.height, &c.frames, &c.times, &c.samples, c.sample_rate, c.channels,
+        c.width,
+        c.height,
+        &c.frames,
+        &c.times,
+        &c.samples,
+        c.sample_rate,
+        c.channels,
     );
     assert_eq!(reason(&report), None, "{:?}", report.cant_tell);
     assert!(report.face.is_some(), "the face is reported");
-    assert!(report.av_offset_ms.abs() <= 80.0, "{} ms", report.av_offset_ms);
+    assert!(
+        report.av_offset_ms.abs() <= 80.0,
+        "{} ms",
+        report.av_offset_ms
+    );
 }
 
 #[test]
@@ -133,7 +146,13 @@ fn a_still_photo_over_speech_cannot_be_judged() {
     let c = talking(5);
     let still = vec![c.frames[40].clone(); c.frames.len()];
     let report = analyse(
-        c.width, c.height, &still, &c.times, &c.samples, c.sample_rate, c.channels,
+        c.width,
+        c.height,
+        &still,
+        &c.times,
+        &c.samples,
+        c.sample_rate,
+        c.channels,
     );
     assert_cant_tell(&report, &[CantTellReason::StillMouth], "still photo");
 }
@@ -145,7 +164,11 @@ fn music_with_no_voice_cannot_be_judged() {
     // tremolo: music, no one speaking.
     let rate = c.sample_rate;
     let seconds = c.samples.len() as f64 / f64::from(c.channels) / f64::from(rate);
-    let chords = [[220.0, 277.2, 329.6], [196.0, 246.9, 293.7], [174.6, 220.0, 261.6]];
+    let chords = [
+        [220.0, 277.2, 329.6],
+        [196.0, 246.9, 293.7],
+        [174.6, 220.0, 261.6],
+    ];
     let music: Vec<f32> = (0..(seconds * f64::from(rate)) as usize)
         .map(|i| {
             let t = i as f64 / f64::from(rate);
@@ -171,7 +194,13 @@ fn silence_cannot_be_judged() {
     let c = talking(5);
     let silence = vec![0.0f32; c.samples.len()];
     let report = analyse(
-        c.width, c.height, &c.frames, &c.times, &silence, c.sample_rate, c.channels,
+        c.width,
+        c.height,
+        &c.frames,
+        &c.times,
+        &silence,
+        c.sample_rate,
+        c.channels,
     );
     assert_cant_tell(&report, &[CantTellReason::NoSpeech], "silence");
 }
@@ -199,7 +228,13 @@ fn a_hard_cut_to_another_person_cannot_be_judged_as_one_shot() {
         .collect();
     let times = &a.times[..frames.len()];
     let report = analyse(
-        a.width, a.height, &frames, times, &a.samples, a.sample_rate, a.channels,
+        a.width,
+        a.height,
+        &frames,
+        times,
+        &a.samples,
+        a.sample_rate,
+        a.channels,
     );
     assert_cant_tell(&report, &[CantTellReason::Cut], "hard cut");
 }
@@ -222,7 +257,13 @@ fn no_face_and_two_faces_cannot_be_judged() {
         })
         .collect();
     let report = analyse(
-        c.width, c.height, &noise, &c.times, &c.samples, c.sample_rate, c.channels,
+        c.width,
+        c.height,
+        &noise,
+        &c.times,
+        &c.samples,
+        c.sample_rate,
+        c.channels,
     );
     assert_cant_tell(&report, &[CantTellReason::NoFace], "noise");
 
@@ -238,7 +279,13 @@ fn no_face_and_two_faces_cannot_be_judged() {
         })
         .collect();
     let report = analyse(
-        2 * c.width, c.height, &pairs, &c.times, &c.samples, c.sample_rate, c.channels,
+        2 * c.width,
+        c.height,
+        &pairs,
+        &c.times,
+        &c.samples,
+        c.sample_rate,
+        c.channels,
     );
     assert_cant_tell(&report, &[CantTellReason::SeveralFaces], "two faces");
 }

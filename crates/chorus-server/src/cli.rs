@@ -274,8 +274,10 @@ pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
         region.h * 100.0,
         match report.method {
             chorus_sync::Method::Face => "face detected and followed",
-            chorus_sync::Method::Drawn => "no face detected: the drawn mouth that best predicts the voice",
-            chorus_sync::Method::Motion => "by motion: no face detected, measured as a drawn presenter",
+            chorus_sync::Method::Drawn =>
+                "no face detected: the drawn mouth that best predicts the voice",
+            chorus_sync::Method::Motion =>
+                "by motion: no face detected, measured as a drawn presenter",
         }
     );
     if let Some(drift) = report.drift_ms_per_minute {

@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::audio::{STEPS_PER_FRAME, SpeechEnvelope, check_fps};
 use crate::correlate::{find_peak, lag_curve, median};
+use crate::face::FaceBox;
+use crate::lipsync::CantTell;
 use crate::motion::{LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries};
 use crate::mouth::{MouthRegion, find_mouth};
 use crate::spans::{Span, disagreements};
-use crate::face::FaceBox;
-use crate::lipsync::CantTell;
 use crate::{SyncError, SyncVerdict};
 
 /// How far a real mouth moves ahead of the sound it makes, in ms, and so

@@ -29,9 +29,9 @@ pub use analyze::{
     AnalysisConfig, AudioClip, Method, NATURAL_MOUTH_LEAD_MS, SyncReport, WindowOffset, analyze,
     analyze_envelope, analyze_motion,
 };
-pub use lipsync::{CantTell, CantTellReason, FaceAnalyzer};
 pub use audio::{EnvelopeBuilder, STEPS_PER_FRAME, SpeechEnvelope};
 pub use error::SyncError;
+pub use lipsync::{CantTell, CantTellReason, FaceAnalyzer};
 pub use motion::{
     LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries, block_motion, downscale_luma,
 };

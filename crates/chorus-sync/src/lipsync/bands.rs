@@ -92,8 +92,8 @@ impl BandEnvelope {
             let to = (step + half + 1).min(steps);
             let mut sum_all = 0.0;
             for band in 0..BANDS {
-                let mean = (from..to).map(|j| rms[j * BANDS + band]).sum::<f64>()
-                    / (to - from) as f64;
+                let mean =
+                    (from..to).map(|j| rms[j * BANDS + band]).sum::<f64>() / (to - from) as f64;
                 sum_all += mean * mean;
                 values[step * BANDS + band] = (mean + FLOOR).ln() as f32;
             }

@@ -22,7 +22,14 @@ use super::bands::{BANDS, BandEnvelope};
 /// Ridge strength, as a share of the Gram matrix's trace.
 const RIDGE: f64 = 0.003;
 /// The fits averaged: number of mouth shapes, block length in seconds.
-const FITS: [(usize, f64); 6] = [(8, 0.35), (8, 0.5), (8, 0.7), (12, 0.35), (12, 0.5), (12, 0.7)];
+const FITS: [(usize, f64); 6] = [
+    (8, 0.35),
+    (8, 0.5),
+    (8, 0.7),
+    (12, 0.35),
+    (12, 0.5),
+    (12, 0.7),
+];
 const FOLDS: usize = 4;
 /// Shapes computed: the most any fit uses.
 pub(crate) const SHAPES: usize = 12;
@@ -112,12 +119,17 @@ fn project(x: &[f64], basis: &[f64], n: usize, width: usize, extra: usize, out: 
 fn orthonormalise(m: &mut [f64], rows: usize, cols: usize) {
     for c in 0..cols {
         for prev in 0..c {
-            let dot: f64 = (0..rows).map(|r| m[r * cols + c] * m[r * cols + prev]).sum();
+            let dot: f64 = (0..rows)
+                .map(|r| m[r * cols + c] * m[r * cols + prev])
+                .sum();
             for r in 0..rows {
                 m[r * cols + c] -= dot * m[r * cols + prev];
             }
         }
-        let norm = (0..rows).map(|r| m[r * cols + c].powi(2)).sum::<f64>().sqrt();
+        let norm = (0..rows)
+            .map(|r| m[r * cols + c].powi(2))
+            .sum::<f64>()
+            .sqrt();
         let inv = if norm > 1e-300 { 1.0 / norm } else { 0.0 };
         for r in 0..rows {
             m[r * cols + c] *= inv;
@@ -262,7 +274,10 @@ pub(crate) fn lag_curve(
                 .filter(|(_, v)| **v)
                 .map(|(t, _)| *t)
                 .collect();
-            let span = covered.last().zip(covered.first()).map_or(0.0, |(b, a)| b - a);
+            let span = covered
+                .last()
+                .zip(covered.first())
+                .map_or(0.0, |(b, a)| b - a);
             if span < min_overlap_s {
                 return f64::NAN;
             }

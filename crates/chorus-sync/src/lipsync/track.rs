@@ -111,9 +111,9 @@ impl Footage {
 
     /// Source pixels per small pixel.
     fn scale(&self) -> f64 {
-        self.frames.first().map_or(1.0, |f| {
-            f64::from(self.source.0) / f.picture.width as f64
-        })
+        self.frames
+            .first()
+            .map_or(1.0, |f| f64::from(self.source.0) / f.picture.width as f64)
     }
 
     /// A hard cut: one frame-to-frame change far above the clip's usual.
@@ -321,16 +321,16 @@ impl Footage {
         let Some(first) = self.frames.first() else {
             return Vec::new();
         };
-        let (w, h) = (first.picture.width, first.picture.height);
-        let cell = (w.min(h) / 24).max(2);
-        let (cols, rows) = (w.div_ceil(cell), h.div_ceil(cell));
+        let (width, height) = (first.picture.width, first.picture.height);
+        let cell = (width.min(height) / 24).max(2);
+        let (cols, rows) = (width.div_ceil(cell), height.div_ceil(cell));
         let mut energy = vec![0u64; cols * rows];
         for pair in self.frames.windows(2) {
-            let (a, b) = (&pair[0].picture.data, &pair[1].picture.data);
-            for y in 0..h {
-                for x in 0..w {
-                    let i = y * w + x;
-                    energy[(y / cell) * cols + x / cell] += u64::from(a[i].abs_diff(b[i]));
+            let (before, after) = (&pair[0].picture.data, &pair[1].picture.data);
+            for y in 0..height {
+                for x in 0..width {
+                    let i = y * width + x;
+                    energy[(y / cell) * cols + x / cell] += u64::from(before[i].abs_diff(after[i]));
                 }
             }
         }
@@ -349,7 +349,7 @@ impl Footage {
                 }
             }
         }
-        let side = w.min(h) as f64;
+        let side = width.min(height) as f64;
         let (bw, bh) = (0.14 * side, 0.09 * side);
         chosen
             .into_iter()
@@ -401,7 +401,13 @@ fn busy_change(patches: &[f64]) -> f64 {
         .chunks_exact(size)
         .collect::<Vec<_>>()
         .windows(2)
-        .map(|p| p[0].iter().zip(p[1]).map(|(a, b)| (a - b).abs()).sum::<f64>() / size as f64)
+        .map(|p| {
+            p[0].iter()
+                .zip(p[1])
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f64>()
+                / size as f64
+        })
         .collect();
     changes.sort_by(f64::total_cmp);
     changes.get(changes.len() * 9 / 10).copied().unwrap_or(0.0)
