@@ -141,8 +141,9 @@ impl FaceAnalyzer {
         let times = self.footage.times();
         let n = times.len();
         let span = times.last().copied().unwrap_or(0.0) - times.first().copied().unwrap_or(0.0);
+        // The mean rate, to a millionth (24 fps reads 24, not 24.000000004).
         let fps = if n > 1 && span > 0.0 {
-            (n - 1) as f64 / span
+            ((n - 1) as f64 / span * 1e6).round() / 1e6
         } else {
             0.0
         };
@@ -404,8 +405,8 @@ fn peak(curve: &LagCurve) -> Option<Peak> {
     })
 }
 
-/// Offsets over 3 s windows a second apart, searched ±200 ms around the
-/// whole clip's offset; none for clips shorter than two windows.
+/// Offsets over 3 s windows a second apart (the last one ending at the
+/// clip's end), searched ±200 ms around the whole clip's offset.
 fn windows(
     scores: &[f64],
     times: &[f64],
@@ -418,9 +419,6 @@ fn windows(
         return Vec::new();
     };
     let last = times[n - 1];
-    if last - first < 2.0 * config.window_seconds {
-        return Vec::new();
-    }
     let centre = (raw_offset_ms / LAG_STEP_MS).round() * LAG_STEP_MS;
     let lags: Vec<f64> = (-20..=20)
         .map(|s| centre + f64::from(s) * LAG_STEP_MS)
