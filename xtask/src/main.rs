@@ -8,6 +8,7 @@
 mod bench;
 mod bench_load;
 mod bench_sync;
+mod bench_sync_real;
 mod dist;
 mod http;
 mod run;

@@ -12,6 +12,7 @@
 //! calls confident that is wrong. `cargo xtask bench sync` prints the whole
 //! table, with copies shifted by ffmpeg beside ours.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use chorus_decode::{Mp4Source, analyze_source};
@@ -110,13 +111,15 @@ fn real_faces_read_their_shifts() {
         let base_ok = base.reading.abs() <= 80.0;
         base_bad += usize::from(!base_ok);
         confident_wrong += usize::from(base.confident && !base_ok);
-        table.push_str(&format!(
-            "{name:<15} {:>+5}   {:>+7.1}   {:>+6.1}{}\n",
+        writeln!(
+            table,
+            "{name:<15} {:>+5}   {:>+7.1}   {:>+6.1}{}",
             0,
             base.reading,
             base.reading,
             if base.confident { " confident" } else { "" }
-        ));
+        )
+        .expect("write");
         for s in SHIFTS_MS {
             let r = of(s);
             let error = r.reading - base.reading - f64::from(s);
@@ -124,16 +127,21 @@ fn real_faces_read_their_shifts() {
             shifted += 1;
             shifted_ok += usize::from(ok);
             confident_wrong += usize::from(r.confident && !ok);
-            table.push_str(&format!(
-                "{name:<15} {s:>+5}   {:>+7.1}   {error:>+6.1}{}{}\n",
+            writeln!(
+                table,
+                "{name:<15} {s:>+5}   {:>+7.1}   {error:>+6.1}{}{}",
                 r.reading,
                 if r.confident { " confident" } else { "" },
                 if ok { "" } else { "  ← off" }
-            ));
+            )
+            .expect("write");
         }
     }
     println!("{table}");
-    assert_eq!(base_bad, 0, "an unshifted clip read beyond ±80 ms:\n{table}");
+    assert_eq!(
+        base_bad, 0,
+        "an unshifted clip read beyond ±80 ms:\n{table}"
+    );
     assert!(
         shifted_ok * 35 >= 32 * shifted,
         "only {shifted_ok} of {shifted} shifted clips read within 40 ms:\n{table}"

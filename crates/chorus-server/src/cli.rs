@@ -296,6 +296,35 @@ pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Arguments of `chorus shift-audio`.
+#[derive(Debug, clap::Args)]
+pub struct ShiftArgs {
+    /// The MP4 to read.
+    pub input: PathBuf,
+    /// Where to write the shifted copy.
+    pub output: PathBuf,
+    /// How far to move the sound, in ms: positive plays it later.
+    #[arg(long, allow_hyphen_values = true)]
+    pub ms: i32,
+}
+
+/// Runs `chorus shift-audio`: a stream copy with the sound moved.
+pub fn shift_audio(args: &ShiftArgs) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let shifted = chorus_media::shift_audio(&bytes, args.ms)
+        .with_context(|| format!("cannot shift the sound of {}", args.input.display()))?;
+    std::fs::write(&args.output, shifted)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!(
+        "Wrote {} (sound {} ms {})",
+        args.output.display(),
+        args.ms.unsigned_abs(),
+        if args.ms >= 0 { "later" } else { "earlier" }
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::bar_line;

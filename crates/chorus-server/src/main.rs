@@ -58,6 +58,9 @@ enum Command {
     Draft(chorus_server::cli::DraftArgs),
     /// Measure a clip's lip-sync offset (H.264 + AAC MP4).
     Sync(chorus_server::cli::SyncArgs),
+    /// Move a clip's sound later (positive ms) or earlier (negative) without
+    /// re-encoding: the audio's edit list is rewritten, as "Make v2" does.
+    ShiftAudio(chorus_server::cli::ShiftArgs),
     /// The draft voice helper: speaks one line from standard input to
     /// standard output in this fresh process (see `chorus_draft::voice`).
     #[command(name = chorus_server::cli::VOICE_SUBCOMMAND, hide = true)]
@@ -104,6 +107,7 @@ fn main() -> std::process::ExitCode {
         Command::Draft(args) => chorus_server::cli::speak_in_child_processes()
             .and_then(|()| chorus_server::cli::draft(&args)),
         Command::Sync(args) => chorus_server::cli::sync(&args),
+        Command::ShiftAudio(args) => chorus_server::cli::shift_audio(&args),
         Command::Voice => chorus_server::cli::voice_helper(),
     };
     match result {
