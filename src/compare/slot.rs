@@ -125,6 +125,9 @@ pub struct Slot {
     pub nudge: RwSignal<i32>,
     pub applying: RwSignal<bool>,
     pub apply_error: RwSignal<Option<String>>,
+    /// The reading of the version a correction was made from, kept to show
+    /// beside the new version's own measurement.
+    pub before: RwSignal<Option<Reading>>,
 }
 
 impl Slot {
@@ -140,6 +143,7 @@ impl Slot {
             nudge: RwSignal::new(0),
             applying: RwSignal::new(false),
             apply_error: RwSignal::new(None),
+            before: RwSignal::new(None),
         }
     }
 }

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::clock::CompareState;
+use super::meter::Level;
 use super::meter_view::SyncMeter;
 use super::screen::Screen;
 use super::slot::{Meter, Shared, Slot};
@@ -137,6 +138,10 @@ pub fn VariantHead(
         let id = job.with_untracked(|j| j.id.clone());
         slot.applying.set(true);
         slot.apply_error.set(None);
+        slot.before.set(match slot.meter.get_untracked() {
+            Meter::Done(d) => Some(d.reading),
+            _ => None,
+        });
         spawn_local(async move {
             match api::shift_audio(&id, shown, shift).await {
                 Ok(updated) => {
@@ -213,6 +218,37 @@ pub fn VariantHead(
                 </button>
             </div>
             {move || slot.apply_error.get().map(|e| view! { <p class="problem error" role="alert">{e}</p> })}
+            {move || correction_result(slot)}
         </div>
     }
+}
+
+/// After a correction: the meter before and after, and a warning when the
+/// new version does not read in sync.
+fn correction_result(slot: Slot) -> Option<impl IntoView> {
+    let before = slot.before.get()?;
+    let Meter::Done(after) = slot.meter.get() else {
+        return None;
+    };
+    let after = after.reading;
+    let words = |r: &super::meter::Reading| match &r.cant_tell {
+        Some(_) => "can't tell".to_string(),
+        None => format!("{:+.0} ms, {}", r.offset_ms, r.verdict_text()),
+    };
+    let level = after.level();
+    let warning = (level != Level::InSync).then(|| {
+        if level == Level::Unsure {
+            "The new version can't be read with confidence: check it by eye before sending."
+        } else {
+            "The new version still does not read in sync: try another shift."
+        }
+    });
+    Some(view! {
+        <div class="correction-result" data-testid="correction-result" data-after-level=level.class()>
+            <span class="correction-before">"Before: " {words(&before)}</span>
+            <span class="correction-arrow" aria-hidden="true">" → "</span>
+            <span class="correction-after">"after: " {words(&after)}</span>
+            {warning.map(|w| view! { <p class="problem warning" role="status">{w}</p> })}
+        </div>
+    })
 }
