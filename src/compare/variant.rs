@@ -118,6 +118,8 @@ pub fn VariantHead(
     };
     let on_version = move |ev: leptos::ev::Event| {
         if let Ok(index) = event_target_value(&ev).parse::<usize>() {
+            // Picking a version by hand leaves the correction behind.
+            slot.before.set(None);
             slot.shown.set(index);
         }
     };
