@@ -201,6 +201,18 @@ async fn english_and_german_side_by_side_measured_and_corrected() -> Result<()> 
         ensure!((late - 200.0).abs() <= 40.0, "the corrected take should measure ~+200 ms, got {late}");
         ensure!(meters[1]["level"] == "unacceptable", "{}", meters[1]);
         ensure!(offset(&meters[0])?.abs() <= 40.0, "English is untouched");
+        // The correction shows the meter before and after, and warns.
+        let result = s
+            .find("[data-testid=variant-head][data-slot='1'] [data-testid=correction-result]")
+            .await?;
+        let said = result.text().await?;
+        ensure!(
+            result.attr("data-after-level").await?.as_deref() == Some("unacceptable")
+                && said.contains("Before:")
+                && said.contains("in sync")
+                && said.contains("does not read in sync"),
+            "before/after after the +200 ms version: {said}"
+        );
 
         // Its suggested correction puts it back: version 3 measures in sync.
         s.click("[data-testid=variant-head][data-slot='1'] [data-testid=variant-apply]").await?;
@@ -212,6 +224,14 @@ async fn english_and_german_side_by_side_measured_and_corrected() -> Result<()> 
         let meters = measured(s).await?;
         let fixed = offset(&meters[1])?;
         ensure!(fixed.abs() <= 40.0, "the correction should bring it back, got {fixed}");
+        let result = s
+            .find("[data-testid=variant-head][data-slot='1'] [data-testid=correction-result]")
+            .await?;
+        ensure!(
+            result.attr("data-after-level").await?.as_deref() == Some("in-sync"),
+            "after the correction: {}",
+            result.text().await?
+        );
         both_at(s, 26).await?;
         s.screenshot("compare-corrected").await?;
         Ok(())
