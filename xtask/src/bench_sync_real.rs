@@ -53,13 +53,14 @@ fn ffmpeg_shift(input: &Path, output: &Path, ms: i32) -> anyhow::Result<()> {
             f64::from(-ms) / 1000.0
         )
     };
-    sh::run(
+    sh::output(
         Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-i"])
             .arg(input)
             .args(["-af", &filter, "-c:v", "copy", "-c:a", "aac", "-shortest"])
             .arg(output),
     )
+    .map(drop)
 }
 
 /// Tallies of one way of making the copies.
@@ -139,7 +140,7 @@ pub fn run(chorus: &Path, scratch: &Path) -> anyhow::Result<()> {
                 } else {
                     let copy = scratch.join(format!("real-{method}-{shift}.mp4"));
                     if method == 0 {
-                        sh::run(
+                        sh::output(
                             Command::new(chorus)
                                 .arg("shift-audio")
                                 .arg(clip)
