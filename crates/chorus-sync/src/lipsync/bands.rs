@@ -6,8 +6,9 @@
 //! mouth at every syllable's lag; seven bands keep the shape, and the lag
 //! where picture predicts sound stands out.
 //!
-//! Each band is a 2nd-order Butterworth high-pass then low-pass (the RBJ
-//! biquads of [`crate::audio`]), squared and averaged per 5 ms step, smoothed
+//! Each band is a 4th-order high-pass then low-pass (two RBJ Butterworth
+//! biquads of [`crate::audio`] each side, so a loud neighbouring formant
+//! leaks in 24 dB per octave down), squared and averaged per 5 ms step, smoothed
 //! over 25 ms, and taken as `ln(rms + 0.001)`: on a log scale a quiet
 //! consonant and a loud vowel both count, and the floor keeps silence from
 //! diving to minus infinity.
@@ -48,15 +49,17 @@ impl BandEnvelope {
         let rate = f64::from(audio.sample_rate);
         let channels = usize::from(audio.channels);
         let top = 0.45 * rate;
-        let mut filters: Vec<(Biquad, Biquad)> = EDGES_HZ
+        let mut filters: Vec<[Biquad; 4]> = EDGES_HZ
             .windows(2)
             .map(|edge| {
                 let high = edge[1].min(top);
                 let low = edge[0].min(high / 2.0);
-                (
+                [
+                    Biquad::butterworth(low, rate, true),
                     Biquad::butterworth(low, rate, true),
                     Biquad::butterworth(high, rate, false),
-                )
+                    Biquad::butterworth(high, rate, false),
+                ]
             })
             .collect();
         let frames = audio.samples.len() / channels;
@@ -72,8 +75,8 @@ impl BandEnvelope {
             }
             let mono = frame.iter().map(|&s| f64::from(s)).sum::<f64>() * scale;
             counts[step] += 1;
-            for (band, (hp, lp)) in filters.iter_mut().enumerate() {
-                let y = lp.process(hp.process(mono));
+            for (band, [h1, h2, l1, l2]) in filters.iter_mut().enumerate() {
+                let y = l2.process(l1.process(h2.process(h1.process(mono))));
                 energy[step * BANDS + band] += y * y;
             }
         }
