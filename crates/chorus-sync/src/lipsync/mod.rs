@@ -44,8 +44,8 @@ pub const MIN_PEAK: f64 = 0.12;
 /// Confidence (peak above the curve's median) from which a reading is
 /// trusted enough to offer a correction. Calibrated on the real footage
 /// (five clips × eight shifts, `cargo xtask bench sync`): from 0.30 every
-/// reading was right (within 40 ms of the known shift), from 0.25 32 of 34,
-/// over all 37 of 40. Drawn presenters read 0.54 and up.
+/// reading was right (within 40 ms of the known shift), from 0.25 30 of 31,
+/// over all 38 of 40. Drawn presenters read 0.54 and up.
 pub const CONFIDENT: f64 = 0.3;
 /// Frame-to-frame change of the mouth patch (90th percentile), in luma
 /// levels, below which the mouth never moves (a still photo, a frozen
