@@ -18,6 +18,7 @@ use crate::{sh, tools};
 const SHIFTS_MS: [i32; 7] = [-200, -120, -40, 40, 120, 200, 320];
 
 /// One reading of `chorus sync`.
+#[derive(Clone)]
 struct Reading {
     offset_ms: f64,
     confidence: f64,
@@ -136,7 +137,7 @@ pub fn run(chorus: &Path, scratch: &Path) -> anyhow::Result<()> {
             let mut row = format!("  {name:<16} {shift:>+6}");
             for (method, tally) in tallies.iter_mut().enumerate() {
                 let reading = if shift == 0 {
-                    read(chorus, clip)?
+                    base.clone()
                 } else {
                     let copy = scratch.join(format!("real-{method}-{shift}.mp4"));
                     if method == 0 {

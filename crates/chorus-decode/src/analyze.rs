@@ -102,20 +102,20 @@ pub fn analyze_source(
     // Check for both tracks before spending time decoding either.
     source.video_track()?;
     source.audio_track()?;
-    let (audio, motion) = std::thread::scope(|scope| {
+    let (audio, pictures) = std::thread::scope(|scope| {
         // AAC decodes in a fraction of the video's time; overlap the two.
         let audio = scope.spawn(|| decode_audio(source));
-        let motion = decode_pictures(source);
+        let pictures = decode_pictures(source);
         let audio = audio.join().map_err(|_| DecodeError::WorkerPanicked {
             file: source.name().to_owned(),
         });
-        (audio, motion)
+        (audio, pictures)
     });
-    let (audio, motion) = (audio??, motion?);
+    let (audio, pictures) = (audio??, pictures?);
     // The analysis takes audio sample 0 to play with frame 0; the audio is
     // on the movie timeline, so cut it at the first frame's time.
     let channels = usize::from(audio.channels.max(1));
-    let skip_frames = (motion.info.start_seconds * f64::from(audio.sample_rate)).round() as usize;
+    let skip_frames = (pictures.info.start_seconds * f64::from(audio.sample_rate)).round() as usize;
     let samples = audio
         .samples
         .get(skip_frames * channels..)
@@ -129,5 +129,5 @@ pub fn analyze_source(
         file: source.name().to_owned(),
         source: source_error,
     };
-    motion.face.finish(&clip, config).map_err(analysis_error)
+    pictures.face.finish(&clip, config).map_err(analysis_error)
 }

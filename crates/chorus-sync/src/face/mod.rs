@@ -110,7 +110,7 @@ pub fn detect_faces(
     frame: &LumaFrame<'_>,
     params: &DetectParams,
 ) -> Result<Vec<FaceBox>, SyncError> {
-    check_frame(frame)?;
+    frame.check()?;
     params.check()?;
     if frame.width == 0 || frame.height == 0 {
         return Ok(Vec::new());
@@ -139,25 +139,6 @@ pub fn detect_faces(
             .then(b.neighbors.cmp(&a.neighbors))
     });
     Ok(faces)
-}
-
-/// The same check as the motion module's: rows `stride` apart must fit.
-fn check_frame(frame: &LumaFrame<'_>) -> Result<(), SyncError> {
-    let needed = if frame.height == 0 {
-        0
-    } else {
-        (frame.height as usize - 1) * frame.stride + frame.width as usize
-    };
-    if frame.stride < frame.width as usize || frame.data.len() < needed {
-        return Err(SyncError::FrameTooSmall {
-            width: frame.width,
-            height: frame.height,
-            stride: frame.stride,
-            needed,
-            got: frame.data.len(),
-        });
-    }
-    Ok(())
 }
 
 /// The frame as a contiguous picture at most `max_width` wide.
