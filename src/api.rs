@@ -5,7 +5,7 @@
 use chorus_core::api::{
     AudioShiftRequest, ErrorBody, JobList, SpeechFitRequest, SpeechFitResponse, UploadedAsset,
 };
-use chorus_core::{GenerationRequest, Job, JobId, ModelSpec};
+use chorus_core::{GenerationRequest, Job, JobId, Language, ModelSpec};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 
@@ -134,4 +134,90 @@ pub async fn shift_audio(id: &JobId, index: usize, shift_ms: i32) -> Result<Job,
         .await
         .map_err(|e| network(&e))?;
     read(response).await
+}
+
+/// An import on its way to the server: [`ImportUpload::cancel`] stops it,
+/// [`ImportUpload::finished`] waits for the server's answer.
+pub struct ImportUpload {
+    xhr: web_sys::XmlHttpRequest,
+    done: wasm_bindgen_futures::JsFuture,
+    _progress: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>,
+}
+
+/// Sends `clips` to `POST /api/imports`, each file after a `language`
+/// field, reporting `(sent, total)` bytes as they go. XMLHttpRequest
+/// rather than fetch, because only it tells how much of the body is sent:
+/// a 2 GB clip needs a progress bar.
+pub fn import_clips(
+    clips: &[(web_sys::File, Option<Language>)],
+    on_progress: impl Fn(f64, f64) + 'static,
+) -> Result<ImportUpload, ApiError> {
+    use wasm_bindgen::JsCast as _;
+    use wasm_bindgen::closure::Closure;
+
+    let failed = |what: &str| ApiError::Network(what.to_string());
+    let form = web_sys::FormData::new().map_err(|_| failed("no FormData"))?;
+    for (file, language) in clips {
+        let code = language.map_or("none", Language::code);
+        form.append_with_str("language", code)
+            .map_err(|_| failed("could not name the language"))?;
+        form.append_with_blob_and_filename("file", file, &file.name())
+            .map_err(|_| failed("could not attach the file"))?;
+    }
+    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| failed("no XMLHttpRequest"))?;
+    xhr.open("POST", "/api/imports")
+        .map_err(|_| failed("could not open the upload"))?;
+    let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+        if e.length_computable() {
+            on_progress(e.loaded(), e.total());
+        }
+    });
+    xhr.upload()
+        .map_err(|_| failed("no upload events"))?
+        .set_onprogress(Some(progress.as_ref().unchecked_ref()));
+    let settled = js_sys::Promise::new(&mut |resolve, _reject| {
+        xhr.set_onloadend(Some(&resolve));
+    });
+    xhr.send_with_opt_form_data(Some(&form))
+        .map_err(|_| failed("the upload could not start"))?;
+    Ok(ImportUpload {
+        xhr,
+        done: wasm_bindgen_futures::JsFuture::from(settled),
+        _progress: progress,
+    })
+}
+
+/// Stops an import on its way; the server keeps nothing of a cut-off one.
+#[derive(Clone)]
+pub struct ImportCanceller(web_sys::XmlHttpRequest);
+
+impl ImportCanceller {
+    pub fn cancel(&self) {
+        let _ = self.0.abort();
+    }
+}
+
+impl ImportUpload {
+    /// What stops this upload, to keep while waiting for it.
+    pub fn canceller(&self) -> ImportCanceller {
+        ImportCanceller(self.xhr.clone())
+    }
+
+    /// The job the clips became, or why the server refused them.
+    pub async fn finished(self) -> Result<Job, ApiError> {
+        let ImportUpload { xhr, done, _progress } = self;
+        let _ = done.await;
+        let status = xhr.status().unwrap_or(0);
+        if status == 0 {
+            return Err(ApiError::Network("the upload was stopped".into()));
+        }
+        let text = xhr.response_text().ok().flatten().unwrap_or_default();
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text).map_err(|_| ApiError::Http { status });
+        }
+        match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => Err(ApiError::Rejected { status, body }),
+            Err(_) => Err(ApiError::Http { status }),
+        }
+    }
 }

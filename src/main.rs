@@ -1,7 +1,7 @@
 //! Chorus Studio, the browser app: compose a speaking video, watch it render.
 //!
 //! Table of contents:
-//! - `composition`, `fields`, `job_list`: pure state and rules (also built natively, so
+//! - `composition`, `fields`, `job_list`, `import_picks`: pure state and rules (also built natively, so
 //!   they are unit-tested with `cargo test`).
 //! - `app`: the router and the top bar; `pages`: Compose, Library and Compare;
 //! - `player`: the frame-exact player; `compare`: variants side by side;
@@ -17,6 +17,8 @@
 mod composition;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod fields;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod import_picks;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod job_list;
 // The frame-exact player: its pure parts (cache, keyboard map) build

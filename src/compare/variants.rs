@@ -57,12 +57,15 @@ pub fn parse_takes(value: Option<&str>, outputs: &[JobOutput]) -> Result<Vec<usi
     Ok(chosen)
 }
 
-/// The take's name on screen: its language, or its position when it has
-/// no speech.
+/// The take's name on screen: an imported clip's file name, else its
+/// language, or its position when it has no speech.
 pub fn take_name(outputs: &[JobOutput], index: usize) -> String {
     let original = outputs
         .get(index)
         .map_or(index, |o| o.revision.map_or(index, |r| r.of));
+    if let Some(name) = outputs.get(original).and_then(|o| o.name.clone()) {
+        return name;
+    }
     outputs.get(index).and_then(|o| o.language).map_or_else(
         || format!("Take {}", original + 1),
         |l| l.display_name().to_string(),
@@ -97,6 +100,7 @@ mod tests {
             fps: 24,
             has_audio: true,
             revision,
+            name: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use chorus_core::api::asset_url;
 use chorus_core::cost::format_usd;
 use chorus_core::model::find;
-use chorus_core::{Job, JobStatus, registry};
+use chorus_core::{IMPORT_MODEL, Job, JobStatus, registry};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -14,11 +14,30 @@ use crate::dom::clock_time;
 use crate::player::Player;
 
 fn model_name(id: &str) -> String {
+    if id == IMPORT_MODEL {
+        return "Imported".into();
+    }
     find(&registry(), id).map_or_else(|| id.to_string(), |m| m.name.clone())
+}
+
+/// The line under the model: the format asked for, or for an import how
+/// many clips it brought.
+fn meta_text(job: &Job) -> String {
+    if job.request.is_import() {
+        return match job.outputs.iter().filter(|o| o.revision.is_none()).count() {
+            1 => "1 clip".into(),
+            n => format!("{n} clips"),
+        };
+    }
+    let r = &job.request;
+    format!("{} s · {} · {}", r.duration_s, r.resolution, r.aspect_ratio)
 }
 
 /// What the provider charged when it says so, else our estimate.
 fn cost_text(job: &Job) -> String {
+    if job.request.is_import() {
+        return "—".into();
+    }
     match (job.actual_cost_usd_micros, job.estimate) {
         (Some(0), _) => "Free".into(),
         (Some(charged), _) => format!("{} charged", format_usd(charged)),
@@ -59,7 +78,7 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
                 </span>
                 <span class="job-model">{model_name(&job.request.model)}</span>
                 <span class="job-meta">
-                    {format!("{} s · {} · {}", job.request.duration_s, job.request.resolution, job.request.aspect_ratio)}
+                    {meta_text(&job)}
                 </span>
                 <span class="job-time">{clock_time(job.created_at)}</span>
                 <span class="job-cost" data-testid="job-cost">{cost_text(&job)}</span>
@@ -125,6 +144,10 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
                                 />
                                 <figcaption>
                                     <span class="chip">{label}</span>
+                                    {out.name.clone().map(|name| {
+                                        let title = name.clone();
+                                        view! { <span class="output-name" title=title data-testid="output-name">{name}</span> }
+                                    })}
                                     {out.revision.is_some().then(|| view! {
                                         <span class="chip muted" data-testid="output-version">{version_label(&out)}</span>
                                     })}

@@ -6,6 +6,7 @@ pub mod cost_summary;
 pub mod dialogue;
 pub mod format_controls;
 pub mod generate_bar;
+pub mod import_panel;
 pub mod job_card;
 pub mod languages;
 pub mod mode_switch;

@@ -4,6 +4,7 @@
 
 use chorus_core::Job;
 use chorus_core::api::JobEvent;
+use leptos::ev::DragEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -11,6 +12,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
 use crate::api;
+use crate::components::import_panel::{IMPORT_INPUT_ID, ImportPanel, ImportState};
 use crate::components::job_card::JobCard;
 use crate::job_list::{merge, upsert};
 
@@ -55,18 +57,70 @@ pub fn LibraryPage() -> impl IntoView {
     let feed = StoredValue::new_local(open_feed(jobs, live, refresh));
     on_cleanup(move || feed.set_value(None));
 
+    let import = ImportState::new();
+    let import_open = Memo::new(move |_| import.is_open());
+    let dropping = RwSignal::new(false);
+    let on_imported = move |job: Job| jobs.update(|list| upsert(list, job));
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(files) = input.files() {
+            import.add_files(&files);
+        }
+        // Lets the same file be picked again after removing it.
+        input.set_value("");
+    };
+    let on_drop = move |ev: DragEvent| {
+        ev.prevent_default();
+        dropping.set(false);
+        if let Some(files) = ev.data_transfer().and_then(|dt| dt.files()) {
+            import.add_files(&files);
+        }
+    };
+
     view! {
-        <div class="library" data-testid="library-page">
+        <div
+            class="library"
+            class:dropping=move || dropping.get()
+            data-testid="library-page"
+            on:dragover=move |ev: DragEvent| {
+                ev.prevent_default();
+                dropping.set(true);
+            }
+            on:dragleave=move |ev: DragEvent| {
+                // Leaving for a child of the page is not leaving the page.
+                if ev.related_target().is_none() {
+                    dropping.set(false);
+                }
+            }
+            on:drop=on_drop
+        >
             <header class="page-head row">
                 <div>
                     <h1>"Library"</h1>
-                    <p class="page-sub">"Every take you have generated, newest first."</p>
+                    <p class="page-sub">"Every take you have generated or imported, newest first."</p>
                 </div>
-                <span class="live" class:on=move || live.get() data-testid="live-status">
-                    <span class="live-dot" aria-hidden="true"></span>
-                    {move || if live.get() { "Live" } else { "Connecting…" }}
-                </span>
+                <div class="library-tools">
+                    <span class="live" class:on=move || live.get() data-testid="live-status">
+                        <span class="live-dot" aria-hidden="true"></span>
+                        {move || if live.get() { "Live" } else { "Connecting…" }}
+                    </span>
+                    <label class="button" for=IMPORT_INPUT_ID data-testid="import-button"
+                        title="Bring in MP4 or MOV clips made elsewhere, or drop them on the Library">
+                        "Import clips"
+                    </label>
+                    <input
+                        id=IMPORT_INPUT_ID
+                        class="sr-only"
+                        type="file"
+                        accept=".mp4,.mov,.m4v,video/mp4,video/quicktime"
+                        multiple=true
+                        data-testid="import-input"
+                        on:change=on_pick
+                    />
+                </div>
             </header>
+            <div class="drop-veil" aria-hidden="true">"Drop clips to import them"</div>
+            {move || import_open.get().then(|| view! { <ImportPanel state=import on_imported /> })}
             {move || match loading.get() {
                 Loading::Failed(why) => view! {
                     <p class="banner error" role="alert">{format!("Could not load the library: {why}")}</p>
@@ -75,8 +129,11 @@ pub fn LibraryPage() -> impl IntoView {
                 Loading::Done if jobs.with(Vec::is_empty) => view! {
                     <section class="empty-state">
                         <h2>"No takes yet"</h2>
-                        <p>"Compose a scene and press Generate; it shows up here while it renders."</p>
-                        <a class="button primary" href="/">"Compose"</a>
+                        <p>"Compose a scene and press Generate; it shows up here while it renders. Or import clips made elsewhere to check their lip-sync."</p>
+                        <div class="row-actions">
+                            <a class="button primary" href="/">"Compose"</a>
+                            <label class="button" for=IMPORT_INPUT_ID>"Import clips"</label>
+                        </div>
                     </section>
                 }.into_any(),
                 Loading::Done => ().into_any(),

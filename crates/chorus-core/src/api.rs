@@ -56,6 +56,16 @@ pub struct AudioShiftRequest {
     pub shift_ms: i32,
 }
 
+/// `POST /api/imports` takes at most this many clips at once.
+pub const MAX_IMPORT_CLIPS: usize = 8;
+
+/// The largest clip `POST /api/imports` takes: 2 GiB.
+pub const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// The containers and codecs import takes, in words for a person.
+pub const IMPORT_FORMATS: &str =
+    "MP4 or MOV with H.264, HEVC or AV1 video and AAC or Opus sound";
+
 /// URL of an asset.
 pub fn asset_url(id: &str) -> String {
     format!("/api/assets/{id}")

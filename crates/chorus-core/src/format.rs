@@ -79,6 +79,20 @@ impl AspectRatio {
         AspectRatio::Portrait4x5,
     ];
 
+    /// The ratio closest to a `width`×`height` picture (by the logarithm of
+    /// width over height, so 2:1 is as far from 1:1 as 1:2 is).
+    pub fn nearest(width: u32, height: u32) -> AspectRatio {
+        let wanted = (f64::from(width.max(1)) / f64::from(height.max(1))).ln();
+        let distance = |a: AspectRatio| {
+            let (w, h) = a.ratio();
+            ((f64::from(w) / f64::from(h)).ln() - wanted).abs()
+        };
+        AspectRatio::ALL
+            .into_iter()
+            .min_by(|a, b| distance(*a).total_cmp(&distance(*b)))
+            .unwrap_or(AspectRatio::Landscape16x9)
+    }
+
     /// (width, height) in ratio units.
     pub fn ratio(self) -> (u32, u32) {
         match self {

@@ -103,6 +103,9 @@ pub struct JobOutput {
     /// made from one (the original is always kept beside it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<Revision>,
+    /// The file name an imported clip came with; `None` for generated takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// What makes a corrected version differ from the take it was made from.
@@ -197,6 +200,7 @@ mod tests {
             fps: 24,
             has_audio: true,
             revision,
+            name: None,
         }
     }
 

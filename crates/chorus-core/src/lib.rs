@@ -19,4 +19,4 @@ pub use format::{AspectRatio, Resolution};
 pub use job::{Job, JobId, JobOutput, JobStatus, Revision};
 pub use language::Language;
 pub use model::{ModelSpec, registry};
-pub use request::{DialogueLine, GenerationRequest, Mode};
+pub use request::{DialogueLine, GenerationRequest, IMPORT_MODEL, ImportedClip, Mode};

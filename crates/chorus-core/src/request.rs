@@ -109,7 +109,59 @@ fn default_audio() -> bool {
     true
 }
 
+/// The model id an imported clip's job carries: no engine runs it, and the
+/// job is finished the moment it exists.
+pub const IMPORT_MODEL: &str = "import";
+
+/// One clip as `POST /api/imports` took it, for the job it becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedClip {
+    /// The file name it came with.
+    pub name: String,
+    /// What is spoken in it; `None` for no speech.
+    pub language: Option<Language>,
+    pub width: u32,
+    pub height: u32,
+    pub duration_ms: u64,
+}
+
 impl GenerationRequest {
+    /// The record of an import: the clips' names stand as the prompt, their
+    /// languages as the dialogue (with no text: the words are already
+    /// spoken), and the nearest standard format to the first clip's.
+    pub fn imported(clips: &[ImportedClip]) -> GenerationRequest {
+        let mut request = GenerationRequest::new(IMPORT_MODEL);
+        request.prompt = clips
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        request.dialogue = clips
+            .iter()
+            .filter_map(|c| c.language)
+            .map(|language| DialogueLine {
+                language,
+                text: String::new(),
+            })
+            .collect();
+        if let Some(first) = clips.first() {
+            let longest = clips.iter().map(|c| c.duration_ms).max().unwrap_or(0);
+            request.duration_s = u32::try_from(longest.div_ceil(1000)).unwrap_or(u32::MAX);
+            request.resolution = if first.width.min(first.height) > 720 {
+                Resolution::P1080
+            } else {
+                Resolution::P720
+            };
+            request.aspect_ratio = AspectRatio::nearest(first.width, first.height);
+        }
+        request
+    }
+
+    /// Whether this is the record of imported clips rather than a request
+    /// for a model.
+    pub fn is_import(&self) -> bool {
+        self.model == IMPORT_MODEL
+    }
     /// A sensible starting composition for `model`.
     pub fn new(model: impl Into<String>) -> Self {
         GenerationRequest {
@@ -148,6 +200,36 @@ impl GenerationRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_names_its_clips_and_languages() {
+        let clip = |name: &str, language, width, height, duration_ms| ImportedClip {
+            name: name.into(),
+            language,
+            width,
+            height,
+            duration_ms,
+        };
+        let request = GenerationRequest::imported(&[
+            clip("talking.mov", Some(Language::English), 524, 524, 9_100),
+            clip("talking +200.mp4", Some(Language::German), 524, 524, 9_300),
+            clip("ambience.mp4", None, 524, 524, 4_000),
+        ]);
+        assert!(request.is_import());
+        assert_eq!(request.prompt, "talking.mov, talking +200.mp4, ambience.mp4");
+        assert_eq!(
+            request.languages().collect::<Vec<_>>(),
+            [Language::English, Language::German]
+        );
+        assert_eq!(request.duration_s, 10);
+        assert_eq!(request.aspect_ratio, AspectRatio::Square);
+        assert_eq!(request.resolution, Resolution::P720);
+        let wide = GenerationRequest::imported(&[clip("a.mp4", None, 1920, 1080, 500)]);
+        assert_eq!(wide.aspect_ratio, AspectRatio::Landscape16x9);
+        assert_eq!(wide.resolution, Resolution::P1080);
+        assert_eq!(wide.duration_s, 1);
+        assert!(!GenerationRequest::new("draft").is_import());
+    }
 
     #[test]
     fn parses_minimal_json_with_defaults() {

@@ -104,6 +104,7 @@ async fn render_job(job: &Job, ctx: &JobContext) -> Result<Vec<JobOutput>, Strin
             fps: rendered.fps,
             has_audio: rendered.has_audio,
             revision: None,
+            name: None,
         });
         ctx.progress((index + 1) as f32 / total).await;
     }

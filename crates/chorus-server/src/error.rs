@@ -119,11 +119,14 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// A byte count as people read limits: "2 MiB", "20 MiB", "512 KiB".
+/// A byte count as people read limits: "2 GiB", "20 MiB", "512 KiB".
 pub fn describe_bytes(bytes: usize) -> String {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * KIB;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+    const GIB: usize = 1024 * MIB;
+    if bytes >= GIB && bytes.is_multiple_of(GIB) {
+        format!("{} GiB", bytes / GIB)
+    } else if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
         format!("{} KiB", bytes / KIB)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod hosted;
 pub mod images;
+pub mod import;
 mod job_inserts;
 pub mod jobs;
 pub mod leases;

@@ -271,6 +271,7 @@ impl ProviderEngine {
                 fps: saved.info.fps.unwrap_or(0),
                 has_audio: saved.info.has_audio,
                 revision: None,
+                name: None,
             },
             cost_usd_micros: output.cost_usd_micros,
         };

@@ -27,6 +27,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The built studio app.
     pub dist_dir: std::path::PathBuf,
+    /// Where imported clips are received before they are checked and stored.
+    pub spool: std::path::PathBuf,
     /// How the app and JSON answers are sent (compression, caching).
     pub delivery: crate::config::Delivery,
     /// What can run jobs on this server.
@@ -51,6 +53,8 @@ impl AppState {
         })?;
         let db = Db::open(config.database_url.as_deref(), &config.data_dir).await?;
         let assets = AssetStore::open_location(config.assets.as_deref(), config.assets_dir())?;
+        let spool = config.data_dir.join("incoming");
+        crate::import::open_spool(&spool)?;
         let state = AppState {
             db,
             assets,
@@ -63,6 +67,7 @@ impl AppState {
             providers: Arc::new(Vec::new()),
             webhook_deliveries: Arc::new(Deduper::default()),
             dist_dir: config.dist_dir.clone(),
+            spool,
             delivery: config.delivery,
         };
         crate::leases::requeue_interrupted(&state.db).await?;

@@ -96,6 +96,7 @@ fn output(video: &str) -> JobOutput {
         fps: 24,
         has_audio: true,
         revision: None,
+        name: None,
     }
 }
 

@@ -42,6 +42,7 @@ impl Engine for FinishAtOnce {
                 fps: 24,
                 has_audio: true,
                 revision: None,
+                name: None,
             }])
         })
     }

@@ -47,6 +47,31 @@ impl Folder {
         Ok(())
     }
 
+    /// Moves the file at `src` into place (copying when it is on another
+    /// file system); `src` is gone or left for its owner to remove.
+    pub(super) async fn put_file(&self, key: &str, src: &std::path::Path) -> anyhow::Result<()> {
+        let path = self.root.join(key);
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(());
+        }
+        let dir = path.parent().unwrap_or(&self.root);
+        tokio::fs::create_dir_all(dir)
+            .await
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        if tokio::fs::rename(src, &path).await.is_ok() {
+            return Ok(());
+        }
+        let tmp = path.with_extension(format!("{}.tmp", uuid::Uuid::now_v7().simple()));
+        if let Err(e) = tokio::fs::copy(src, &tmp).await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+        }
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .with_context(|| format!("cannot move {} into place", tmp.display()))?;
+        Ok(())
+    }
+
     pub(super) async fn read(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         Ok(tokio::fs::read(self.root.join(key)).await?)
     }

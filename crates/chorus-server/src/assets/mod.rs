@@ -56,8 +56,12 @@ impl AssetRecord {
 
 /// Hex SHA-256 of `bytes`: the asset id.
 pub fn content_id(bytes: &[u8]) -> String {
+    hex_id(&Sha256::digest(bytes))
+}
+
+/// The asset id of a digest computed piece by piece (see `put_file`).
+pub fn hex_id(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
         out.push(char::from(HEX[usize::from(b >> 4)]));
@@ -142,6 +146,42 @@ impl AssetStore {
             id,
             mime: mime.into(),
             bytes: bytes.len() as i64,
+            width,
+            height,
+        };
+        insert_record(db, &record).await?;
+        Ok(record)
+    }
+
+    /// Stores the file at `path`, whose SHA-256 is `id` (computed while it
+    /// was received), and records it. The file is streamed into place, never
+    /// held in memory: moved into the folder, or sent to the bucket in parts.
+    /// Whatever fails, no asset under `id` exists half-written.
+    pub async fn put_file(
+        &self,
+        db: &Db,
+        path: &std::path::Path,
+        id: &str,
+        mime: &str,
+        size: Option<(u32, u32)>,
+    ) -> anyhow::Result<AssetRecord> {
+        anyhow::ensure!(is_valid_id(id), "malformed asset id {id}");
+        let bytes = tokio::fs::metadata(path)
+            .await
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        let key = relative_key(id);
+        match &self.place {
+            Place::Local(folder) => folder.put_file(&key, path).await?,
+            Place::Object(bucket) => bucket.put_file(&key, path).await?,
+        }
+        let (width, height) = size.map_or((None, None), |(w, h)| {
+            (Some(i64::from(w)), Some(i64::from(h)))
+        });
+        let record = AssetRecord {
+            id: id.to_string(),
+            mime: mime.into(),
+            bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
             width,
             height,
         };

@@ -12,7 +12,10 @@ use bytes::Bytes;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
-use object_store::{BackoffConfig, GetOptions, GetRange, ObjectStore, PutPayload, RetryConfig};
+use object_store::{
+    BackoffConfig, GetOptions, GetRange, ObjectStore, PutPayload, RetryConfig, WriteMultipart,
+};
+use tokio::io::AsyncReadExt as _;
 
 use super::ByteStream;
 
@@ -107,6 +110,54 @@ impl Bucket {
             .await
             .with_context(|| format!("cannot store {path} in s3://{}", self.name))?;
         Ok(())
+    }
+
+    /// Sends the file at `src` in parts of `PART` bytes, a few at a time, so
+    /// a 2 GB clip never sits in memory; a failed upload is aborted, so no
+    /// object appears.
+    pub(super) async fn put_file(&self, key: &str, src: &std::path::Path) -> anyhow::Result<()> {
+        const PART: usize = 16 * 1024 * 1024;
+        let path = self.path(key);
+        match self.store.head(&path).await {
+            Ok(_) => return Ok(()),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot reach {}", self.describe())),
+        }
+        let mut file = tokio::fs::File::open(src)
+            .await
+            .with_context(|| format!("cannot read {}", src.display()))?;
+        let upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .with_context(|| format!("cannot start storing {path} in s3://{}", self.name))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut buffer = vec![0_u8; 1024 * 1024];
+        let sent = async {
+            loop {
+                let read = file.read(&mut buffer).await?;
+                if read == 0 {
+                    break;
+                }
+                writer.wait_for_capacity(2).await?;
+                writer.write(&buffer[..read]);
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        match sent {
+            Ok(()) => {
+                writer
+                    .finish()
+                    .await
+                    .with_context(|| format!("cannot store {path} in s3://{}", self.name))?;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = writer.abort().await;
+                Err(e).with_context(|| format!("cannot store {path} in s3://{}", self.name))
+            }
+        }
     }
 
     pub(super) async fn read(&self, key: &str) -> anyhow::Result<Vec<u8>> {

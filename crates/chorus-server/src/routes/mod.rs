@@ -3,6 +3,7 @@
 mod assets;
 mod events;
 mod extract;
+mod imports;
 mod jobs;
 mod models;
 mod policy;
@@ -31,6 +32,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(jobs::router())
         .merge(uploads::router())
+        .merge(imports::router())
         .merge(assets::router())
         .merge(events::router())
         .merge(models::router())
