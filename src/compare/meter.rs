@@ -27,6 +27,9 @@ pub struct Reading {
     pub cant_tell: Option<String>,
     /// The best offset was the edge of the search: it may be larger.
     pub at_search_edge: bool,
+    /// How close to zero still counts as in sync: what the method can tell
+    /// apart (`chorus_sync::Method::tolerance_ms`; 0 for drawn mouths).
+    pub tolerance_ms: f64,
 }
 
 /// The meter's colour, from calm to alarming.
@@ -53,7 +56,7 @@ impl Level {
 
 impl Reading {
     pub fn verdict(&self) -> SyncVerdict {
-        SyncVerdict::for_offset_ms(self.offset_ms)
+        SyncVerdict::judge(self.offset_ms, self.tolerance_ms)
     }
 
     pub fn level(&self) -> Level {
@@ -88,6 +91,14 @@ impl Reading {
             (Level::Unsure, _) | (_, SyncVerdict::CantTell) => {
                 "not sure enough to judge: check by eye"
             }
+            (_, SyncVerdict::InSync)
+                if SyncVerdict::for_offset_ms(self.offset_ms) != SyncVerdict::InSync =>
+            {
+                return format!(
+                    "in sync as far as a face can tell (±{:.0} ms)",
+                    self.tolerance_ms
+                );
+            }
             (_, SyncVerdict::InSync) => "in sync",
             (_, SyncVerdict::Detectable(Side::SoundEarly)) => "early enough to notice",
             (_, SyncVerdict::Detectable(Side::SoundLate)) => "late enough to notice",
@@ -98,12 +109,12 @@ impl Reading {
     }
 
     /// The correction the studio proposes: the reversed offset when the
-    /// reading is sure, nothing otherwise.
+    /// reading is sure and out of sync; nothing for a take that reads in
+    /// sync, or one it cannot judge (moving a good take could only hurt).
     pub fn proposed_correction_ms(&self) -> i32 {
-        if self.level() == Level::Unsure {
-            0
-        } else {
-            self.correction_ms()
+        match self.level() {
+            Level::Unsure | Level::InSync => 0,
+            Level::Detectable | Level::Unacceptable => self.correction_ms(),
         }
     }
 
@@ -154,7 +165,25 @@ mod tests {
             confident: true,
             cant_tell: None,
             at_search_edge: false,
+            tolerance_ms: 0.0,
         }
+    }
+
+    #[test]
+    fn a_face_reading_within_its_tolerance_is_left_alone() {
+        let face = |offset_ms| Reading {
+            tolerance_ms: chorus_sync::verdict::FACE_TOLERANCE_MS,
+            ..reading(offset_ms)
+        };
+        let good = face(-61.0);
+        assert_eq!(good.level(), Level::InSync);
+        assert_eq!(good.verdict_text(), "in sync as far as a face can tell (±80 ms)");
+        assert_eq!(good.proposed_correction_ms(), 0, "a good take is not moved");
+        assert_eq!(face(10.0).verdict_text(), "in sync");
+        let late = face(141.0);
+        assert_eq!(late.level(), Level::Detectable);
+        assert_eq!(late.proposed_correction_ms(), -141);
+        assert_eq!(reading(-61.0).level(), Level::Detectable, "drawn mouths are exact");
     }
 
     #[test]

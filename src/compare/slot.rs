@@ -73,6 +73,7 @@ impl Done {
                 confident: r.confident,
                 cant_tell: r.cant_tell.as_ref().map(|c| c.message.clone()),
                 at_search_edge: r.at_search_edge,
+                tolerance_ms: r.method.tolerance_ms(),
             },
             path: measured.path,
             millis: measured.millis,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::harness::Studio;
 
 /// Decoding and measuring every frame of a clip in software is slow.
-const MEASURING: Duration = Duration::from_mins(2);
+pub(crate) const MEASURING: Duration = Duration::from_mins(2);
 
 /// Creates a job through the API from inside the page and returns its id.
 const CREATE_JOB: &str = r"
@@ -61,7 +61,7 @@ return {
 };
 ";
 
-async fn read(s: &Studio) -> Result<Value> {
+pub(crate) async fn read(s: &Studio) -> Result<Value> {
     Ok(s.client.execute(READ_COMPARE, vec![]).await?)
 }
 
@@ -85,7 +85,7 @@ async fn both_at(s: &Studio, frame: u64) -> Result<Vec<u64>> {
 }
 
 /// Waits until every meter has finished; fails on a measurement error.
-async fn measured(s: &Studio) -> Result<Vec<Value>> {
+pub(crate) async fn measured(s: &Studio) -> Result<Vec<Value>> {
     s.until_within("both meters to measure", MEASURING, || async {
         let v = read(s).await?;
         let meters = v["meters"].as_array().cloned().unwrap_or_default();
@@ -115,7 +115,7 @@ async fn render(s: &Studio, request: Value) -> Result<String> {
     Ok(id)
 }
 
-fn offset(meter: &Value) -> Result<f64> {
+pub(crate) fn offset(meter: &Value) -> Result<f64> {
     meter["offset"]
         .as_f64()
         .context("a meter without an offset")

@@ -119,6 +119,12 @@ impl Studio {
         Ok(())
     }
 
+    /// This scenario's throwaway folder (removed when it ends), for files
+    /// a test hands to the page.
+    pub fn scratch(&self) -> &Path {
+        &self.scratch
+    }
+
     /// Sends a Chrome DevTools Protocol command to the page (network
     /// emulation, cache control) through chromedriver.
     pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> Result<serde_json::Value> {

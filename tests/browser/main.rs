@@ -9,6 +9,7 @@
 mod compare;
 mod draft;
 mod harness;
+mod import;
 mod load;
 mod player;
 

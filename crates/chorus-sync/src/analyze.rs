@@ -195,6 +195,20 @@ pub enum Method {
     Motion,
 }
 
+impl Method {
+    /// How far from zero a reading by this method may be and still be
+    /// called in sync: what the method can tell apart, measured on real
+    /// footage. A face reading is trusted to ±80 ms (the bar recordings
+    /// made in sync meet, see `FACE_TOLERANCE_MS`); a drawn mouth is drawn
+    /// exactly at its sound, so its readings are judged as they are.
+    pub fn tolerance_ms(self) -> f64 {
+        match self {
+            Method::Face => crate::verdict::FACE_TOLERANCE_MS,
+            Method::Drawn | Method::Motion => 0.0,
+        }
+    }
+}
+
 /// Analyses decoded luma frames (presentation order) against PCM audio.
 pub fn analyze<'f, I>(
     audio: &AudioClip<'_>,

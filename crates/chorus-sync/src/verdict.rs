@@ -13,6 +13,13 @@ pub const SOUND_LATE_DETECTABLE_MS: f64 = 125.0;
 /// Sound behind picture becomes unacceptable beyond this many ms.
 pub const SOUND_LATE_UNACCEPTABLE_MS: f64 = 185.0;
 
+/// How close to zero a reading of a real face must be to be called in sync
+/// whatever BT.1359 says of the same number: recordings made in sync read
+/// within this (five real clips: +64, +49, +6, −19 and −61 ms), so a
+/// smaller reading cannot be told from in sync, and a correction of it could
+/// move a good take out of sync.
+pub const FACE_TOLERANCE_MS: f64 = 80.0;
+
 /// Which way the sound is off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,9 +70,44 @@ impl SyncVerdict {
     }
 }
 
+impl SyncVerdict {
+    /// The verdict on a reading that can only be trusted to within
+    /// ±`tolerance_ms`: in sync when it is that close to zero, else
+    /// BT.1359's verdict on the reading itself.
+    pub fn judge(offset_ms: f64, tolerance_ms: f64) -> Self {
+        if offset_ms.abs() <= tolerance_ms {
+            Self::InSync
+        } else {
+            Self::for_offset_ms(offset_ms)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reading_within_its_tolerance_is_in_sync() {
+        use Side::{SoundEarly, SoundLate};
+        assert_eq!(SyncVerdict::judge(-61.0, FACE_TOLERANCE_MS), SyncVerdict::InSync);
+        assert_eq!(
+            SyncVerdict::judge(-61.0, 0.0),
+            SyncVerdict::Detectable(SoundEarly)
+        );
+        assert_eq!(
+            SyncVerdict::judge(-85.0, FACE_TOLERANCE_MS),
+            SyncVerdict::Detectable(SoundEarly)
+        );
+        assert_eq!(
+            SyncVerdict::judge(141.0, FACE_TOLERANCE_MS),
+            SyncVerdict::Detectable(SoundLate)
+        );
+        assert_eq!(
+            SyncVerdict::judge(200.0, FACE_TOLERANCE_MS),
+            SyncVerdict::Unacceptable(SoundLate)
+        );
+    }
 
     #[test]
     fn thresholds_are_asymmetric() {

@@ -255,7 +255,7 @@ impl FaceAnalyzer {
             return Ok(report);
         }
         report.confident = peak.confidence >= CONFIDENT && !peak.at_edge;
-        report.verdict = SyncVerdict::for_offset_ms(av_offset_ms);
+        report.verdict = SyncVerdict::judge(av_offset_ms, report.method.tolerance_ms());
         Ok(report)
     }
 }
