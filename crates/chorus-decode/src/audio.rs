@@ -36,30 +36,7 @@ impl DecodedAudio {
 /// Decodes the first audio track.
 pub fn decode_audio(source: &Mp4Source<'_>) -> Result<DecodedAudio, DecodeError> {
     let track = source.audio_track()?;
-    let CodecConfig::Audio(codec) = &track.codec else {
-        let name = match &track.codec {
-            CodecConfig::Unknown { fourcc } => fourcc.to_string(),
-            _ => "video".to_owned(),
-        };
-        return Err(source.unsupported("audio codec", name));
-    };
-    if codec.object_type != Some(AAC_LC) {
-        return Err(source.unsupported("audio codec", codec.codec.clone()));
-    }
-    let Some(asc) = &codec.description else {
-        return Err(source.unsupported(
-            "audio codec",
-            "AAC without an AudioSpecificConfig".to_owned(),
-        ));
-    };
-    let mut params = CodecParameters::new();
-    params
-        .for_codec(CODEC_TYPE_AAC)
-        .with_sample_rate(codec.sample_rate)
-        .with_extra_data(asc.clone().into_boxed_slice());
-    let mut aac = AacDecoder::try_new(&params, &DecoderOptions::default())
-        .map_err(|e| source.unsupported("audio codec", format!("{}: {e}", codec.codec)))?;
-
+    let mut aac = aac_decoder(source, track)?;
     let mut out = Timeline::default();
     let mut interleaved: Option<SampleBuffer<f32>> = None;
     for (index, sample) in track.samples.iter().enumerate() {
@@ -92,6 +69,56 @@ pub fn decode_audio(source: &Mp4Source<'_>) -> Result<DecodedAudio, DecodeError>
         sample_rate: out.rate,
         channels: u16::try_from(out.channels).unwrap_or(u16::MAX),
     })
+}
+
+/// An AAC-LC decoder for `track`, or why its sound is not AAC-LC.
+fn aac_decoder(source: &Mp4Source<'_>, track: &Track) -> Result<AacDecoder, DecodeError> {
+    let CodecConfig::Audio(codec) = &track.codec else {
+        let name = match &track.codec {
+            CodecConfig::Unknown { fourcc } => fourcc.to_string(),
+            _ => "video".to_owned(),
+        };
+        return Err(source.unsupported("audio codec", name));
+    };
+    if codec.object_type != Some(AAC_LC) {
+        return Err(source.unsupported("audio codec", codec.codec.clone()));
+    }
+    let Some(asc) = &codec.description else {
+        return Err(source.unsupported(
+            "audio codec",
+            "AAC without an AudioSpecificConfig".to_owned(),
+        ));
+    };
+    let mut params = CodecParameters::new();
+    params
+        .for_codec(CODEC_TYPE_AAC)
+        .with_sample_rate(codec.sample_rate)
+        .with_extra_data(asc.clone().into_boxed_slice());
+    AacDecoder::try_new(&params, &DecoderOptions::default())
+        .map_err(|e| source.unsupported("audio codec", format!("{}: {e}", codec.codec)))
+
+}
+
+/// Decodes the first `count` packets of the first audio track: proof that
+/// its sound decodes, without decoding all of it.
+pub(crate) fn decode_first_packets(source: &Mp4Source<'_>, count: usize) -> Result<(), DecodeError> {
+    let track = source.audio_track()?;
+    let mut aac = aac_decoder(source, track)?;
+    for (index, sample) in track.samples.iter().enumerate().take(count) {
+        let bytes = source.sample_bytes(track, index)?;
+        let packet = Packet::new_from_slice(
+            track.id,
+            sample.decode_time.max(0) as u64,
+            u64::from(sample.duration),
+            bytes,
+        );
+        aac.decode(&packet).map_err(|e| DecodeError::AudioDecode {
+            file: source.name().to_owned(),
+            index,
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
 }
 
 fn tick_to_frame(ticks: i64, track: &Track, rate: u32) -> i64 {

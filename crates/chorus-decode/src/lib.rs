@@ -7,11 +7,13 @@ mod analyze;
 mod annexb;
 mod audio;
 mod error;
+mod probe;
 mod source;
 mod video;
 
 pub use analyze::{VideoMotion, analyze_file, analyze_source, motion_series};
 pub use audio::{DecodedAudio, decode_audio};
 pub use error::DecodeError;
+pub use probe::{AudioFormat, ClipProbe, Container, ProbeError, VideoFormat, probe_bytes, probe_file};
 pub use source::Mp4Source;
 pub use video::{VideoInfo, decode_luma_frames};

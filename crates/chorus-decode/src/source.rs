@@ -25,6 +25,15 @@ impl<'a> Mp4Source<'a> {
         Ok(Self { name, bytes, movie })
     }
 
+    /// A source whose index was already parsed (by the import check).
+    pub(crate) fn from_movie(name: impl Into<String>, bytes: &'a [u8], movie: Movie) -> Self {
+        Self {
+            name: name.into(),
+            bytes,
+            movie,
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -99,6 +99,24 @@ where
     Ok(info)
 }
 
+/// Decodes the first `count` samples of the first video track (from its
+/// first keyframe) and returns how many pictures came out: proof that the
+/// picture decodes, without decoding all of it.
+pub(crate) fn decode_first_pictures(
+    source: &Mp4Source<'_>,
+    count: usize,
+) -> Result<usize, DecodeError> {
+    let track = source.video_track()?;
+    let config = avc_config(source, track)?;
+    let end = track.samples.len().min(count);
+    let mut pictures = 0;
+    decode_segment(source, track, &config, 0..end, &mut |_, _| {
+        pictures += 1;
+        Ok(())
+    })?;
+    Ok(pictures)
+}
+
 fn avc_config(source: &Mp4Source<'_>, track: &Track) -> Result<AvcConfig, DecodeError> {
     let CodecConfig::Video(codec) = &track.codec else {
         let name = match &track.codec {

@@ -60,19 +60,19 @@ pub fn open_spool(folder: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Receives one clip's bytes from `next` (chunks as they arrive) into a
-/// spool file in `folder`, refusing it once it passes the size limit.
-pub async fn receive<F, Fut, E>(
+/// Receives one clip's bytes from `chunks` (as they arrive) into a spool
+/// file in `folder`, refusing it once it passes the size limit.
+pub async fn receive<S>(
     folder: &Path,
     name: String,
     language: Option<Language>,
-    mut next: F,
+    mut chunks: S,
 ) -> Result<Spooled, ApiError>
 where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<bytes::Bytes>, E>>,
-    E: Into<ApiError>,
+    S: futures_util::Stream<Item = Result<bytes::Bytes, ApiError>> + Unpin,
 {
+    use futures_util::StreamExt as _;
+
     let path = folder.join(format!("{}.part", uuid::Uuid::now_v7().simple()));
     let mut spooled = Spooled {
         path,
@@ -86,7 +86,7 @@ where
         .with_context(|| format!("cannot write {}", spooled.path.display()))?;
     let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut hash = Sha256::new();
-    while let Some(chunk) = next().await.map_err(Into::into)? {
+    while let Some(chunk) = chunks.next().await.transpose()? {
         spooled.bytes += chunk.len() as u64;
         if spooled.bytes > MAX_IMPORT_BYTES {
             return Err(ApiError::TooLarge(format!(

@@ -9,6 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chorus_core::api::{MAX_IMPORT_BYTES, MAX_IMPORT_CLIPS};
 use chorus_core::{Job, Language, Problem};
+use futures_util::TryStreamExt as _;
 
 use crate::error::{ApiError, ApiResult};
 use crate::import;
@@ -52,10 +53,8 @@ async fn import_clips(
                         format!("Say which language is spoken in {name} (a language field before the file)"),
                     )]));
                 };
-                let spooled = import::receive(&state.spool, name, spoken, || async {
-                    field.chunk().await.map_err(multipart_error)
-                })
-                .await?;
+                let chunks = (&mut field).map_err(multipart_error);
+                let spooled = import::receive(&state.spool, name, spoken, chunks).await?;
                 clips.push(spooled);
             }
             _ => {}
