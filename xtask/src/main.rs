@@ -27,6 +27,8 @@ Commands:
   test [--skip-browser]                 fmt + clippy, unit and server tests, wasm build,
                                         browser tests in headless Chromium
   bench <draft|sync|queue|load>         Print benchmark figures beside a reference
+  dist                                  Build the studio (release) into dist/, as the
+                                        browser tests and `run` serve it
   help                                  This text
 ";
 
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         "run" => run::run(rest),
         "test" => test::test(rest),
         "bench" => bench::bench(rest),
+        "dist" => tools::trunk_build(true).map(drop),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -40,13 +40,7 @@ pub fn decode_audio(source: &Mp4Source<'_>) -> Result<DecodedAudio, DecodeError>
     let mut out = Timeline::default();
     let mut interleaved: Option<SampleBuffer<f32>> = None;
     for (index, sample) in track.samples.iter().enumerate() {
-        let bytes = source.sample_bytes(track, index)?;
-        let packet = Packet::new_from_slice(
-            track.id,
-            sample.decode_time.max(0) as u64,
-            u64::from(sample.duration),
-            bytes,
-        );
+        let packet = packet(source, track, index, sample)?;
         let decoded = aac.decode(&packet).map_err(|e| DecodeError::AudioDecode {
             file: source.name().to_owned(),
             index,
@@ -105,13 +99,7 @@ pub(crate) fn decode_first_packets(source: &Mp4Source<'_>, count: usize) -> Resu
     let track = source.audio_track()?;
     let mut aac = aac_decoder(source, track)?;
     for (index, sample) in track.samples.iter().enumerate().take(count) {
-        let bytes = source.sample_bytes(track, index)?;
-        let packet = Packet::new_from_slice(
-            track.id,
-            sample.decode_time.max(0) as u64,
-            u64::from(sample.duration),
-            bytes,
-        );
+        let packet = packet(source, track, index, sample)?;
         aac.decode(&packet).map_err(|e| DecodeError::AudioDecode {
             file: source.name().to_owned(),
             index,
@@ -119,6 +107,21 @@ pub(crate) fn decode_first_packets(source: &Mp4Source<'_>, count: usize) -> Resu
         })?;
     }
     Ok(())
+}
+
+/// Sample `index` of `track` as a packet for the decoder.
+fn packet(
+    source: &Mp4Source<'_>,
+    track: &Track,
+    index: usize,
+    sample: &chorus_media::Sample,
+) -> Result<Packet, DecodeError> {
+    Ok(Packet::new_from_slice(
+        track.id,
+        sample.decode_time.max(0) as u64,
+        u64::from(sample.duration),
+        source.sample_bytes(track, index)?,
+    ))
 }
 
 fn tick_to_frame(ticks: i64, track: &Track, rate: u32) -> i64 {
