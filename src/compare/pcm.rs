@@ -131,6 +131,15 @@ async fn decode(file: &[u8], track: &Track, duration_s: f64) -> Result<Pcm, Stri
         return Err(why);
     }
     let rate = codec.sample_rate.max(1);
+    // chorus-media starts a track at its first whole sample inside the
+    // edit, as a picture must; sound starts at the edit's exact media time,
+    // which may fall inside a packet (Opus pre-skip: 312 of 960 samples),
+    // so every block goes that much later (chorus-decode does the same).
+    let within_first = track
+        .edit
+        .shift
+        .saturating_sub(track.edit.media_start)
+        .max(0);
     let length = (duration_s * f64::from(rate)).round() as usize;
     let mut samples = vec![0.0_f32; length];
     for (us, block) in collected.blocks {
@@ -138,7 +147,7 @@ async fn decode(file: &[u8], track: &Track, duration_s: f64) -> Result<Pcm, Stri
             .get(&us)
             .copied()
             .unwrap_or(us * timescale / 1_000_000);
-        let start = tick * i64::from(rate) / timescale;
+        let start = (tick + within_first) * i64::from(rate) / timescale;
         for (i, value) in block.into_iter().enumerate() {
             let at = start + i as i64;
             if let Ok(at) = usize::try_from(at)

@@ -18,7 +18,7 @@ use crate::import_picks::{Pick, blocker, check_file, default_language, describe_
 pub const IMPORT_INPUT_ID: &str = "import-input";
 
 #[derive(Debug, Clone, PartialEq)]
-enum Sending {
+enum Upload {
     Idle,
     /// Bytes sent of the total.
     Sending(f64, f64),
@@ -33,7 +33,7 @@ pub struct ImportState {
     picks: RwSignal<Vec<Pick>>,
     files: StoredValue<HashMap<u32, web_sys::File>, LocalStorage>,
     next_key: StoredValue<u32>,
-    sending: RwSignal<Sending>,
+    sending: RwSignal<Upload>,
     canceller: StoredValue<Option<api::ImportCanceller>, LocalStorage>,
     /// The server's refusal: its sentence and one line per bad clip.
     refused: RwSignal<Option<(String, Vec<String>)>>,
@@ -49,7 +49,7 @@ impl ImportState {
             picks: RwSignal::new(Vec::new()),
             files: StoredValue::new_local(HashMap::new()),
             next_key: StoredValue::new(0),
-            sending: RwSignal::new(Sending::Idle),
+            sending: RwSignal::new(Upload::Idle),
             canceller: StoredValue::new_local(None),
             refused: RwSignal::new(None),
             done: RwSignal::new(None),
@@ -119,14 +119,14 @@ impl ImportState {
         }
         self.picks.set(Vec::new());
         self.files.set_value(HashMap::new());
-        self.sending.set(Sending::Idle);
+        self.sending.set(Upload::Idle);
         self.refused.set(None);
         self.done.set(None);
     }
 
     fn send(self, on_imported: impl Fn(Job) + 'static) {
         let picks = self.picks.get_untracked();
-        if blocker(&picks).is_some() || self.sending.get_untracked() != Sending::Idle {
+        if blocker(&picks).is_some() || self.sending.get_untracked() != Upload::Idle {
             return;
         }
         let clips: Vec<(web_sys::File, Option<Language>)> = self.files.with_value(|files| {
@@ -140,9 +140,9 @@ impl ImportState {
         let sending = self.sending;
         let upload = api::import_clips(&clips, move |sent, total| {
             if sent >= total {
-                sending.set(Sending::Checking);
+                sending.set(Upload::Checking);
             } else {
-                sending.set(Sending::Sending(sent, total));
+                sending.set(Upload::Sending(sent, total));
             }
         });
         let upload = match upload {
@@ -152,12 +152,12 @@ impl ImportState {
                 return;
             }
         };
-        sending.set(Sending::Sending(0.0, 1.0));
+        sending.set(Upload::Sending(0.0, 1.0));
         self.canceller.set_value(Some(upload.canceller()));
         spawn_local(async move {
             let answer = upload.finished().await;
             self.canceller.set_value(None);
-            self.sending.set(Sending::Idle);
+            self.sending.set(Upload::Idle);
             match answer {
                 Ok(job) => {
                     self.picks.set(Vec::new());
@@ -202,7 +202,7 @@ pub fn ImportPanel(
 ) -> impl IntoView {
     let count = move || state.picks.with(Vec::len);
     let blocked = move || state.picks.with(|p| blocker(p));
-    let busy = move || state.sending.get() != Sending::Idle;
+    let busy = move || state.sending.get() != Upload::Idle;
     let send_label = move || match count() {
         1 => "Import 1 clip".to_string(),
         n => format!("Import {n} clips"),
@@ -217,14 +217,15 @@ pub fn ImportPanel(
             </div>
             {move || state.done.get().map(|job| {
                 let n = job.outputs.len();
-                let compare = (job.outputs.iter().filter(|o| o.language.is_some()).count() >= 2)
-                    .then(|| format!("/compare/{}", job.id));
+                let compare = (n > 0).then(|| format!("/compare/{}", job.id));
                 view! {
                     <div class="banner success import-done" role="status" data-testid="import-done">
                         <span>{if n == 1 { "Imported 1 clip. It is at the top of the Library.".to_string() }
                             else { format!("Imported {n} clips. They are at the top of the Library.") }}</span>
                         {compare.map(|href| view! {
-                            <a class="button small" href=href data-testid="import-compare">"Compare and check lip-sync"</a>
+                            <a class="button small" href=href data-testid="import-compare">
+                                {if n == 1 { "Check its lip-sync" } else { "Compare and check lip-sync" }}
+                            </a>
                         })}
                         <button type="button" class="link-button" on:click=move |_| state.clear()>"Close"</button>
                     </div>
@@ -233,7 +234,7 @@ pub fn ImportPanel(
             <ul class="import-list" data-testid="import-list">
                 <For
                     each=move || state.picks.get()
-                    key=|pick| (pick.key, pick.language, pick.problem.clone())
+                    key=|pick| pick.key
                     children=move |pick| {
                         let key = pick.key;
                         let select_id = format!("import-language-{key}");
@@ -285,8 +286,8 @@ pub fn ImportPanel(
                 </div>
             })}
             {move || match state.sending.get() {
-                Sending::Idle => ().into_any(),
-                Sending::Sending(sent, total) => {
+                Upload::Idle => ().into_any(),
+                Upload::Sending(sent, total) => {
                     let percent = if total > 0.0 { (sent / total * 100.0).clamp(0.0, 100.0) } else { 0.0 };
                     view! {
                         <div class="progress-row">
@@ -299,7 +300,7 @@ pub fn ImportPanel(
                         </div>
                     }.into_any()
                 }
-                Sending::Checking => view! {
+                Upload::Checking => view! {
                     <p class="hint import-checking" data-testid="import-checking">
                         <span class="spinner" aria-hidden="true"></span>
                         "Sent. Checking each clip's picture and sound…"

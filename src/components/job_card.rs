@@ -68,7 +68,17 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
     let languages: Vec<_> = job.request.languages().collect();
     let outputs = job.outputs.clone();
     let compare_href = format!("/compare/{}", job.id);
-    let can_compare = outputs.iter().filter(|o| o.revision.is_none()).count() >= 2;
+    let takes = outputs.iter().filter(|o| o.revision.is_none()).count();
+    // Two or more takes side by side; one alone still gets its sync meter.
+    let compare_label = match (takes, job.request.is_import()) {
+        (0, _) => None,
+        (1, _) => outputs
+            .iter()
+            .any(|o| o.has_audio)
+            .then_some("Check lip-sync"),
+        (_, true) => Some("Compare clips"),
+        (_, false) => Some("Compare languages"),
+    };
 
     view! {
         <li class="job-card" data-testid="job-card" data-job-id=job.id.to_string() data-status=status.as_str()>
@@ -122,11 +132,11 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
                     {move || cancel_error.get().map(|e| view! { <span class="problem error">{e}</span> })}
                 </div>
             })}
-            {(status == JobStatus::Succeeded && can_compare).then(|| view! {
+            {compare_label.filter(|_| status == JobStatus::Succeeded).map(|label| view! {
                 <div class="job-actions">
                     <a class="button small" href=compare_href data-testid="job-compare"
-                        title="Watch the languages side by side, measure and fix their lip-sync">
-                        "Compare languages"
+                        title="Watch the takes side by side, measure and fix their lip-sync">
+                        {label}
                     </a>
                 </div>
             })}

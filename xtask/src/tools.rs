@@ -134,7 +134,8 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
 /// the draft engine, nasm, without which OpenH264 falls back to C code about
 /// ten times slower, the fonts the draft engine draws text with, and
 /// OpenCV's LBP face cascade, which chorus-sync's build embeds (it finds the
-/// mouth on real faces; see crates/chorus-sync/FACE_MODEL.md).
+/// mouth on real faces; see crates/chorus-sync/FACE_MODEL.md), FFmpeg's
+/// libraries for chorus-decode, and the ffmpeg CLI its tests use.
 pub fn ensure_native_deps() -> anyhow::Result<()> {
     ensure_apt(&[
         ("/usr/include/espeak-ng/speak_lib.h", "libespeak-ng-dev"),
@@ -153,6 +154,22 @@ pub fn ensure_native_deps() -> anyhow::Result<()> {
             "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml",
             "opencv-data",
         ),
+        // chorus-decode's HEVC, AV1 (libdav1d) and Opus decoding: FFmpeg's
+        // libraries through ffmpeg-next, whose bindings bindgen makes with
+        // libclang; pkg-config finds the libraries.
+        (
+            "/usr/include/x86_64-linux-gnu/libavcodec/avcodec.h",
+            "libavcodec-dev",
+        ),
+        (
+            "/usr/include/x86_64-linux-gnu/libavformat/avformat.h",
+            "libavformat-dev",
+        ),
+        ("pkg-config", "pkg-config"),
+        ("clang", "clang"),
+        ("/usr/lib/llvm-14/lib/libclang.so", "libclang-dev"),
+        // The ffmpeg CLI: chorus-decode's tests make their clips with it.
+        ("ffmpeg", "ffmpeg"),
     ])
 }
 

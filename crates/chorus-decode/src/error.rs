@@ -25,7 +25,7 @@ pub enum DecodeError {
     #[error("{file} has no video frames")]
     NoFrames { file: String },
     #[error(
-        "{file}: {what} is not supported ({detail}); re-encode as H.264 video with AAC-LC audio"
+        "{file}: {what} is not supported ({detail}); re-encode as H.264, HEVC or AV1 video with AAC or Opus sound"
     )]
     UnsupportedCodec {
         file: String,
@@ -38,17 +38,27 @@ pub enum DecodeError {
         track: u32,
         index: usize,
     },
-    #[error("{file}: H.264 stream is malformed: {reason}")]
-    BadH264 { file: String, reason: String },
-    #[error("{file}: the H.264 decoder failed at sample {index}: {reason}")]
+    /// The samples or the codec configuration do not parse (before any
+    /// decoder sees them).
+    #[error("{file}: the {codec} stream is malformed: {reason}")]
+    BadStream {
+        file: String,
+        /// "H.264", "HEVC", "AV1".
+        codec: &'static str,
+        reason: String,
+    },
+    #[error("{file}: the {codec} decoder failed at sample {index}: {reason}")]
     VideoDecode {
         file: String,
+        codec: &'static str,
         index: usize,
         reason: String,
     },
-    #[error("{file}: the AAC decoder failed at sample {index}: {reason}")]
+    #[error("{file}: the {codec} decoder failed at sample {index}: {reason}")]
     AudioDecode {
         file: String,
+        /// "AAC" or "Opus".
+        codec: &'static str,
         index: usize,
         reason: String,
     },

@@ -1,7 +1,7 @@
 //! An MP4 file held in memory together with its parsed index, and the checks
 //! every decoding path shares: which track to use and where its bytes are.
 
-use chorus_media::{Movie, Track, parse_file};
+use chorus_media::{Movie, Track};
 
 use crate::DecodeError;
 
@@ -14,11 +14,11 @@ pub struct Mp4Source<'a> {
 }
 
 impl<'a> Mp4Source<'a> {
-    /// Parses the index of `bytes`; `name` (usually the file name) only
-    /// appears in error messages.
+    /// Parses the index of `bytes` (MP4 or MOV); `name` (usually the file
+    /// name) only appears in error messages.
     pub fn parse(name: impl Into<String>, bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let name = name.into();
-        let movie = parse_file(bytes).map_err(|source| DecodeError::NotMp4 {
+        let movie = chorus_media::parse_file(bytes).map_err(|source| DecodeError::NotMp4 {
             file: name.clone(),
             source,
         })?;

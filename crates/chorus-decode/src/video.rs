@@ -1,9 +1,13 @@
-//! H.264 video to luma frames, streamed in presentation order.
+//! Video to luma frames, streamed in presentation order: H.264 through
+//! OpenH264, HEVC and AV1 through libavcodec (`libav.rs`), by the track's
+//! sample entry.
 //!
-//! OpenH264 decodes one stream on one core, so a long clip is cut at IDR
-//! frames that start closed groups of pictures: each such segment decodes
-//! on its own with a fresh decoder, and segments run on worker threads
-//! while the caller consumes frames in order. Only the Y plane is kept.
+//! OpenH264 decodes one stream on one core, so a long H.264 clip is cut at
+//! IDR frames that start closed groups of pictures: each such segment
+//! decodes on its own with a fresh decoder, and segments run on worker
+//! threads while the caller consumes frames in order. libavcodec threads
+//! inside one stream, so HEVC and AV1 are one run. Only the Y plane is
+//! kept.
 
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -14,7 +18,8 @@ use openh264::OpenH264API;
 use openh264::decoder::{Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 
-use crate::annexb::AvcConfig;
+use crate::annexb::NalConfig;
+use crate::libav::{self, VideoStream};
 use crate::{DecodeError, Mp4Source};
 
 /// Most decoding threads; past two the clip analysis is no longer
@@ -36,9 +41,31 @@ pub struct VideoInfo {
     pub start_seconds: f64,
 }
 
-/// Decodes the first video track and calls `on_frame(n, luma)` for each
-/// shown frame `n = 0, 1, …` in presentation order. Frames are not kept:
-/// the callback sees each one once. Uses up to `MAX_THREADS` threads.
+/// How a picture track is decoded.
+enum Picture {
+    H264(NalConfig),
+    Libav(VideoStream),
+}
+
+/// The decoder for `track`'s codec, or why there is none.
+fn picture(source: &Mp4Source<'_>, track: &Track) -> Result<Picture, DecodeError> {
+    if let Some(stream) = VideoStream::of(source, track)? {
+        return Ok(Picture::Libav(stream));
+    }
+    avc_config(source, track).map(Picture::H264)
+}
+
+/// Threads for decoding: up to `MAX_THREADS`.
+fn thread_count() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(MAX_THREADS)
+}
+
+/// Decodes the first video track (H.264, HEVC or AV1) and calls
+/// `on_frame(n, luma)` for each shown frame `n = 0, 1, …` in presentation
+/// order. Frames are not kept: the callback sees each one once. Uses up to
+/// `MAX_THREADS` threads.
 pub fn decode_luma_frames<F>(
     source: &Mp4Source<'_>,
     mut on_frame: F,
@@ -47,7 +74,7 @@ where
     F: FnMut(usize, &LumaFrame<'_>) -> Result<(), DecodeError>,
 {
     let track = source.video_track()?;
-    let config = avc_config(source, track)?;
+    let picture = picture(source, track)?;
     let fps = track
         .frame_rate
         .map(|r| r.rate().as_f64())
@@ -62,12 +89,6 @@ where
         .map_or(0.0, |s| {
             s.presentation_time as f64 / f64::from(track.timescale)
         });
-    let segments = segments(source, track, &config);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(MAX_THREADS)
-        .min(segments.len());
-
     let mut info = VideoInfo {
         width: 0,
         height: 0,
@@ -82,14 +103,18 @@ where
         info.frames += 1;
         Ok(())
     };
-    if threads <= 1 {
-        for range in segments {
-            decode_segment(source, track, &config, range, &mut |frame, shown| {
-                if shown { deliver(frame) } else { Ok(()) }
-            })?;
+    match picture {
+        Picture::Libav(stream) => {
+            libav::decode_video(
+                source,
+                track,
+                &stream,
+                0..track.samples.len(),
+                thread_count(),
+                &mut |frame, shown| if shown { deliver(frame) } else { Ok(()) },
+            )?;
         }
-    } else {
-        decode_parallel(source, track, &config, &segments, threads, &mut deliver)?;
+        Picture::H264(config) => decode_h264(source, track, &config, &mut deliver)?,
     }
     if info.frames == 0 {
         return Err(DecodeError::NoFrames {
@@ -97,6 +122,27 @@ where
         });
     }
     Ok(info)
+}
+
+/// H.264 in closed segments, on worker threads when there are several.
+fn decode_h264(
+    source: &Mp4Source<'_>,
+    track: &Track,
+    config: &NalConfig,
+    deliver: &mut dyn FnMut(&LumaFrame<'_>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let segments = segments(source, track, config);
+    let threads = thread_count().min(segments.len());
+    if threads <= 1 {
+        for range in segments {
+            decode_segment(source, track, config, range, &mut |frame, shown| {
+                if shown { deliver(frame) } else { Ok(()) }
+            })?;
+        }
+    } else {
+        decode_parallel(source, track, config, &segments, threads, deliver)?;
+    }
+    Ok(())
 }
 
 /// Decodes the first `count` samples of the first video track (from its
@@ -107,17 +153,29 @@ pub(crate) fn decode_first_pictures(
     count: usize,
 ) -> Result<usize, DecodeError> {
     let track = source.video_track()?;
-    let config = avc_config(source, track)?;
     let end = track.samples.len().min(count);
     let mut pictures = 0;
-    decode_segment(source, track, &config, 0..end, &mut |_, _| {
+    let mut count_one = |_: &LumaFrame<'_>, _| {
         pictures += 1;
         Ok(())
-    })?;
+    };
+    match picture(source, track)? {
+        Picture::H264(config) => decode_segment(source, track, &config, 0..end, &mut count_one)?,
+        Picture::Libav(stream) => {
+            libav::decode_video(
+                source,
+                track,
+                &stream,
+                0..end,
+                thread_count(),
+                &mut count_one,
+            )?;
+        }
+    }
     Ok(pictures)
 }
 
-fn avc_config(source: &Mp4Source<'_>, track: &Track) -> Result<AvcConfig, DecodeError> {
+fn avc_config(source: &Mp4Source<'_>, track: &Track) -> Result<NalConfig, DecodeError> {
     let CodecConfig::Video(codec) = &track.codec else {
         let name = match &track.codec {
             CodecConfig::Unknown { fourcc } => fourcc.to_string(),
@@ -128,8 +186,9 @@ fn avc_config(source: &Mp4Source<'_>, track: &Track) -> Result<AvcConfig, Decode
     if !matches!(&codec.fourcc.0, b"avc1" | b"avc3") {
         return Err(source.unsupported("video codec", codec.codec.clone()));
     }
-    AvcConfig::parse(&codec.config_record).map_err(|reason| DecodeError::BadH264 {
+    NalConfig::parse(&codec.config_record).map_err(|reason| DecodeError::BadStream {
         file: source.name().to_owned(),
+        codec: "H.264",
         reason,
     })
 }
@@ -137,7 +196,7 @@ fn avc_config(source: &Mp4Source<'_>, track: &Track) -> Result<AvcConfig, Decode
 /// Cuts the samples (decode order) into independently decodable ranges: a
 /// new range starts at a keyframe that is an IDR picture and that no later
 /// sample is presented before (no leading pictures reaching back).
-fn segments(source: &Mp4Source<'_>, track: &Track, config: &AvcConfig) -> Vec<Range<usize>> {
+fn segments(source: &Mp4Source<'_>, track: &Track, config: &NalConfig) -> Vec<Range<usize>> {
     let samples = &track.samples;
     // Earliest presentation time from each index to the end.
     let mut earliest_after = vec![i64::MAX; samples.len() + 1];
@@ -167,12 +226,13 @@ fn segments(source: &Mp4Source<'_>, track: &Track, config: &AvcConfig) -> Vec<Ra
 fn decode_segment(
     source: &Mp4Source<'_>,
     track: &Track,
-    config: &AvcConfig,
+    config: &NalConfig,
     range: Range<usize>,
     emit: &mut dyn FnMut(&LumaFrame<'_>, bool) -> Result<(), DecodeError>,
 ) -> Result<(), DecodeError> {
     let decode_error = |index: usize, e: openh264::Error| DecodeError::VideoDecode {
         file: source.name().to_owned(),
+        codec: "H.264",
         index,
         reason: e.to_string(),
     };
@@ -191,8 +251,9 @@ fn decode_segment(
         let bytes = source.sample_bytes(track, index)?;
         config
             .sample_to_annex_b(bytes, &mut packet)
-            .map_err(|reason| DecodeError::BadH264 {
+            .map_err(|reason| DecodeError::BadStream {
                 file: source.name().to_owned(),
+                codec: "H.264",
                 reason: format!("sample {index}: {reason}"),
             })?;
         let picture = decoder
@@ -245,7 +306,7 @@ enum Message {
 fn decode_parallel(
     source: &Mp4Source<'_>,
     track: &Track,
-    config: &AvcConfig,
+    config: &NalConfig,
     segments: &[Range<usize>],
     threads: usize,
     deliver: &mut dyn FnMut(&LumaFrame<'_>) -> Result<(), DecodeError>,
@@ -321,7 +382,7 @@ fn consume(
 fn run_worker(
     source: &Mp4Source<'_>,
     track: &Track,
-    config: &AvcConfig,
+    config: &NalConfig,
     segments: &[Range<usize>],
     tx: &SyncSender<Message>,
 ) {

@@ -78,11 +78,10 @@ fn other_inputs_fail_with_their_reason() {
     let err = analyze_file(&fixture("missing.mp4"), &AnalysisConfig::default()).unwrap_err();
     assert!(matches!(err, DecodeError::Io { .. }), "{err:?}");
 
-    // chorus-media's HEVC fixture: the codec is named in the message.
-    let hevc =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../chorus-media/tests/fixtures/hevc.mp4");
-    let bytes = std::fs::read(hevc).unwrap();
-    let source = Mp4Source::parse("hevc.mp4", &bytes).unwrap();
+    // chorus-media's VP9 fixture: the codec is named in the message.
+    let vp9 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../chorus-media/tests/fixtures/vp9.mp4");
+    let bytes = std::fs::read(vp9).unwrap();
+    let source = Mp4Source::parse("vp9.mp4", &bytes).unwrap();
     let err = decode_luma_frames(&source, |_, _| Ok(())).unwrap_err();
     assert!(
         matches!(err, DecodeError::UnsupportedCodec { .. }),
@@ -90,9 +89,30 @@ fn other_inputs_fail_with_their_reason() {
     );
     assert!(
         err.to_string()
-            .contains("video codec is not supported (hvc1."),
+            .contains("video codec is not supported (vp09."),
         "{err}"
     );
+}
+
+#[test]
+fn chorus_medias_hevc_and_av1_fixtures_decode() {
+    for name in ["hevc.mp4", "av1.mp4"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../chorus-media/tests/fixtures")
+            .join(name);
+        let bytes = std::fs::read(path).unwrap();
+        let source = Mp4Source::parse(name, &bytes).unwrap();
+        let expected = source.movie().video_track().unwrap().frames.len();
+        let mut sizes = Vec::new();
+        let info = decode_luma_frames(&source, |n, frame| {
+            assert_eq!(n, sizes.len());
+            sizes.push((frame.width, frame.height));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((info.frames, expected), (6, 6), "{name}");
+        assert!(sizes.iter().all(|&s| s == (96, 64)), "{name}: {sizes:?}");
+    }
 }
 
 /// Mean luma per frame, as ffmpeg's signalstats printed it (make.sh).

@@ -191,12 +191,20 @@ fn read_audio(entry: &BoxRef<'_>) -> Result<CodecConfig> {
             description: None,
         }));
     }
+    // An MP4 keeps `esds` in the entry; a QuickTime sound description of
+    // version 1 or 2 (ffmpeg's MOVs, many cameras) keeps it inside `wave`.
     let mut esds = None;
     for child in children {
         let child = child?;
         if &child.kind.0 == b"esds" {
             esds = Some(child);
             break;
+        }
+        if &child.kind.0 == b"wave" {
+            esds = child.find(FourCc::new(b"esds"))?;
+            if esds.is_some() {
+                break;
+            }
         }
     }
     let esds = esds.ok_or(crate::error::MediaError::MissingBox {
