@@ -130,26 +130,22 @@ pub fn scale_percent(offset_ms: f64) -> f64 {
     ((offset_ms - SCALE_MIN_MS) / (SCALE_MAX_MS - SCALE_MIN_MS) * 100.0).clamp(0.0, 100.0)
 }
 
-/// The scale's zones as (from %, to %, level), early to late.
-pub fn zones() -> [(f64, f64, Level); 5] {
+/// The scale's zones as (from %, to %, level), early to late. The green
+/// zone widens to ±`tolerance_ms` where the reading's method cannot tell
+/// finer (a face: ±80 ms), as the verdict does.
+pub fn zones(tolerance_ms: f64) -> [(f64, f64, Level); 5] {
     let p = scale_percent;
+    let early = SOUND_EARLY_DETECTABLE_MS
+        .max(tolerance_ms)
+        .min(SOUND_EARLY_UNACCEPTABLE_MS);
+    let late = SOUND_LATE_DETECTABLE_MS
+        .max(tolerance_ms)
+        .min(SOUND_LATE_UNACCEPTABLE_MS);
     [
         (0.0, p(-SOUND_EARLY_UNACCEPTABLE_MS), Level::Unacceptable),
-        (
-            p(-SOUND_EARLY_UNACCEPTABLE_MS),
-            p(-SOUND_EARLY_DETECTABLE_MS),
-            Level::Detectable,
-        ),
-        (
-            p(-SOUND_EARLY_DETECTABLE_MS),
-            p(SOUND_LATE_DETECTABLE_MS),
-            Level::InSync,
-        ),
-        (
-            p(SOUND_LATE_DETECTABLE_MS),
-            p(SOUND_LATE_UNACCEPTABLE_MS),
-            Level::Detectable,
-        ),
+        (p(-SOUND_EARLY_UNACCEPTABLE_MS), p(-early), Level::Detectable),
+        (p(-early), p(late), Level::InSync),
+        (p(late), p(SOUND_LATE_UNACCEPTABLE_MS), Level::Detectable),
         (p(SOUND_LATE_UNACCEPTABLE_MS), 100.0, Level::Unacceptable),
     ]
 }
@@ -236,13 +232,19 @@ mod tests {
 
     #[test]
     fn the_scale_covers_every_zone_in_order() {
-        let zones = zones();
-        assert!((zones[0].0 - 0.0).abs() < 1e-9);
-        assert!((zones[4].1 - 100.0).abs() < 1e-9);
-        for pair in zones.windows(2) {
-            assert!((pair[0].1 - pair[1].0).abs() < 1e-9, "zones touch");
-            assert!(pair[0].0 < pair[0].1);
+        for tolerance in [0.0, chorus_sync::verdict::FACE_TOLERANCE_MS] {
+            let zones = zones(tolerance);
+            assert!((zones[0].0 - 0.0).abs() < 1e-9);
+            assert!((zones[4].1 - 100.0).abs() < 1e-9);
+            for pair in zones.windows(2) {
+                assert!((pair[0].1 - pair[1].0).abs() < 1e-9, "zones touch");
+                assert!(pair[0].0 < pair[0].1);
+            }
         }
+        assert!(
+            (zones(80.0)[2].0 - scale_percent(-80.0)).abs() < 1e-9,
+            "a face's green zone starts at −80 ms"
+        );
         assert!((scale_percent(0.0) - 250.0 / 600.0 * 100.0).abs() < 1e-9);
         assert!((scale_percent(-1000.0)).abs() < 1e-9, "clamped");
     }

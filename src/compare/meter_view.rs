@@ -21,7 +21,8 @@ pub fn SyncMeter(meter: RwSignal<Meter>, index: usize) -> impl IntoView {
         _ => None,
     };
     let level = move || done().map_or("pending", |d| d.reading.level().class());
-    let zone_views = zones()
+    let tolerance = move || done().map_or(0.0, |d| d.reading.tolerance_ms);
+    let zone_views = move || zones(tolerance())
         .into_iter()
         .map(|(from, to, level)| {
             view! {

@@ -89,6 +89,30 @@ impl ImportState {
         }
     }
 
+    /// Puts each of the server's per-clip problems (`clips[i]`) on its row,
+    /// so the file to remove is marked where it is listed.
+    fn mark_refused(self, err: &ApiError) {
+        let ApiError::Rejected { body, .. } = err else {
+            return;
+        };
+        self.picks.update(|picks| {
+            for problem in &body.error.problems {
+                let index = problem
+                    .field
+                    .strip_prefix("clips[")
+                    .and_then(|rest| rest.strip_suffix(']'))
+                    .and_then(|i| i.parse::<usize>().ok());
+                if let Some(pick) = index.and_then(|i| picks.get_mut(i)) {
+                    let message = &problem.message;
+                    let said = message
+                        .strip_prefix(&format!("{}: ", pick.name))
+                        .unwrap_or(message);
+                    pick.problem = Some(said.to_string());
+                }
+            }
+        });
+    }
+
     fn remove(self, key: u32) {
         self.picks.update(|p| p.retain(|pick| pick.key != key));
         self.files.update_value(|all| {
@@ -169,25 +193,41 @@ impl ImportState {
                     "Stopped. Nothing was imported; the clips are still listed.".into(),
                     Vec::new(),
                 ))),
-                Err(err) => self.refused.set(Some(refusal(&err))),
+                Err(err) => {
+                    self.mark_refused(&err);
+                    self.refused.set(Some(refusal(&err)));
+                }
             }
         });
     }
 }
 
-/// The server's sentence, and one line per clip it named.
+/// The server's refusal in words: when it named clips (marked on their
+/// rows by `mark_refused`), which ones; else its own sentence.
 fn refusal(err: &ApiError) -> (String, Vec<String>) {
-    match err {
-        ApiError::Rejected { body, .. } => (
-            body.error.message.clone(),
-            body.error
-                .problems
-                .iter()
-                .filter(|p| p.message != body.error.message)
-                .map(|p| p.message.clone())
-                .collect(),
+    let ApiError::Rejected { body, .. } = err else {
+        return (err.message(), Vec::new());
+    };
+    let named: Vec<&str> = body
+        .error
+        .problems
+        .iter()
+        .filter(|p| p.field.starts_with("clips["))
+        .filter_map(|p| p.message.split_once(": ").map(|(name, _)| name))
+        .collect();
+    match named.as_slice() {
+        [] => (body.error.message.clone(), Vec::new()),
+        [one] => (
+            format!("Nothing was imported: {one} cannot be imported (marked below). Remove it and import the rest."),
+            Vec::new(),
         ),
-        other => (other.message(), Vec::new()),
+        many => (
+            format!(
+                "Nothing was imported: {} clips cannot be imported (marked below). Remove them and import the rest.",
+                many.len()
+            ),
+            Vec::new(),
+        ),
     }
 }
 
@@ -234,7 +274,7 @@ pub fn ImportPanel(
             <ul class="import-list" data-testid="import-list">
                 <For
                     each=move || state.picks.get()
-                    key=|pick| pick.key
+                    key=|pick| (pick.key, pick.problem.clone())
                     children=move |pick| {
                         let key = pick.key;
                         let select_id = format!("import-language-{key}");

@@ -36,7 +36,7 @@ fn meta_text(job: &Job) -> String {
 /// What the provider charged when it says so, else our estimate.
 fn cost_text(job: &Job) -> String {
     if job.request.is_import() {
-        return "—".into();
+        return String::new();
     }
     match (job.actual_cost_usd_micros, job.estimate) {
         (Some(0), _) => "Free".into(),
