@@ -167,11 +167,12 @@ pub fn import_clips(
     let xhr = web_sys::XmlHttpRequest::new().map_err(|_| failed("no XMLHttpRequest"))?;
     xhr.open("POST", "/api/imports")
         .map_err(|_| failed("could not open the upload"))?;
-    let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-        if e.length_computable() {
-            on_progress(e.loaded(), e.total());
-        }
-    });
+    let progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() {
+                on_progress(e.loaded(), e.total());
+            }
+        });
     xhr.upload()
         .map_err(|_| failed("no upload events"))?
         .set_onprogress(Some(progress.as_ref().unchecked_ref()));
@@ -205,7 +206,11 @@ impl ImportUpload {
 
     /// The job the clips became, or why the server refused them.
     pub async fn finished(self) -> Result<Job, ApiError> {
-        let ImportUpload { xhr, done, _progress } = self;
+        let ImportUpload {
+            xhr,
+            done,
+            _progress,
+        } = self;
         let _ = done.await;
         let status = xhr.status().unwrap_or(0);
         if status == 0 {

@@ -28,7 +28,9 @@ pub fn check_file(name: &str, mime: &str, bytes: u64) -> Option<String> {
         .any(|ext| lower.ends_with(ext));
     let movie_type = matches!(mime, "video/mp4" | "video/quicktime" | "video/x-m4v");
     if !movie_name && !movie_type {
-        return Some(format!("{name} is not a movie Chorus imports ({IMPORT_FORMATS})"));
+        return Some(format!(
+            "{name} is not a movie Chorus imports ({IMPORT_FORMATS})"
+        ));
     }
     if bytes == 0 {
         return Some(format!("{name} is empty"));
@@ -96,7 +98,10 @@ mod tests {
         assert_eq!(check_file("CLIP.MOV", "", 1_000_000), None);
         assert_eq!(check_file("export", "video/quicktime", 10), None);
         let png = check_file("still.png", "image/png", 1000).expect("refused");
-        assert!(png.contains("still.png") && png.contains("MP4 or MOV"), "{png}");
+        assert!(
+            png.contains("still.png") && png.contains("MP4 or MOV"),
+            "{png}"
+        );
         let empty = check_file("a.mp4", "video/mp4", 0).expect("refused");
         assert!(empty.contains("empty"), "{empty}");
         let big = check_file("a.mov", "video/quicktime", 3_000_000_000).expect("refused");

@@ -143,7 +143,11 @@ pub fn zones(tolerance_ms: f64) -> [(f64, f64, Level); 5] {
         .min(SOUND_LATE_UNACCEPTABLE_MS);
     [
         (0.0, p(-SOUND_EARLY_UNACCEPTABLE_MS), Level::Unacceptable),
-        (p(-SOUND_EARLY_UNACCEPTABLE_MS), p(-early), Level::Detectable),
+        (
+            p(-SOUND_EARLY_UNACCEPTABLE_MS),
+            p(-early),
+            Level::Detectable,
+        ),
         (p(-early), p(late), Level::InSync),
         (p(late), p(SOUND_LATE_UNACCEPTABLE_MS), Level::Detectable),
         (p(SOUND_LATE_UNACCEPTABLE_MS), 100.0, Level::Unacceptable),
@@ -173,13 +177,20 @@ mod tests {
         };
         let good = face(-61.0);
         assert_eq!(good.level(), Level::InSync);
-        assert_eq!(good.verdict_text(), "in sync as far as a face can tell (±80 ms)");
+        assert_eq!(
+            good.verdict_text(),
+            "in sync as far as a face can tell (±80 ms)"
+        );
         assert_eq!(good.proposed_correction_ms(), 0, "a good take is not moved");
         assert_eq!(face(10.0).verdict_text(), "in sync");
         let late = face(141.0);
         assert_eq!(late.level(), Level::Detectable);
         assert_eq!(late.proposed_correction_ms(), -141);
-        assert_eq!(reading(-61.0).level(), Level::Detectable, "drawn mouths are exact");
+        assert_eq!(
+            reading(-61.0).level(),
+            Level::Detectable,
+            "drawn mouths are exact"
+        );
     }
 
     #[test]

@@ -22,17 +22,19 @@ pub fn SyncMeter(meter: RwSignal<Meter>, index: usize) -> impl IntoView {
     };
     let level = move || done().map_or("pending", |d| d.reading.level().class());
     let tolerance = move || done().map_or(0.0, |d| d.reading.tolerance_ms);
-    let zone_views = move || zones(tolerance())
-        .into_iter()
-        .map(|(from, to, level)| {
-            view! {
-                <span
-                    class=format!("meter-zone zone-{}", level.class())
-                    style=format!("left:{from:.2}%;width:{:.2}%", to - from)
-                ></span>
-            }
-        })
-        .collect_view();
+    let zone_views = move || {
+        zones(tolerance())
+            .into_iter()
+            .map(|(from, to, level)| {
+                view! {
+                    <span
+                        class=format!("meter-zone zone-{}", level.class())
+                        style=format!("left:{from:.2}%;width:{:.2}%", to - from)
+                    ></span>
+                }
+            })
+            .collect_view()
+    };
     let readout = move || {
         match meter.get() {
         Meter::Waiting => view! { <span class="meter-status">"Waiting to measure…"</span> }.into_any(),

@@ -218,12 +218,14 @@ fn refusal(err: &ApiError) -> (String, Vec<String>) {
     match named.as_slice() {
         [] => (body.error.message.clone(), Vec::new()),
         [one] => (
-            format!("Nothing was imported: {one} cannot be imported (marked below). Remove it and import the rest."),
+            format!(
+                "Nothing was imported: {one} cannot be imported (marked above). Remove it and import the rest."
+            ),
             Vec::new(),
         ),
         many => (
             format!(
-                "Nothing was imported: {} clips cannot be imported (marked below). Remove them and import the rest.",
+                "Nothing was imported: {} clips cannot be imported (marked above). Remove them and import the rest.",
                 many.len()
             ),
             Vec::new(),

@@ -40,7 +40,7 @@ fn draft() -> anyhow::Result<()> {
     tools::ensure_native_deps()?;
     tools::ensure_apt(&[("ffmpeg", "ffmpeg")])?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
-    let chorus = sh::root().join("target").join("release").join("chorus");
+    let chorus = sh::target_dir().join("release").join("chorus");
     let scratch = std::env::temp_dir().join(format!("chorus-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
 

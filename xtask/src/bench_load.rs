@@ -33,8 +33,7 @@ pub fn load(args: &[String]) -> anyhow::Result<()> {
     let root = sh::root();
     sizes(&files);
     contributors(
-        &root
-            .join("target")
+        &sh::target_dir()
             .join("wasm32-unknown-unknown")
             .join("wasm-release")
             .join("chorus-studio.wasm"),
@@ -193,7 +192,7 @@ fn first_load(root: &Path) -> anyhow::Result<()> {
             .args(["--nocapture", "--test-threads=1"])
             .env(
                 "CHORUS_BIN",
-                root.join("target").join("release").join("chorus"),
+                sh::target_dir().join("release").join("chorus"),
             )
             .env("CHORUS_DIST", root.join("dist")),
     )?;

@@ -39,7 +39,7 @@ pub fn sync(args: &[String]) -> anyhow::Result<()> {
     let real_only = args.iter().any(|a| a == "--real-only");
     tools::ensure_native_deps()?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
-    let chorus = sh::root().join("target").join("release").join("chorus");
+    let chorus = sh::target_dir().join("release").join("chorus");
     let scratch = std::env::temp_dir().join(format!("chorus-bench-sync-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let result = crate::bench_sync_real::run(&chorus, &scratch).and_then(|()| {

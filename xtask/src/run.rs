@@ -23,7 +23,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     tools::ensure_native_deps()?;
     tools::trunk_build(true)?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
-    let binary = sh::root().join("target").join("release").join("chorus");
+    let binary = sh::target_dir().join("release").join("chorus");
     let mut serve = Command::new(binary);
     serve
         .arg("serve")

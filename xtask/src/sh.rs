@@ -13,6 +13,15 @@ pub fn root() -> PathBuf {
         .map_or(manifest.clone(), Path::to_path_buf)
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (a cache
+/// kept outside the clone, as CI services keep it), else `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// Prints and runs `cmd` in the repository root; fails if it exits non-zero.
 pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
     if cmd.get_current_dir().is_none() {

@@ -78,10 +78,7 @@ pub fn test(args: &[String]) -> anyhow::Result<()> {
                         "--",
                         "--test-threads=1",
                     ])
-                    .env(
-                        "CHORUS_BIN",
-                        root.join("target").join("debug").join("chorus"),
-                    )
+                    .env("CHORUS_BIN", sh::target_dir().join("debug").join("chorus"))
                     .env("CHORUS_DIST", root.join("dist")),
             )
         })?;

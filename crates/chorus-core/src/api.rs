@@ -63,8 +63,7 @@ pub const MAX_IMPORT_CLIPS: usize = 8;
 pub const MAX_IMPORT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// The containers and codecs import takes, in words for a person.
-pub const IMPORT_FORMATS: &str =
-    "MP4 or MOV with H.264, HEVC or AV1 video and AAC or Opus sound";
+pub const IMPORT_FORMATS: &str = "MP4 or MOV with H.264, HEVC or AV1 video and AAC or Opus sound";
 
 /// URL of an asset.
 pub fn asset_url(id: &str) -> String {

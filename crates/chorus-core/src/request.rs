@@ -216,7 +216,10 @@ mod tests {
             clip("ambience.mp4", None, 524, 524, 4_000),
         ]);
         assert!(request.is_import());
-        assert_eq!(request.prompt, "talking.mov, talking +200.mp4, ambience.mp4");
+        assert_eq!(
+            request.prompt,
+            "talking.mov, talking +200.mp4, ambience.mp4"
+        );
         assert_eq!(
             request.languages().collect::<Vec<_>>(),
             [Language::English, Language::German]

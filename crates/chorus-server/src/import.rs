@@ -10,9 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use chorus_core::api::MAX_IMPORT_BYTES;
-use chorus_core::{
-    GenerationRequest, ImportedClip, Job, JobOutput, JobStatus, Language, Problem,
-};
+use chorus_core::{GenerationRequest, ImportedClip, Job, JobOutput, JobStatus, Language, Problem};
 use chorus_decode::{ClipProbe, Container};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt as _;

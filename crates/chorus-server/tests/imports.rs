@@ -105,7 +105,10 @@ async fn recordings_become_takes_that_play_and_correct() {
     assert_eq!(status, StatusCode::CREATED, "{job}");
     assert_eq!(job["status"], "succeeded");
     assert_eq!(job["request"]["model"], "import");
-    assert_eq!(job["request"]["prompt"], "talking-5.mp4, talking-5 +200ms.mp4");
+    assert_eq!(
+        job["request"]["prompt"],
+        "talking-5.mp4, talking-5 +200ms.mp4"
+    );
     let outputs = job["outputs"].as_array().expect("outputs");
     assert_eq!(outputs.len(), 2);
     for (output, (name, language)) in outputs
@@ -114,7 +117,10 @@ async fn recordings_become_takes_that_play_and_correct() {
     {
         assert_eq!(output["name"], name, "{output}");
         assert_eq!(output["language"], language, "{output}");
-        assert_eq!((output["width"].as_u64(), output["height"].as_u64()), (Some(524), Some(524)));
+        assert_eq!(
+            (output["width"].as_u64(), output["height"].as_u64()),
+            (Some(524), Some(524))
+        );
         assert_eq!(output["fps"], 25);
         assert_eq!(output["has_audio"], true);
         let ms = output["duration_ms"].as_u64().expect("duration");
@@ -131,9 +137,15 @@ async fn recordings_become_takes_that_play_and_correct() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(bytes == original, "the stored clip is the uploaded file, byte for byte");
+    assert!(
+        bytes == original,
+        "the stored clip is the uploaded file, byte for byte"
+    );
     let (_, listed) = s.get("/api/jobs").await;
-    assert_eq!(listed["jobs"][0]["id"], job["id"], "the Library lists it first");
+    assert_eq!(
+        listed["jobs"][0]["id"], job["id"],
+        "the Library lists it first"
+    );
     assert!(
         files_under(&s.state.spool).is_empty(),
         "nothing stays in the upload folder"
@@ -189,7 +201,10 @@ async fn one_bad_clip_refuses_the_import_and_nothing_is_kept() {
     assert_eq!(body["error"]["problems"][0]["field"], "clips[1]");
     let (_, listed) = s.get("/api/jobs").await;
     assert_eq!(listed["jobs"], json!([]), "a refused import makes no job");
-    assert!(files_under(&s.state.spool).is_empty(), "no spool file stays");
+    assert!(
+        files_under(&s.state.spool).is_empty(),
+        "no spool file stays"
+    );
     assert!(
         files_under(&s.dir.path().join("data/assets")).is_empty(),
         "not even the good clip is stored"
@@ -211,15 +226,24 @@ async fn every_clip_says_what_is_spoken_in_it() {
     );
     let (status, body) = import(
         &s,
-        &[Part::Field("language", "xx"), Part::File("talking-5.mp4", &original)],
+        &[
+            Part::Field("language", "xx"),
+            Part::File("talking-5.mp4", &original),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let message = body["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("\"xx\"") && message.contains("en, cmn"), "{message}");
+    assert!(
+        message.contains("\"xx\"") && message.contains("en, cmn"),
+        "{message}"
+    );
     let (status, body) = import(&s, &[Part::Field("language", "en")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(files_under(&s.state.spool).is_empty(), "no spool file stays");
+    assert!(
+        files_under(&s.state.spool).is_empty(),
+        "no spool file stays"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,7 +263,10 @@ async fn imported_clips_stream_into_a_bucket() {
     let original = footage("talking-2.mp4");
     let (status, job) = import(
         &s,
-        &[Part::Field("language", "en"), Part::File("talking-2.mp4", &original)],
+        &[
+            Part::Field("language", "en"),
+            Part::File("talking-2.mp4", &original),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{job}");
@@ -260,5 +287,8 @@ async fn imported_clips_stream_into_a_bucket() {
         .await;
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(bytes, original[..16]);
-    assert!(files_under(&s.state.spool).is_empty(), "the spool file is gone");
+    assert!(
+        files_under(&s.state.spool).is_empty(),
+        "the spool file is gone"
+    );
 }

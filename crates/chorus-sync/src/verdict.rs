@@ -90,7 +90,10 @@ mod tests {
     #[test]
     fn a_reading_within_its_tolerance_is_in_sync() {
         use Side::{SoundEarly, SoundLate};
-        assert_eq!(SyncVerdict::judge(-61.0, FACE_TOLERANCE_MS), SyncVerdict::InSync);
+        assert_eq!(
+            SyncVerdict::judge(-61.0, FACE_TOLERANCE_MS),
+            SyncVerdict::InSync
+        );
         assert_eq!(
             SyncVerdict::judge(-61.0, 0.0),
             SyncVerdict::Detectable(SoundEarly)

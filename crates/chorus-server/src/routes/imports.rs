@@ -21,7 +21,9 @@ pub fn router() -> Router<AppState> {
     let most = MAX_IMPORT_BYTES * MAX_IMPORT_CLIPS as u64 + 1024 * 1024;
     Router::new()
         .route("/imports", post(import_clips))
-        .layer(DefaultBodyLimit::max(usize::try_from(most).unwrap_or(usize::MAX)))
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(most).unwrap_or(usize::MAX),
+        ))
 }
 
 async fn import_clips(
@@ -50,7 +52,9 @@ async fn import_clips(
                 let Some(spoken) = language else {
                     return Err(ApiError::invalid(vec![Problem::error(
                         format!("clips[{}]", clips.len()),
-                        format!("Say which language is spoken in {name} (a language field before the file)"),
+                        format!(
+                            "Say which language is spoken in {name} (a language field before the file)"
+                        ),
                     )]));
                 };
                 let chunks = (&mut field).map_err(multipart_error);
