@@ -45,7 +45,7 @@ impl Drop for Spooled {
 pub fn open_spool(folder: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(folder)
         .with_context(|| format!("cannot create the upload folder {}", folder.display()))?;
-    let stale = SystemTime::now() - Duration::from_secs(3600);
+    let stale = SystemTime::now() - Duration::from_hours(1);
     for entry in std::fs::read_dir(folder)?.flatten() {
         let old = entry
             .metadata()
