@@ -35,8 +35,9 @@ pub struct ImportState {
     next_key: StoredValue<u32>,
     sending: RwSignal<Upload>,
     canceller: StoredValue<Option<api::ImportCanceller>, LocalStorage>,
-    /// The server's refusal: its sentence and one line per bad clip.
-    refused: RwSignal<Option<(String, Vec<String>)>>,
+    /// Why the last import was not made, in one sentence (the clips it
+    /// names are marked on their rows).
+    refused: RwSignal<Option<String>>,
     /// The job the last import became.
     done: RwSignal<Option<Job>>,
     /// Set when the person stopped the upload, so its end is not an error.
@@ -172,7 +173,7 @@ impl ImportState {
         let upload = match upload {
             Ok(upload) => upload,
             Err(err) => {
-                self.refused.set(Some((err.message(), Vec::new())));
+                self.refused.set(Some(err.message()));
                 return;
             }
         };
@@ -189,10 +190,9 @@ impl ImportState {
                     self.done.set(Some(job.clone()));
                     on_imported(job);
                 }
-                Err(_) if self.stopped.get_value() => self.refused.set(Some((
+                Err(_) if self.stopped.get_value() => self.refused.set(Some(
                     "Stopped. Nothing was imported; the clips are still listed.".into(),
-                    Vec::new(),
-                ))),
+                )),
                 Err(err) => {
                     self.mark_refused(&err);
                     self.refused.set(Some(refusal(&err)));
@@ -204,9 +204,9 @@ impl ImportState {
 
 /// The server's refusal in words: when it named clips (marked on their
 /// rows by `mark_refused`), which ones; else its own sentence.
-fn refusal(err: &ApiError) -> (String, Vec<String>) {
+fn refusal(err: &ApiError) -> String {
     let ApiError::Rejected { body, .. } = err else {
-        return (err.message(), Vec::new());
+        return err.message();
     };
     let named: Vec<&str> = body
         .error
@@ -216,19 +216,13 @@ fn refusal(err: &ApiError) -> (String, Vec<String>) {
         .filter_map(|p| p.message.split_once(": ").map(|(name, _)| name))
         .collect();
     match named.as_slice() {
-        [] => (body.error.message.clone(), Vec::new()),
-        [one] => (
-            format!(
-                "Nothing was imported: {one} cannot be imported (marked above). Remove it and import the rest."
-            ),
-            Vec::new(),
+        [] => body.error.message.clone(),
+        [one] => format!(
+            "Nothing was imported: {one} cannot be imported (marked above). Remove it and import the rest."
         ),
-        many => (
-            format!(
-                "Nothing was imported: {} clips cannot be imported (marked above). Remove them and import the rest.",
-                many.len()
-            ),
-            Vec::new(),
+        many => format!(
+            "Nothing was imported: {} clips cannot be imported (marked above). Remove them and import the rest.",
+            many.len()
         ),
     }
 }
@@ -317,14 +311,9 @@ pub fn ImportPanel(
                     }
                 />
             </ul>
-            {move || state.refused.get().map(|(message, lines)| view! {
+            {move || state.refused.get().map(|message| view! {
                 <div class="banner error" role="alert" data-testid="import-refused">
                     <p>{message}</p>
-                    {(!lines.is_empty()).then(|| view! {
-                        <ul class="import-reasons">
-                            {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
-                        </ul>
-                    })}
                 </div>
             })}
             {move || match state.sending.get() {

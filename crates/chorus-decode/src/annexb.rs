@@ -34,15 +34,11 @@ impl NalConfig {
         let mut parameter_sets = Vec::new();
         let sps_count = r.u8()? & 0x1f;
         for _ in 0..sps_count {
-            let len = usize::from(r.u16()?);
-            parameter_sets.extend_from_slice(&START_CODE);
-            parameter_sets.extend_from_slice(r.bytes(len)?);
+            r.parameter_set(&mut parameter_sets)?;
         }
         let pps_count = r.u8()?;
         for _ in 0..pps_count {
-            let len = usize::from(r.u16()?);
-            parameter_sets.extend_from_slice(&START_CODE);
-            parameter_sets.extend_from_slice(r.bytes(len)?);
+            r.parameter_set(&mut parameter_sets)?;
         }
         Ok(Self {
             length_size,
@@ -73,9 +69,7 @@ impl NalConfig {
             r.skip(1)?; // completeness and NAL unit type
             let count = r.u16()?;
             for _ in 0..count {
-                let len = usize::from(r.u16()?);
-                parameter_sets.extend_from_slice(&START_CODE);
-                parameter_sets.extend_from_slice(r.bytes(len)?);
+                r.parameter_set(&mut parameter_sets)?;
             }
         }
         Ok(Self {
@@ -160,6 +154,15 @@ impl<'a> Cursor<'a> {
     fn u16(&mut self) -> Result<u16, String> {
         let b = self.bytes(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    /// Reads one parameter set as a configuration record stores it (a
+    /// 16-bit length, then the NAL unit) onto `out` behind a start code.
+    fn parameter_set(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        let len = usize::from(self.u16()?);
+        out.extend_from_slice(&START_CODE);
+        out.extend_from_slice(self.bytes(len)?);
+        Ok(())
     }
 }
 

@@ -28,15 +28,24 @@ impl Folder {
         format!("the folder {}", self.root.display())
     }
 
-    pub(super) async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    /// Where `key` goes, with its folder made; `None` when it is already
+    /// there (content-addressed: the same bytes).
+    async fn place_for(&self, key: &str) -> anyhow::Result<Option<PathBuf>> {
         let path = self.root.join(key);
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            return Ok(());
+            return Ok(None);
         }
         let dir = path.parent().unwrap_or(&self.root);
         tokio::fs::create_dir_all(dir)
             .await
             .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Some(path))
+    }
+
+    pub(super) async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let Some(path) = self.place_for(key).await? else {
+            return Ok(());
+        };
         let tmp = path.with_extension(format!("{}.tmp", uuid::Uuid::now_v7().simple()));
         tokio::fs::write(&tmp, bytes)
             .await
@@ -50,14 +59,9 @@ impl Folder {
     /// Moves the file at `src` into place (copying when it is on another
     /// file system); `src` is gone or left for its owner to remove.
     pub(super) async fn put_file(&self, key: &str, src: &std::path::Path) -> anyhow::Result<()> {
-        let path = self.root.join(key);
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        let Some(path) = self.place_for(key).await? else {
             return Ok(());
-        }
-        let dir = path.parent().unwrap_or(&self.root);
-        tokio::fs::create_dir_all(dir)
-            .await
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        };
         if tokio::fs::rename(src, &path).await.is_ok() {
             return Ok(());
         }

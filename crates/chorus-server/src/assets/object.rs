@@ -97,13 +97,20 @@ impl Bucket {
         }
     }
 
+    /// Whether an object is at `path` (content-addressed: the same bytes).
+    async fn holds(&self, path: &Path) -> anyhow::Result<bool> {
+        match self.store.head(path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("cannot reach {}", self.describe())),
+        }
+    }
+
     pub(super) async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let path = self.path(key);
         // Content-addressed: an object already there holds these bytes.
-        match self.store.head(&path).await {
-            Ok(_) => return Ok(()),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot reach {}", self.describe())),
+        if self.holds(&path).await? {
+            return Ok(());
         }
         self.store
             .put(&path, PutPayload::from(Bytes::copy_from_slice(bytes)))
@@ -118,10 +125,8 @@ impl Bucket {
     pub(super) async fn put_file(&self, key: &str, src: &std::path::Path) -> anyhow::Result<()> {
         const PART: usize = 16 * 1024 * 1024;
         let path = self.path(key);
-        match self.store.head(&path).await {
-            Ok(_) => return Ok(()),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot reach {}", self.describe())),
+        if self.holds(&path).await? {
+            return Ok(());
         }
         let mut file = tokio::fs::File::open(src)
             .await
