@@ -139,18 +139,7 @@ impl AssetStore {
             Place::Local(folder) => folder.put(&key, bytes).await?,
             Place::Object(bucket) => bucket.put(&key, bytes).await?,
         }
-        let (width, height) = size.map_or((None, None), |(w, h)| {
-            (Some(i64::from(w)), Some(i64::from(h)))
-        });
-        let record = AssetRecord {
-            id,
-            mime: mime.into(),
-            bytes: bytes.len() as i64,
-            width,
-            height,
-        };
-        insert_record(db, &record).await?;
-        Ok(record)
+        record(db, id, mime, bytes.len() as u64, size).await
     }
 
     /// Stores the file at `path`, whose SHA-256 is `id` (computed while it
@@ -175,18 +164,7 @@ impl AssetStore {
             Place::Local(folder) => folder.put_file(&key, path).await?,
             Place::Object(bucket) => bucket.put_file(&key, path).await?,
         }
-        let (width, height) = size.map_or((None, None), |(w, h)| {
-            (Some(i64::from(w)), Some(i64::from(h)))
-        });
-        let record = AssetRecord {
-            id: id.to_string(),
-            mime: mime.into(),
-            bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
-            width,
-            height,
-        };
-        insert_record(db, &record).await?;
-        Ok(record)
+        record(db, id.to_string(), mime, bytes, size).await
     }
 
     /// Reads an asset's bytes whole (for engines that need an input image).
@@ -211,6 +189,29 @@ impl AssetStore {
         };
         stream.with_context(|| format!("cannot read asset {id}"))
     }
+}
+
+/// Records the asset `id` (`bytes` long, a picture of `size` if any) and
+/// returns its record.
+async fn record(
+    db: &Db,
+    id: String,
+    mime: &str,
+    bytes: u64,
+    size: Option<(u32, u32)>,
+) -> anyhow::Result<AssetRecord> {
+    let (width, height) = size.map_or((None, None), |(w, h)| {
+        (Some(i64::from(w)), Some(i64::from(h)))
+    });
+    let record = AssetRecord {
+        id,
+        mime: mime.into(),
+        bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+        width,
+        height,
+    };
+    insert_record(db, &record).await?;
+    Ok(record)
 }
 
 async fn insert_record(db: &Db, record: &AssetRecord) -> anyhow::Result<()> {
