@@ -23,6 +23,8 @@ pub(crate) mod keys;
 pub(crate) mod picture;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) mod playhead;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod audio;
