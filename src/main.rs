@@ -13,21 +13,57 @@
 
 // Native builds (for the tests) see the pure modules but not the UI that uses
 // them, so their items look unused there.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 mod composition;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 mod fields;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 mod import_picks;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 mod job_list;
 // The frame-exact player: its pure parts (cache, keyboard map) build
 // natively for tests, the rest for wasm32 only (see player/mod.rs).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 mod player;
 
 // The compare view: pure rules natively, the UI for wasm32 (compare/mod.rs).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 mod compare;
 
 #[cfg(target_arch = "wasm32")]

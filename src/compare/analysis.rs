@@ -1,5 +1,5 @@
 //! Measuring one variant's lip-sync in the browser: every frame decoded in
-//! order by a frame-exact engine of its own and handed to chorus-sync's
+//! order by a frame source of its own and handed to chorus-sync's
 //! face analysis, the same code `chorus sync` runs natively (drawn
 //! presenters included). With `cross_check` the frames also go through
 //! block motion on the GPU (`gpu_motion`, WebGPU) and on the CPU, and their
@@ -15,7 +15,7 @@ use gloo_timers::future::TimeoutFuture;
 use super::gpu_motion::GpuMotion;
 use super::pcm::Pcm;
 use crate::dom::now_ms;
-use crate::player::engine::Engine;
+use crate::player::frames::FrameSource;
 
 /// What one measurement found and how it was made.
 pub struct Measured {
@@ -41,10 +41,10 @@ pub async fn measure(
     cross_check: bool,
 ) -> Result<Measured, String> {
     let started = now_ms();
-    let engine = Engine::open(url).await?;
-    let frames = engine.frame_count();
-    let fps = engine.fps();
-    let first = engine.picture(0).await?;
+    let source = FrameSource::open(url).await?;
+    let frames = source.frame_count();
+    let fps = source.fps();
+    let first = source.picture(0).await?;
     let grid = MotionGrid::for_frame(first.width, first.height).map_err(|e| e.to_string())?;
     let mut face = FaceAnalyzer::new();
     // Block motion is only the shader's check now: run when asked for.
@@ -55,7 +55,7 @@ pub async fn measure(
         None
     };
     for frame in 0..frames {
-        let picture = engine.picture(frame).await?;
+        let picture = source.picture(frame).await?;
         if (picture.width, picture.height) != (grid.frame_width, grid.frame_height) {
             return Err(format!(
                 "frame {frame} is {}×{}, not {}×{} like the first",
@@ -68,7 +68,7 @@ pub async fn measure(
             height: picture.height,
             stride: picture.width as usize,
         };
-        face.push(&luma, engine.frame_seconds(frame))
+        face.push(&luma, source.frame_seconds(frame))
             .map_err(|e| e.to_string())?;
         if let Some(run) = gpu_run.as_mut() {
             run.push(&picture.y)?;

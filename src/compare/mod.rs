@@ -4,32 +4,38 @@
 //!
 //! - `variants`, `meter`: pure rules (which takes, what the meter says),
 //!   unit-tested natively;
-//! - `clock` + `screen`: one frame-exact engine and canvas per variant,
-//!   driven together; `mix`: their sound on one `AudioContext`;
+//! - the player's transport drives one screen per variant and their sound
+//!   as one mix;
 //! - `pcm`: a take's sound decoded by WebCodecs on the picture's clock;
 //! - `gpu_motion` (+ `motion.wgsl`) and `analysis`: motion energy on the GPU
 //!   and chorus-sync's analysis; `slot`: one variant's loading and state;
 //! - `view`, `variant`, `meter_view`, `tracks`: the UI.
 
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 pub mod meter;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 pub mod variants;
 
 #[cfg(target_arch = "wasm32")]
 mod analysis;
 #[cfg(target_arch = "wasm32")]
-mod clock;
-#[cfg(target_arch = "wasm32")]
 mod gpu_motion;
 #[cfg(target_arch = "wasm32")]
 mod meter_view;
 #[cfg(target_arch = "wasm32")]
-mod mix;
-#[cfg(target_arch = "wasm32")]
 mod pcm;
-#[cfg(target_arch = "wasm32")]
-mod screen;
 #[cfg(target_arch = "wasm32")]
 mod slot;
 #[cfg(target_arch = "wasm32")]

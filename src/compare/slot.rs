@@ -14,12 +14,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::analysis::{Measured, measure};
-use super::clock::LockedClock;
 use super::gpu_motion::GpuMotion;
 use super::meter::Reading;
 use super::pcm;
 use super::tracks::{VisemeSpan, load_visemes};
 use super::variants::newest_version;
+use crate::player::live::Live;
 
 /// Buckets in a lane's waveform.
 const PEAKS: usize = 480;
@@ -149,10 +149,10 @@ impl Slot {
     }
 }
 
-/// What every slot shares: the clock, the GPU for measuring, and the lock
-/// that keeps measurements one at a time.
+/// What every slot shares: the transport, the GPU for measuring, and the
+/// lock that keeps measurements one at a time.
 pub struct Shared {
-    pub clock: Rc<LockedClock>,
+    pub transport: Rc<Live>,
     gpu: RefCell<Option<Result<Rc<GpuMotion>, String>>>,
     measuring: Cell<bool>,
     /// `?crosscheck=1` also runs block motion on the GPU and the CPU and
@@ -162,9 +162,9 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(clock: Rc<LockedClock>) -> Rc<Self> {
+    pub fn new(transport: Rc<Live>) -> Rc<Self> {
         Rc::new(Self {
-            clock,
+            transport,
             gpu: RefCell::new(None),
             measuring: Cell::new(false),
             force_cpu: crate::dom::query_value("motion").as_deref() == Some("cpu"),
@@ -223,8 +223,8 @@ pub fn load(shared: Rc<Shared>, slot: Slot, job: Job, shown: usize) {
             return;
         }
         shared
-            .clock
-            .with_mix(|mix| mix.set_sound(slot.index, &sound));
+            .transport
+            .with_sound(|mix| mix.set_samples(slot.index, &sound.samples, sound.sample_rate));
         slot.peaks.set(sound.peaks(PEAKS));
         while shared.measuring.replace(true) {
             TimeoutFuture::new(30).await;

@@ -1,5 +1,5 @@
 //! One variant's two faces in the compare view: its screen (a canvas under
-//! the shared clock, with the mouth region the measurement found) and its
+//! the shared transport, with the mouth region the measurement found) and its
 //! head on the timeline (name, version, solo and mute, sync meter, and the
 //! correction that makes its next version).
 
@@ -11,13 +11,13 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::clock::CompareState;
 use super::meter::Level;
 use super::meter_view::SyncMeter;
-use super::screen::Screen;
 use super::slot::{Meter, Shared, Slot};
 use super::variants::{newest_version, take_name, version_label};
 use crate::api;
+use crate::player::live::TransportState;
+use crate::player::screen::CanvasScreen;
 
 #[component]
 pub fn SlotScreen(
@@ -29,7 +29,7 @@ pub fn SlotScreen(
     /// Its version number (1 as generated).
     version: u32,
     shared: StoredValue<Rc<Shared>, LocalStorage>,
-    state: CompareState,
+    state: TransportState,
     /// `grid`, `a`, `b` or `hidden`: where the screen sits in the stage.
     role: Signal<&'static str>,
     /// Extra style for the wipe and onion modes.
@@ -44,9 +44,11 @@ pub fn SlotScreen(
         };
         let url = url.clone();
         spawn_local(async move {
-            match Screen::open(&url, canvas).await {
+            match CanvasScreen::open(&url, canvas).await {
                 Ok(screen) if slot.shown.get_untracked() == output => {
-                    shared.with_value(|s| s.clock.set_screen(slot.index, Some(Rc::new(screen))));
+                    shared.with_value(|s| {
+                        s.transport.set_screen(slot.index, Some(Rc::new(screen)));
+                    });
                 }
                 Ok(_) => {}
                 Err(why) => error.set(Some(why)),
@@ -54,7 +56,7 @@ pub fn SlotScreen(
         });
     });
     on_cleanup(move || {
-        shared.try_with_value(|s| s.clock.set_screen(slot.index, None));
+        shared.try_with_value(|s| s.transport.set_screen(slot.index, None));
     });
     let region = move || match slot.meter.get() {
         Meter::Done(d) => Some(format!(

@@ -8,18 +8,20 @@ use std::rc::Rc;
 
 use chorus_core::Job;
 use chorus_core::api::asset_url;
+use js_sys::{Array, Object, Reflect};
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsValue;
 use web_sys::{KeyboardEvent, PointerEvent};
 
-use super::clock::{CompareState, LockedClock};
 use super::slot::{Disagreements, Meter, Shared, Slot, load};
 use super::tracks::Lane;
 use super::variant::{SlotScreen, VariantHead};
 use super::variants::{take_name, version_label};
-use crate::player::keys::{Command, command_for, next_speed};
+use crate::player::live::{command_of, live};
 use crate::player::timeline::Timeline;
-use crate::player::view::TransportButtons;
+use crate::player::transport::Status;
+use crate::player::transport_bar::TransportBar;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -66,8 +68,8 @@ pub fn CompareView(job: RwSignal<Job>, takes: Vec<usize>) -> impl IntoView {
             .collect()
     });
     let count = slots.len();
-    let state = CompareState::new(count);
-    let shared = StoredValue::new_local(Shared::new(LockedClock::new(count, state)));
+    let (transport, state) = live(count, publish);
+    let shared = StoredValue::new_local(Shared::new(transport));
     let layout = RwSignal::new(Layout::Grid);
     let pair = RwSignal::new((0_usize, 1_usize.min(count.saturating_sub(1))));
     let wipe = RwSignal::new(50.0_f64);
@@ -91,33 +93,21 @@ pub fn CompareView(job: RwSignal<Job>, takes: Vec<usize>) -> impl IntoView {
             .enumerate()
             .map(|(i, m)| solo.map_or(!m.get(), |s| s == i))
             .collect();
-        shared.with_value(|s| s.clock.with_mix(|mix| mix.set_audible(&audible)));
+        shared.with_value(|s| s.transport.with_sound(|mix| mix.set_audible(&audible)));
+    });
+    on_cleanup(move || {
+        shared.try_with_value(|s| s.transport.pause());
     });
 
-    let apply = move |command: Command| shared.with_value(|s| run(&s.clock, state, command));
+    let on_command =
+        Callback::new(move |command| shared.with_value(|s| s.transport.apply(command)));
     let on_keydown = move |ev: KeyboardEvent| {
-        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
-            return;
-        }
-        // Typing a shift amount must not scrub.
-        let typing = ev
-            .target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
-            .is_some();
-        if typing {
-            return;
-        }
-        if let Some(command) = command_for(&ev.key(), ev.shift_key()) {
+        if let Some(command) = command_of(&ev) {
             ev.prevent_default();
-            apply(command);
+            on_command.run(command);
         }
     };
-    let seek = Callback::new(move |frame: usize| {
-        shared.with_value(|s| {
-            s.clock.pause();
-            s.clock.seek(frame);
-        });
-    });
+    let seek = Callback::new(move |frame: usize| shared.with_value(|s| s.transport.scrub(frame)));
 
     let role = move |index: usize| {
         Signal::derive(move || {
@@ -163,15 +153,25 @@ pub fn CompareView(job: RwSignal<Job>, takes: Vec<usize>) -> impl IntoView {
         )
     });
     let frame_count = Signal::derive(move || state.frame_count.get());
-    let playing = move || state.speed.get() != 0.0;
-    let timecode = move || {
+    let timecode = Signal::derive(move || {
         let frame = state.playhead.get();
         // Re-read once the screens have loaded (their tracks know the rate).
         state.frame_count.track();
         shared
-            .with_value(|s| s.clock.timecode(frame))
-            .unwrap_or_else(|| "--:--:--:--".to_string())
-    };
+            .with_value(|s| {
+                s.transport
+                    .first_screen()
+                    .and_then(|screen| screen.frames.track.frame_timecode(frame))
+            })
+            .map_or_else(|| "--:--:--:--".to_string(), |t| t.to_string())
+    });
+    let detail = Signal::derive(move || {
+        state.frame_count.track();
+        shared
+            .with_value(|s| s.transport.first_screen().map(|screen| screen.backend()))
+            .unwrap_or("loading…")
+            .to_string()
+    });
     let first_peaks = slots[0].peaks;
     let pair_slots = slots.clone();
 
@@ -228,24 +228,7 @@ pub fn CompareView(job: RwSignal<Job>, takes: Vec<usize>) -> impl IntoView {
                     <span class="wipe-handle" style=move || format!("left:{:.2}%", wipe.get())></span>
                 })}
             </div>
-            <div class="player-transport compare-transport">
-                <TransportButtons playing=Signal::derive(playing) on_command=Callback::new(apply) play_id="compare-play" />
-                <span class="player-timecode" data-testid="compare-timecode">{timecode}</span>
-                <span class="player-frame" data-testid="compare-frame">
-                    {move || format!("F {} / {}", state.playhead.get(), frame_count.get().saturating_sub(1))}
-                </span>
-                <span class="player-marks">
-                    {move || state.mark_in.get().map(|f| format!("IN {f}"))}
-                    " "
-                    {move || state.mark_out.get().map(|f| format!("OUT {f}"))}
-                </span>
-                <span class="player-keys" aria-hidden="true">"Space · J K L · ← → · I O"</span>
-                <span class="player-fps" data-testid="compare-backend">{move || {
-                    state.frame_count.track();
-                    shared.with_value(|s| s.clock.backend()).unwrap_or("loading…")
-                }}</span>
-                {move || state.error.get().map(|why| view! { <span class="problem error" role="alert">{why}</span> })}
-            </div>
+            <TransportBar state on_command name="compare" timecode detail errors_here=true />
             <Timeline
                 frame_count=frame_count
                 playhead=state.playhead
@@ -327,55 +310,32 @@ fn PairPicker(
     view! { <div class="pair">{select(0, "Under")}{select(1, "Over")}</div> }
 }
 
-/// Carries out one keyboard or button command on every variant at once.
-fn run(clock: &Rc<LockedClock>, state: CompareState, command: Command) {
-    let fps = clock.fps().round() as i64;
-    let playhead = state.playhead.get_untracked();
-    match command {
-        Command::TogglePlay => {
-            if state.speed.get_untracked() == 0.0 {
-                clock.play(1.0);
-            } else {
-                clock.pause();
-            }
-        }
-        Command::ShuttleBack | Command::ShuttleForward => {
-            let speed = next_speed(
-                state.speed.get_untracked(),
-                command == Command::ShuttleForward,
-            );
-            clock.play(speed);
-        }
-        Command::ShuttleStop => clock.pause(),
-        Command::Step(frames) => clock.step(frames),
-        Command::StepSeconds(seconds) => clock.step(seconds * fps),
-        Command::First => {
-            clock.pause();
-            clock.seek(0);
-        }
-        Command::Last => {
-            clock.pause();
-            clock.seek(clock.last_frame());
-        }
-        Command::MarkIn => {
-            state.mark_in.set(Some(playhead));
-            if state
-                .mark_out
-                .get_untracked()
-                .is_some_and(|out| out < playhead)
-            {
-                state.mark_out.set(None);
-            }
-        }
-        Command::MarkOut => {
-            state.mark_out.set(Some(playhead));
-            if state.mark_in.get_untracked().is_some_and(|i| i > playhead) {
-                state.mark_in.set(None);
-            }
-        }
-        Command::ClearMarks => {
-            state.mark_in.set(None);
-            state.mark_out.set(None);
-        }
-    }
+/// The test hook: `window.__chorusCompare`, each screen's frame and
+/// checksum.
+fn publish(status: &Status) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let to_array = |values: Vec<Option<f64>>| {
+        values
+            .into_iter()
+            .map(|v| v.map_or(JsValue::NULL, JsValue::from_f64))
+            .collect::<Array>()
+    };
+    let frames = status.shown.iter().map(|f| f.map(|f| f as f64)).collect();
+    let sums = status.checksums.iter().map(|c| c.map(f64::from)).collect();
+    let hook = Object::new();
+    let _ = Reflect::set(&hook, &"frames".into(), &to_array(frames));
+    let _ = Reflect::set(&hook, &"checksums".into(), &to_array(sums));
+    let _ = Reflect::set(
+        &hook,
+        &"frameCount".into(),
+        &JsValue::from_f64(status.frame_count as f64),
+    );
+    let _ = Reflect::set(
+        &hook,
+        &"playing".into(),
+        &JsValue::from_bool(status.playing()),
+    );
+    let _ = Reflect::set(&window, &"__chorusCompare".into(), &hook);
 }

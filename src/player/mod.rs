@@ -6,44 +6,86 @@
 //!
 //! - `source`: HTTP Range fetches and the index; `decoder`: WebCodecs;
 //!   `frame`: VideoFrame ownership and plane copies; `picture`: the copied
-//!   planes; `cache`: decoded frames
-//!   within a memory budget; `engine`: frame number → picture.
-//! - `render` (+ `yuv.wgsl`): wgpu drawing, WebGPU or WebGL2; `probe`: the
-//!   pixel checksum tests read.
-//! - `audio`: sound and waveform via Web Audio;
-//! - `controller`: seeking and the playback clock; `keys`: the keyboard map;
-//!   `timeline` and `view`: the UI.
+//!   planes; `cache`: decoded frames within a memory budget; `frames`:
+//!   frame number → picture.
+//! - `render` (+ `yuv.wgsl`): wgpu drawing, WebGPU or WebGL2; `screen`: a
+//!   take's frames drawn into a canvas; `probe`: the pixel checksum tests
+//!   read.
+//! - `mix`: every screen's sound on one Web Audio clock; `audio`: the single
+//!   player's sound and waveform.
+//! - `transport`: one playhead over one or more screens (seek, step, play,
+//!   loop, prefetch), browser-free and tested natively; `live`: the
+//!   transport in the page, its status as signals; `playhead`: the play
+//!   loop's arithmetic; `keys`: the keyboard map.
+//! - `transport_bar`, `timeline` and `view`: the UI, shared by the player,
+//!   the compare view and review pages.
 
 // Pure parts, built natively too so `cargo test` covers them.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 mod cache;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 pub(crate) mod keys;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 pub(crate) mod picture;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 pub(crate) mod playhead;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    allow(
+        dead_code,
+        reason = "used by the wasm app; built natively only for its tests"
+    )
+)]
 pub(crate) mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod audio;
 #[cfg(target_arch = "wasm32")]
-mod controller;
-#[cfg(target_arch = "wasm32")]
 mod decoder;
 #[cfg(target_arch = "wasm32")]
-pub(crate) mod engine;
-#[cfg(target_arch = "wasm32")]
 mod frame;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod frames;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod live;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod mix;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod probe;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod render;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod screen;
+#[cfg(target_arch = "wasm32")]
 mod source;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod timeline;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod transport_bar;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod view;
 

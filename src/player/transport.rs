@@ -159,6 +159,7 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
     }
 
     /// A copy of what the view shows.
+    #[cfg(test)]
     pub fn status(&self) -> Status {
         self.status.borrow().clone()
     }
@@ -173,11 +174,6 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
         if changed {
             (self.watch)(&self.status.borrow());
         }
-    }
-
-    /// The screen in `slot`, once loaded.
-    pub fn screen(&self, slot: usize) -> Option<Rc<S>> {
-        self.screens.borrow().get(slot).cloned().flatten()
     }
 
     /// The first loaded screen (its track names the timecode).
@@ -353,7 +349,12 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
         join_all(missing.iter().map(|s| s.picture(ahead))).await;
         self.busy.set(false);
         let wanted = self.wanted.get();
-        let behind = self.status.borrow().shown.iter().any(|f| *f != Some(wanted));
+        let behind = self
+            .status
+            .borrow()
+            .shown
+            .iter()
+            .any(|f| *f != Some(wanted));
         if behind {
             self.requests.set(self.requests.get() + 1);
             self.busy.set(true);
@@ -727,7 +728,11 @@ mod tests {
         for frame in [20, 30, 40] {
             transport.seek(frame);
         }
-        assert_eq!(transport.status().playhead, 40, "the playhead moves at once");
+        assert_eq!(
+            transport.status().playhead,
+            40,
+            "the playhead moves at once"
+        );
         gate.open();
         host.settle();
         assert_eq!(transport.status().shown, vec![Some(40), Some(40)]);
@@ -815,7 +820,10 @@ mod tests {
         for screen in &screens {
             let drawn = screen.drawn.borrow();
             // After the first frame and the two marks, only the loop.
-            assert!(drawn.iter().skip(3).all(|f| (10..=20).contains(f)), "{drawn:?}");
+            assert!(
+                drawn.iter().skip(3).all(|f| (10..=20).contains(f)),
+                "{drawn:?}"
+            );
             // 600 ms at 2× and 25 fps is 30 frames: around the loop.
             assert!(drawn.windows(2).skip(3).any(|w| w[1] < w[0]), "{drawn:?}");
         }
@@ -861,7 +869,10 @@ mod tests {
         transport.seek(3);
         host.settle();
         let status = transport.status();
-        assert_eq!(status.error.as_deref(), Some("frame 3 could not be decoded"));
+        assert_eq!(
+            status.error.as_deref(),
+            Some("frame 3 could not be decoded")
+        );
         assert_eq!(status.shown, vec![Some(0), Some(0)]);
         assert_eq!(*screens[0].drawn.borrow(), vec![0], "no screen moved alone");
         screens[1].broken.set(false);

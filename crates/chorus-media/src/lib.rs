@@ -9,7 +9,7 @@ mod edit;
 mod error;
 mod moov;
 mod movie;
-mod player;
+mod frames;
 mod reader;
 mod remux;
 mod sample_table;

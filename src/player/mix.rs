@@ -1,11 +1,12 @@
-//! The compare view's sound: every variant's track on one `AudioContext`,
-//! each through its own gain (solo and mute set the gains), all started at
-//! the same context instant so they stay sample-locked to one another. While
-//! it plays, the context's clock is the compare view's master clock.
+//! A transport's sound: one voice per screen on one `AudioContext`, each
+//! through its own gain (solo and mute set the gains), all started at the
+//! same context instant so they stay sample-locked to one another. While it
+//! plays, the context's clock is the transport's master clock. The single
+//! player is a mix of one voice.
 
 use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext, GainNode};
 
-use super::pcm::Pcm;
+use super::transport::Sound;
 
 /// Lead time before a start, so every source begins on the same instant.
 const START_LEAD_S: f64 = 0.05;
@@ -44,19 +45,28 @@ impl Mix {
         })
     }
 
-    /// Gives variant `index` its sound (it stays silent until then).
-    pub fn set_sound(&mut self, index: usize, pcm: &Pcm) {
-        let Some(voice) = self.voices.get_mut(index) else {
-            return;
-        };
+    /// The context sound is decoded on, so its buffers play here.
+    pub fn context(&self) -> &AudioContext {
+        &self.context
+    }
+
+    /// Gives voice `index` its sound (it stays silent until then).
+    pub fn set_buffer(&mut self, index: usize, buffer: AudioBuffer) {
+        if let Some(voice) = self.voices.get_mut(index) {
+            voice.buffer = Some(buffer);
+        }
+    }
+
+    /// Gives voice `index` mono `samples` at `sample_rate`.
+    pub fn set_samples(&mut self, index: usize, samples: &[f32], sample_rate: u32) {
         let Ok(buffer) =
             self.context
-                .create_buffer(1, pcm.samples.len().max(1) as u32, pcm.sample_rate as f32)
+                .create_buffer(1, samples.len().max(1) as u32, sample_rate as f32)
         else {
             return;
         };
-        if buffer.copy_to_channel(&pcm.samples, 0).is_ok() {
-            voice.buffer = Some(buffer);
+        if buffer.copy_to_channel(samples, 0).is_ok() {
+            self.set_buffer(index, buffer);
         }
     }
 
@@ -68,8 +78,8 @@ impl Mix {
     }
 
     /// Starts every voice at `media_s` seconds into the clip, together.
-    pub fn play_from(&mut self, media_s: f64) {
-        self.stop();
+    fn start(&mut self, media_s: f64) {
+        self.silence();
         let _ = self.context.resume();
         let when = self.context.current_time() + START_LEAD_S;
         let offset = media_s.max(0.0);
@@ -90,10 +100,13 @@ impl Mix {
         self.origin = Some((when - offset, when));
     }
 
-    pub fn stop(&mut self) {
+    fn silence(&mut self) {
         for voice in &mut self.voices {
             if let Some(node) = voice.source.take() {
-                #[allow(deprecated)]
+                #[expect(
+                    deprecated,
+                    reason = "web-sys deprecates stop() on AudioBufferSourceNode only to point at the inherited AudioScheduledSourceNode method, the same call"
+                )]
                 let _ = node.stop();
                 let _ = node.disconnect();
             }
@@ -103,15 +116,29 @@ impl Mix {
 
     /// Where playback is, in seconds of the clip, while playing; before the
     /// common start instant it holds at the start position.
-    pub fn media_time(&self) -> Option<f64> {
+    fn position(&self) -> Option<f64> {
         let (origin, start) = self.origin?;
         Some(self.context.current_time().max(start) - origin)
     }
 }
 
+impl Sound for Mix {
+    fn play_from(&mut self, media_s: f64) {
+        self.start(media_s);
+    }
+
+    fn stop(&mut self) {
+        self.silence();
+    }
+
+    fn media_time(&self) -> Option<f64> {
+        self.position()
+    }
+}
+
 impl Drop for Mix {
     fn drop(&mut self) {
-        self.stop();
+        self.silence();
         let _ = self.context.close();
     }
 }

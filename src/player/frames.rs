@@ -15,7 +15,7 @@ use super::decoder::{Chunk, Decoder};
 use super::picture::Picture;
 use super::source::{fetch_range, load_index};
 
-pub struct Engine {
+pub struct FrameSource {
     url: String,
     pub track: Track,
     decoder: Decoder,
@@ -25,7 +25,7 @@ pub struct Engine {
     frame_of_timestamp: HashMap<i64, usize>,
 }
 
-impl Engine {
+impl FrameSource {
     pub async fn open(url: &str) -> Result<Rc<Self>, String> {
         let movie = load_index(url).await?;
         let track = movie
