@@ -4,7 +4,9 @@
 //! plays, the context's clock is the transport's master clock. The single
 //! player is a mix of one voice.
 
-use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext, GainNode};
+use web_sys::{
+    AudioBuffer, AudioBufferSourceNode, AudioContext, AudioScheduledSourceNode, GainNode,
+};
 
 use super::transport::Sound;
 
@@ -103,11 +105,7 @@ impl Mix {
     fn silence(&mut self) {
         for voice in &mut self.voices {
             if let Some(node) = voice.source.take() {
-                #[expect(
-                    deprecated,
-                    reason = "web-sys deprecates stop() on AudioBufferSourceNode only to point at the inherited AudioScheduledSourceNode method, the same call"
-                )]
-                let _ = node.stop();
+                let _ = AudioScheduledSourceNode::stop(&node);
                 let _ = node.disconnect();
             }
         }

@@ -8,7 +8,8 @@
 //!   `frame`: VideoFrame ownership and plane copies; `picture`: the copied
 //!   planes; `cache`: decoded frames within a memory budget; `frames`:
 //!   frame number → picture.
-//! - `render` (+ `yuv.wgsl`): wgpu drawing, WebGPU or WebGL2; `screen`: a
+//! - `gpu`: the page's one GPU context (WebGL2, or WebGPU), shared by every
+//!   screen; `render` (+ `yuv.wgsl`): one screen's drawing; `screen`: a
 //!   take's frames drawn into a canvas; `probe`: the pixel checksum tests
 //!   read.
 //! - `mix`: every screen's sound on one Web Audio clock; `audio`: the single
@@ -70,6 +71,8 @@ mod decoder;
 mod frame;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod frames;
+#[cfg(target_arch = "wasm32")]
+mod gpu;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod live;
 #[cfg(target_arch = "wasm32")]

@@ -1,24 +1,16 @@
-//! Draws decoded pictures into the player's `<canvas>` with wgpu: WebGL2, or
-//! WebGPU when the page asks for it and the browser has an adapter. The
-//! planes are uploaded with `write_texture` and converted by `yuv.wgsl`;
-//! handing a `VideoFrame` to the GPU directly fails on some adapters
-//! (SwiftShader's WebGPU among them).
+//! Draws one screen's decoded pictures with the page's shared GPU: the
+//! planes are uploaded with `write_texture` into this screen's textures,
+//! converted by `yuv.wgsl` on the shared stage, and copied into the screen's
+//! own canvas. Handing a `VideoFrame` to the GPU directly fails on some
+//! adapters (SwiftShader's WebGPU among them), so planes go as bytes.
 
-use web_sys::HtmlCanvasElement;
-use wgpu::util::new_instance_with_webgpu_detection;
+use std::rc::Rc;
 
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use super::gpu::Gpu;
 use super::picture::Picture;
-
-/// True when the page URL asks for WebGPU (`gpu=webgpu` in the query).
-fn webgpu_requested() -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .is_some_and(|q| {
-            q.trim_start_matches('?')
-                .split('&')
-                .any(|p| p == "gpu=webgpu")
-        })
-}
 
 /// The three plane textures of the picture size currently uploaded.
 struct Planes {
@@ -30,124 +22,36 @@ struct Planes {
 }
 
 pub struct Renderer {
-    // Browsers stop serving a WebGPU device whose instance was dropped.
-    _instance: wgpu::Instance,
-    surface: wgpu::Surface<'static>,
-    device: wgpu::Device,
-    queue: wgpu::Queue,
-    config: wgpu::SurfaceConfiguration,
-    pipeline: wgpu::RenderPipeline,
-    sampler: wgpu::Sampler,
+    gpu: Rc<Gpu>,
     planes: Option<Planes>,
-    /// "WebGPU" or "WebGL2", for the debug overlay and tests.
-    pub backend: &'static str,
+    canvas: HtmlCanvasElement,
+    out: CanvasRenderingContext2d,
 }
 
 impl Renderer {
     pub async fn new(canvas: HtmlCanvasElement) -> Result<Self, String> {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        // WebGPU drew nothing (a black canvas, no validation error) on the
-        // SwiftShader adapter our browser tests get, so it is opt-in with
-        // `?gpu=webgpu` until it is proven on real GPUs; WebGL2 is the default.
-        desc.backends = if webgpu_requested() {
-            wgpu::Backends::BROWSER_WEBGPU | wgpu::Backends::GL
-        } else {
-            wgpu::Backends::GL
-        };
-        let instance = new_instance_with_webgpu_detection(desc).await;
-        let (width, height) = (canvas.width().max(1), canvas.height().max(1));
-        // WebGL needs the surface before the adapter: the canvas's context is
-        // the adapter.
-        let surface = instance
-            .create_surface(wgpu::SurfaceTarget::Canvas(canvas))
-            .map_err(|e| format!("no drawing surface: {e}"))?;
-        let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions {
-                compatible_surface: Some(&surface),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("no GPU adapter (WebGPU or WebGL2): {e}"))?;
-        let backend = if adapter.get_info().backend == wgpu::Backend::BrowserWebGpu {
-            "WebGPU"
-        } else {
-            "WebGL2"
-        };
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("player"),
-                required_limits: wgpu::Limits::downlevel_webgl2_defaults()
-                    .using_resolution(adapter.limits()),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("no GPU device: {e}"))?;
-        let mut config = surface
-            .get_default_config(&adapter, width, height)
-            .ok_or("the canvas cannot be drawn to")?;
-        // The shader writes gamma-encoded values already; an sRGB target
-        // would encode them twice and wash the picture out.
-        let caps = surface.get_capabilities(&adapter);
-        if let Some(format) = caps.formats.iter().find(|f| !f.is_srgb()) {
-            config.format = *format;
-        }
-        surface.configure(&device, &config);
-
-        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("yuv"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("yuv.wgsl").into()),
-        });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("yuv"),
-            layout: None,
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some("fs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                targets: &[Some(config.format.into())],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
-        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
-            label: Some("planes"),
-            mag_filter: wgpu::FilterMode::Linear,
-            min_filter: wgpu::FilterMode::Linear,
-            ..Default::default()
-        });
+        let gpu = Gpu::shared().await?;
+        let out = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            .ok_or("the player's canvas cannot be drawn to")?;
         Ok(Self {
-            _instance: instance,
-            surface,
-            device,
-            queue,
-            config,
-            pipeline,
-            sampler,
+            gpu,
             planes: None,
-            backend,
+            canvas,
+            out,
         })
     }
 
-    /// Resizes the drawing buffer (the canvas element's own width/height).
-    pub fn resize(&mut self, width: u32, height: u32) {
-        if (width, height) != (self.config.width, self.config.height) && width > 0 && height > 0 {
-            self.config.width = width;
-            self.config.height = height;
-            self.surface.configure(&self.device, &self.config);
-        }
+    /// "WebGPU" or "WebGL2".
+    pub fn backend(&self) -> &'static str {
+        self.gpu.backend
     }
 
     fn plane_texture(&self, label: &str, width: u32, height: u32) -> wgpu::Texture {
-        self.device.create_texture(&wgpu::TextureDescriptor {
+        self.gpu.device.create_texture(&wgpu::TextureDescriptor {
             label: Some(label),
             size: wgpu::Extent3d {
                 width,
@@ -174,28 +78,31 @@ impl Renderer {
             let u = self.plane_texture("u", cw, ch);
             let v = self.plane_texture("v", cw, ch);
             let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
-            let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("planes"),
-                layout: &self.pipeline.get_bind_group_layout(0),
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: wgpu::BindingResource::TextureView(&view(&y)),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: wgpu::BindingResource::TextureView(&view(&u)),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: wgpu::BindingResource::TextureView(&view(&v)),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: wgpu::BindingResource::Sampler(&self.sampler),
-                    },
-                ],
-            });
+            let bind_group = self
+                .gpu
+                .device
+                .create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("planes"),
+                    layout: &self.gpu.pipeline.get_bind_group_layout(0),
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: wgpu::BindingResource::TextureView(&view(&y)),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: wgpu::BindingResource::TextureView(&view(&u)),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: wgpu::BindingResource::TextureView(&view(&v)),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 3,
+                            resource: wgpu::BindingResource::Sampler(&self.gpu.sampler),
+                        },
+                    ],
+                });
             self.planes = Some(Planes {
                 size: (width, height),
                 y,
@@ -207,7 +114,7 @@ impl Renderer {
     }
 
     fn upload(&self, texture: &wgpu::Texture, data: &[u8], width: u32, height: u32) {
-        self.queue.write_texture(
+        self.gpu.queue.write_texture(
             wgpu::TexelCopyTextureInfo {
                 texture,
                 mip_level: 0,
@@ -228,7 +135,8 @@ impl Renderer {
         );
     }
 
-    /// Uploads `picture` and draws it over the whole canvas.
+    /// Uploads `picture`, draws it on the stage at the canvas's size and
+    /// copies it into the canvas.
     pub fn draw(&mut self, picture: &Picture) -> Result<(), String> {
         let (w, h) = (picture.width, picture.height);
         let (cw, ch) = picture.chroma_size();
@@ -237,40 +145,14 @@ impl Renderer {
         self.upload(&planes.y, &picture.y, w, h);
         self.upload(&planes.u, &picture.u, cw, ch);
         self.upload(&planes.v, &picture.v, cw, ch);
-        let (wgpu::CurrentSurfaceTexture::Success(frame)
-        | wgpu::CurrentSurfaceTexture::Suboptimal(frame)) = self.surface.get_current_texture()
-        else {
-            self.surface.configure(&self.device, &self.config);
-            return Err("the canvas was not ready to draw".into());
-        };
-        let view = frame
-            .texture
-            .create_view(&wgpu::TextureViewDescriptor::default());
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("draw"),
-            });
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("picture"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                ..Default::default()
-            });
-            pass.set_pipeline(&self.pipeline);
+        let (width, height) = (self.canvas.width().max(1), self.canvas.height().max(1));
+        self.gpu.draw_on_stage(width, height, |pass| {
+            pass.set_pipeline(&self.gpu.pipeline);
             pass.set_bind_group(0, &planes.bind_group, &[]);
             pass.draw(0..3, 0..1);
-        }
-        self.queue.submit([encoder.finish()]);
-        self.queue.present(frame);
-        Ok(())
+        })?;
+        self.out
+            .draw_image_with_html_canvas_element(&self.gpu.stage, 0.0, 0.0)
+            .map_err(|_| "the picture could not be copied to its canvas".to_string())
     }
 }

@@ -1,5 +1,5 @@
 //! One screen of a transport: a take's frames (index, WebCodecs decoder,
-//! frame cache) drawn into one canvas with wgpu.
+//! frame cache) drawn into one canvas with the page's shared GPU.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -36,7 +36,7 @@ impl CanvasScreen {
 
     /// "WebGPU" or "WebGL2".
     pub fn backend(&self) -> &'static str {
-        self.renderer.borrow().backend
+        self.renderer.borrow().backend()
     }
 }
 
@@ -58,11 +58,7 @@ impl Screen for CanvasScreen {
     }
 
     fn draw(&self, picture: &Picture) -> Result<Option<u32>, String> {
-        {
-            let mut renderer = self.renderer.borrow_mut();
-            renderer.resize(self.canvas.width(), self.canvas.height());
-            renderer.draw(picture)?;
-        }
+        self.renderer.borrow_mut().draw(picture)?;
         Ok(self.probe.as_ref().and_then(|p| p.checksum(&self.canvas)))
     }
 }
