@@ -61,6 +61,67 @@ return {
 };
 ";
 
+/// Counts, from the moment a document starts, every GPU context the page
+/// opens: WebGL contexts and WebGPU canvas contexts (each canvas counted
+/// once), and WebGPU devices. Installed before the app's own code runs.
+const COUNT_GPU_CONTEXTS: &str = r"
+(() => {
+  const counts = { webgl: 0, webgpuCanvas: 0, devices: 0 };
+  window.__gpuContexts = counts;
+  const seen = new WeakSet();
+  const wrap = (proto) => {
+    const original = proto.getContext;
+    proto.getContext = function (kind, ...rest) {
+      const context = original.call(this, kind, ...rest);
+      if (context && !seen.has(context)) {
+        seen.add(context);
+        if (kind === 'webgl' || kind === 'webgl2' || kind === 'experimental-webgl') counts.webgl += 1;
+        if (kind === 'webgpu') counts.webgpuCanvas += 1;
+      }
+      return context;
+    };
+  };
+  wrap(HTMLCanvasElement.prototype);
+  if (self.OffscreenCanvas) wrap(OffscreenCanvas.prototype);
+  if (self.GPUAdapter) {
+    const request = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = function (...args) {
+      counts.devices += 1;
+      return request.apply(this, args);
+    };
+  }
+})();
+";
+
+/// What ARCHITECTURE.md promises: one WebGL context for every picture on
+/// the page, and at most one WebGPU device besides (the compare view's
+/// motion check). wgpu opens one 1×1 WebGPU canvas per device to probe a
+/// texture format and never draws on it; those may not outnumber devices.
+async fn gpu_contexts_within_budget(s: &Studio, when: &str) -> Result<Value> {
+    let counts = s
+        .client
+        .execute("return window.__gpuContexts ?? null;", vec![])
+        .await?;
+    let webgl = counts["webgl"]
+        .as_u64()
+        .context("the context counter is not installed")?;
+    let canvases = counts["webgpuCanvas"].as_u64().unwrap_or(0);
+    let devices = counts["devices"].as_u64().unwrap_or(0);
+    ensure!(
+        webgl == 1,
+        "{when}: the page should hold one picture context, counted {counts}"
+    );
+    ensure!(
+        devices <= 1,
+        "{when}: at most one WebGPU device, counted {counts}"
+    );
+    ensure!(
+        canvases <= devices,
+        "{when}: a WebGPU canvas beyond the devices' probes: {counts}"
+    );
+    Ok(counts)
+}
+
 pub(crate) async fn read(s: &Studio) -> Result<Value> {
     Ok(s.client.execute(READ_COMPARE, vec![]).await?)
 }
@@ -124,6 +185,8 @@ pub(crate) fn offset(meter: &Value) -> Result<f64> {
 #[tokio::test]
 async fn english_and_german_side_by_side_measured_and_corrected() -> Result<()> {
     Studio::run("compare", async |s: &Studio| {
+        s.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": COUNT_GPU_CONTEXTS }))
+            .await?;
         s.open("/library").await?;
         let request = json!({
             "model": "draft",
@@ -138,6 +201,17 @@ async fn english_and_german_side_by_side_measured_and_corrected() -> Result<()> 
             "aspect_ratio": "16:9"
         });
         let id = render(s, request).await?;
+
+        // Both takes play in the Library, on the page's one GPU context.
+        s.until("both Library players to draw", || async {
+            let drawn = s
+                .client
+                .execute("return document.querySelectorAll('[data-testid=player][data-frame]').length;", vec![])
+                .await?;
+            Ok((drawn.as_u64() == Some(2)).then_some(()))
+        })
+        .await?;
+        gpu_contexts_within_budget(s, "the Library with two players").await?;
 
         // The Library offers the comparison once both takes are there.
         s.find("[data-testid=job-compare]").await?.click().await?;
@@ -165,6 +239,8 @@ async fn english_and_german_side_by_side_measured_and_corrected() -> Result<()> 
 
         // Each variant gets a verdict; draft clips are drawn in sync.
         let meters = measured(s).await?;
+        let counts = gpu_contexts_within_budget(s, "the Library, then a measured compare view").await?;
+        eprintln!("GPU contexts after the Library and a measured compare view: {counts}");
         for m in &meters {
             let ms = offset(m)?;
             ensure!(ms.abs() <= 40.0, "a draft take should measure in sync, got {ms} ms: {m}");
