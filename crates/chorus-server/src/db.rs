@@ -3,12 +3,13 @@
 //! written once with `$N` placeholders, which both engines accept, and run
 //! through `on_db!`; the few places where the dialects differ ask `backend`.
 
+pub(crate) mod job_inserts;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::job_inserts::InsertQueue;
 use anyhow::{Context as _, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -41,7 +42,7 @@ pub struct Sqlite {
     pub(crate) read: SqlitePool,
     pub(crate) write: SqlitePool,
     /// New jobs waiting for the next group commit (`job_inserts`).
-    pub(crate) inserts: Arc<InsertQueue>,
+    pub(crate) inserts: Arc<job_inserts::InsertQueue>,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds. The body
@@ -214,6 +215,13 @@ pub fn redact_url(url: &str) -> String {
         }
         None => url.to_string(),
     }
+}
+
+/// Unix time in milliseconds, as every table records it.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// `n` placeholders numbered from `first`: `$3, $4, $5`.

@@ -1,8 +1,13 @@
-//! The event bus behind `GET /api/events`: every job change is published here
-//! and fanned out to each connected studio tab.
+//! What the server tells its parts as things happen: the event bus behind
+//! `GET /api/events` (every job change is published here and fanned out to
+//! each connected studio tab), and the wakers that let a provider's webhook
+//! cut short the wait of the worker polling that provider job.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chorus_core::Job;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 
 #[derive(Clone)]
 pub struct Events {
@@ -30,5 +35,41 @@ impl Events {
 impl Default for Events {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Wakes the poller of a provider job when its webhook arrives, keyed by the
+/// provider's job id.
+#[derive(Debug, Default, Clone)]
+pub struct Wakers(Arc<Mutex<HashMap<String, Arc<Notify>>>>);
+
+impl Wakers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Notify>>> {
+        // A poisoned map still holds valid entries; each write is one insert.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The notifier for `provider_id`, created on first use.
+    pub fn register(&self, provider_id: &str) -> Arc<Notify> {
+        Arc::clone(self.lock().entry(provider_id.to_string()).or_default())
+    }
+
+    pub fn forget(&self, provider_id: &str) {
+        self.lock().remove(provider_id);
+    }
+
+    /// Wakes the poller of `provider_id`; false when nobody waits here.
+    pub fn wake(&self, provider_id: &str) -> bool {
+        match self.lock().get(provider_id) {
+            Some(notify) => {
+                // `notify_one` keeps a permit, so a webhook that lands between
+                // two polls is not lost.
+                notify.notify_one();
+                true
+            }
+            None => false,
+        }
     }
 }

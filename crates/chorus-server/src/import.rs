@@ -1,109 +1,18 @@
 //! Clips made elsewhere (a provider's playground, an editor, a freelancer)
 //! brought in as takes. Each file is streamed to a spool file while its
-//! SHA-256 is computed, checked by its bytes (`chorus_decode::probe_file`:
-//! container, codecs, a decodable first picture and first sound), and only
+//! SHA-256 is computed (see `spool`), checked by its bytes
+//! (`chorus_decode::probe_file`: container, codecs, a decodable first
+//! picture and first sound), and only
 //! when every clip of the import passes are they moved into the asset store
 //! and recorded as one finished job. A refused import leaves nothing behind.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
-
-use anyhow::Context as _;
-use chorus_core::api::MAX_IMPORT_BYTES;
-use chorus_core::{GenerationRequest, ImportedClip, Job, JobOutput, JobStatus, Language, Problem};
+use chorus_core::{GenerationRequest, ImportedClip, Job, JobOutput, JobStatus, Problem};
 use chorus_decode::{ClipProbe, Container};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt as _;
 
-use crate::assets::hex_id;
-use crate::error::{ApiError, describe_bytes};
+use crate::error::ApiError;
 use crate::jobs;
+use crate::spool::Spooled;
 use crate::state::AppState;
-
-/// A file being received, removed when dropped unless it was moved away.
-#[derive(Debug)]
-pub struct Spooled {
-    path: PathBuf,
-    /// The name it came with.
-    pub name: String,
-    /// What is spoken in it.
-    pub language: Option<Language>,
-    /// SHA-256 of its bytes, as an asset id.
-    pub id: String,
-    pub bytes: u64,
-}
-
-impl Drop for Spooled {
-    fn drop(&mut self) {
-        // Gone already when the store moved it into place.
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// The folder spool files are written in, created if needed; leftovers of a
-/// server that stopped mid-upload (older than an hour) are removed.
-pub fn open_spool(folder: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(folder)
-        .with_context(|| format!("cannot create the upload folder {}", folder.display()))?;
-    let stale = SystemTime::now() - Duration::from_hours(1);
-    for entry in std::fs::read_dir(folder)?.flatten() {
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t < stale);
-        if old {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-    Ok(())
-}
-
-/// Receives one clip's bytes from `chunks` (as they arrive) into a spool
-/// file in `folder`, refusing it once it passes the size limit.
-pub async fn receive<S>(
-    folder: &Path,
-    name: String,
-    language: Option<Language>,
-    mut chunks: S,
-) -> Result<Spooled, ApiError>
-where
-    S: futures_util::Stream<Item = Result<bytes::Bytes, ApiError>> + Unpin,
-{
-    use futures_util::StreamExt as _;
-
-    let path = folder.join(format!("{}.part", uuid::Uuid::now_v7().simple()));
-    let mut spooled = Spooled {
-        path,
-        name,
-        language,
-        id: String::new(),
-        bytes: 0,
-    };
-    let file = tokio::fs::File::create(&spooled.path)
-        .await
-        .with_context(|| format!("cannot write {}", spooled.path.display()))?;
-    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
-    let mut hash = Sha256::new();
-    while let Some(chunk) = chunks.next().await.transpose()? {
-        spooled.bytes += chunk.len() as u64;
-        if spooled.bytes > MAX_IMPORT_BYTES {
-            return Err(ApiError::TooLarge(format!(
-                "{} is larger than {}, the limit for one clip",
-                spooled.name,
-                describe_bytes(usize::try_from(MAX_IMPORT_BYTES).unwrap_or(usize::MAX))
-            )));
-        }
-        hash.update(&chunk);
-        file.write_all(&chunk)
-            .await
-            .with_context(|| format!("cannot write {}", spooled.path.display()))?;
-    }
-    file.flush()
-        .await
-        .with_context(|| format!("cannot write {}", spooled.path.display()))?;
-    spooled.id = hex_id(&hash.finalize());
-    Ok(spooled)
-}
 
 /// A received clip that passed its check.
 struct Checked {
@@ -182,7 +91,7 @@ pub async fn import(state: &AppState, clips: Vec<Spooled>) -> Result<Job, ApiErr
             duration_ms: probe.duration_ms,
         });
     }
-    let now = jobs::now_ms();
+    let now = crate::db::now_ms();
     let job = Job {
         id: jobs::new_job_id(),
         status: JobStatus::Succeeded,

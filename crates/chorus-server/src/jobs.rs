@@ -8,16 +8,9 @@
 use anyhow::Context as _;
 use chorus_core::{Cost, GenerationRequest, Job, JobId, JobOutput, JobStatus};
 
-use crate::db::{Db, on_db, placeholders};
+use crate::db::{Db, job_inserts, now_ms, on_db, placeholders};
 
 use crate::state::AppState;
-
-/// Unix time in milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// A new, time-ordered job id.
 pub fn new_job_id() -> JobId {
@@ -95,7 +88,7 @@ pub async fn create(
 /// Writes a new job record as it is (on SQLite in a group commit with
 /// other new jobs, see `job_inserts`).
 pub async fn insert(db: &Db, job: &Job) -> anyhow::Result<()> {
-    crate::job_inserts::insert(db, crate::job_inserts::NewJobRow::of(job)?).await
+    job_inserts::insert(db, job_inserts::NewJobRow::of(job)?).await
 }
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Job>> {

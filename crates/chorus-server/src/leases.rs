@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chorus_core::Job;
 
-use crate::db::{Backend, Db, on_db, placeholders};
-use crate::jobs::{COLUMNS, JobRow, now_ms};
+use crate::db::{Backend, Db, now_ms, on_db, placeholders};
+use crate::jobs::{COLUMNS, JobRow};
 
 /// A worker's identity and how long its hold on a job lasts unrenewed.
 #[derive(Debug, Clone)]

@@ -1,73 +1,62 @@
 //! The Chorus backend: a thin axum server that checks and queues generation
 //! jobs, stores uploads and outputs by content hash, streams job changes to the
 //! studio, and serves the built studio app.
+//!
+//! The modules are listed by what they are for, from the top down. They
+//! import one another in one direction, never in a circle
+//! (`tests/module_graph.rs` fails on a cycle).
 
-pub mod assets;
+// Starting the server and the command line.
+/// The other `chorus` subcommands: draft renders, sync checks, audio shifts.
 pub mod cli;
-pub mod config;
-pub mod db;
-pub mod draft_engine;
+/// `chorus serve` from start to stop: storage, worker, listener, shutdown.
+mod server;
+
+// The HTTP API.
+/// One JSON error shape for every failed request.
 pub mod error;
-pub mod events;
-pub mod hosted;
+/// Uploaded pictures, checked by their bytes.
 pub mod images;
+/// Clips made elsewhere, checked and recorded as a finished job's takes.
 pub mod import;
-mod job_inserts;
-pub mod jobs;
-pub mod leases;
-pub mod provider_engine;
-pub mod queue;
+/// The axum router: every `/api/…` route and the single-page app.
 pub mod routes;
-pub mod state;
+/// The folder where imported clips are received while they are hashed.
+pub mod spool;
+
+// What runs jobs.
+/// The engine that renders `draft` jobs on this machine.
+pub mod draft_engine;
+/// Hosted providers and their engines, configured from the environment.
+pub mod hosted;
+/// The engine that runs a job on a hosted provider, take by take.
+pub mod provider_engine;
+/// The providers' submit ledger and saved takes in our database.
 pub mod submit_ledger;
+
+// The job queue.
+/// Job records and every change to them, each announced as an event.
+pub mod jobs;
+/// Who runs which job: claims, renewed leases, take-overs.
+pub mod leases;
+/// The worker: claims jobs, runs them on engines, records each outcome.
+pub mod queue;
+
+// State and storage.
+/// Content-addressed assets in local files or an S3-compatible bucket.
+pub mod assets;
+/// Settings for `chorus serve`: address, folders, database, queue.
+pub mod config;
+/// The job database on SQLite or PostgreSQL, each query written once.
+pub mod db;
+/// Job changes fanned out to studio tabs, and webhook wake-ups for pollers.
+pub mod events;
+/// What every request and job shares: database, stores, events, models.
+pub mod state;
 
 pub use config::{Delivery, QueueSettings, ServeConfig};
 pub use db::Db;
 pub use error::ApiError;
 pub use routes::app;
+pub use server::serve;
 pub use state::AppState;
-
-/// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
-pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let state = AppState::open(&config).await?;
-    tracing::info!(
-        database = ?state.db.backend(),
-        assets = %state.assets.describe(),
-        "storage ready"
-    );
-    let providers = hosted::providers_from_env(&state.db);
-    let mut engines = hosted::engines(&providers, &hosted::settings_from_env());
-    engines.push(std::sync::Arc::new(draft_engine::DraftEngine));
-    let state = state.with_engines(engines).with_providers(providers);
-    let worker = queue::spawn_worker(state.clone());
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
-    let addr = listener.local_addr()?;
-    println!("Chorus studio is running at http://{addr}/");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    worker.abort();
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut sig) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            sig.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-}

@@ -3,8 +3,7 @@
 //! polling the job already paid for, and each output copied into our asset
 //! store the moment it is ready (some providers delete outputs in an hour).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -13,47 +12,10 @@ use chorus_providers::{
     BoxFuture, DownloadPolicy, ImageInput, Provider, ProviderJob, SubmitRequest, VideoInfo,
     VideoStore, WaitOptions, download_video, wait_for_outcome,
 };
-use tokio::sync::Notify;
 
 use crate::queue::{Engine, EngineFuture, JobContext};
 use crate::state::AppState;
 use crate::submit_ledger::{SavedTake, save_take, saved_take};
-
-/// Wakes the poller of a provider job when its webhook arrives, keyed by the
-/// provider's job id.
-#[derive(Debug, Default, Clone)]
-pub struct Wakers(Arc<Mutex<HashMap<String, Arc<Notify>>>>);
-
-impl Wakers {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Notify>>> {
-        // A poisoned map still holds valid entries; each write is one insert.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The notifier for `provider_id`, created on first use.
-    pub fn register(&self, provider_id: &str) -> Arc<Notify> {
-        Arc::clone(self.lock().entry(provider_id.to_string()).or_default())
-    }
-
-    pub fn forget(&self, provider_id: &str) {
-        self.lock().remove(provider_id);
-    }
-
-    /// Wakes the poller of `provider_id`; false when nobody waits here.
-    pub fn wake(&self, provider_id: &str) -> bool {
-        match self.lock().get(provider_id) {
-            Some(notify) => {
-                // `notify_one` keeps a permit, so a webhook that lands between
-                // two polls is not lost.
-                notify.notify_one();
-                true
-            }
-            None => false,
-        }
-    }
-}
 
 /// How a provider engine waits, downloads and is reached back.
 #[derive(Debug, Clone)]

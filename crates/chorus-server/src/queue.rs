@@ -71,16 +71,16 @@ struct Running {
     abort: AbortHandle,
 }
 
-/// Starts the worker loop in the background. Aborting the handle stops
-/// every job it runs where it is, as a crash would.
-pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
+/// Starts the worker loop in the background, running jobs for the models
+/// `engines` serve. Aborting the handle stops every job it runs where it
+/// is, as a crash would.
+pub fn spawn_worker(state: AppState, engines: Vec<Arc<dyn Engine>>) -> tokio::task::JoinHandle<()> {
     let lease = Lease::new(state.queue.lease);
-    tokio::spawn(work(state, lease))
+    tokio::spawn(work(state, engines, lease))
 }
 
-async fn work(state: AppState, lease: Lease) {
+async fn work(state: AppState, engines: Vec<Arc<dyn Engine>>, lease: Lease) {
     tracing::info!(owner = %lease.owner, "queue worker started");
-    let engines = Arc::clone(&state.engines);
     let limits: Vec<usize> = engines
         .iter()
         .map(|e| e.at_once(&state.queue).max(1))
@@ -116,12 +116,18 @@ async fn work(state: AppState, lease: Lease) {
         match claimed {
             Ok(Some(job)) => {
                 state.events.publish(&job);
-                let Some(index) = engine_index(&state, &job.request.model) else {
+                let Some(index) = engine_index(&engines, &job.request.model) else {
                     continue;
                 };
                 busy[index] += 1;
                 let id = job.id.0.clone();
-                let abort = tasks.spawn(run_one(state.clone(), job, lease.owner.clone(), index));
+                let engine = Arc::clone(&engines[index]);
+                let abort = tasks.spawn(run_one(
+                    state.clone(),
+                    job,
+                    lease.owner.clone(),
+                    (engine, index),
+                ));
                 running.insert(
                     id,
                     Running {
@@ -203,14 +209,19 @@ async fn keep_leases(
     }
 }
 
-async fn run_one(state: AppState, job: Job, owner: String, engine: usize) -> (String, usize) {
+async fn run_one(
+    state: AppState,
+    job: Job,
+    owner: String,
+    (engine, index): (Arc<dyn Engine>, usize),
+) -> (String, usize) {
     let id = job.id.0.clone();
     let ctx = JobContext {
         state: state.clone(),
         job_id: id.clone(),
         owner: owner.clone(),
     };
-    let outcome = state.engines[engine].run(&job, &ctx).await;
+    let outcome = engine.run(&job, &ctx).await;
     let (to, change) = match outcome {
         Ok(outputs) => (
             JobStatus::Succeeded,
@@ -238,12 +249,11 @@ async fn run_one(state: AppState, job: Job, owner: String, engine: usize) -> (St
             tracing::error!(job = %id, error = format!("{e:#}"), "cannot record the job's outcome");
         }
     }
-    (id, engine)
+    (id, index)
 }
 
-fn engine_index(state: &AppState, model: &str) -> Option<usize> {
-    state
-        .engines
+fn engine_index(engines: &[Arc<dyn Engine>], model: &str) -> Option<usize> {
+    engines
         .iter()
         .position(|e| e.models().iter().any(|m| m == model))
 }

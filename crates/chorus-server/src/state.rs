@@ -1,5 +1,6 @@
 //! Shared server state: the database, the asset store, the event bus and the
-//! model registry as this server sees it.
+//! model registry as this server sees it. What runs jobs is not part of it:
+//! the queue worker is handed its engines (`queue::spawn_worker`).
 
 use std::sync::Arc;
 
@@ -10,9 +11,7 @@ use tokio::sync::Notify;
 use crate::assets::AssetStore;
 use crate::config::{QueueSettings, ServeConfig};
 use crate::db::Db;
-use crate::events::Events;
-use crate::provider_engine::Wakers;
-use crate::queue::Engine;
+use crate::events::{Events, Wakers};
 use chorus_providers::{Deduper, Provider};
 
 #[derive(Clone)]
@@ -31,8 +30,6 @@ pub struct AppState {
     pub spool: std::path::PathBuf,
     /// How the app and JSON answers are sent (compression, caching).
     pub delivery: crate::config::Delivery,
-    /// What can run jobs on this server.
-    pub engines: Arc<Vec<Arc<dyn Engine>>>,
     /// Pollers of hosted jobs, woken early by verified webhooks.
     pub wakers: Wakers,
     /// The hosted providers configured here, for verifying their webhooks.
@@ -43,7 +40,9 @@ pub struct AppState {
 
 impl AppState {
     /// Opens (creating if needed) the database and the asset store the
-    /// config names, and brings the schema up to date.
+    /// config names, and brings the schema up to date. Jobs a stopped server
+    /// left running stay as they are: `serve` requeues them
+    /// (`leases::requeue_interrupted`) before its worker starts.
     pub async fn open(config: &ServeConfig) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!(
@@ -54,35 +53,25 @@ impl AppState {
         let db = Db::open(config.database_url.as_deref(), &config.data_dir).await?;
         let assets = AssetStore::open_location(config.assets.as_deref(), config.assets_dir())?;
         let spool = config.data_dir.join("incoming");
-        crate::import::open_spool(&spool)?;
-        let state = AppState {
+        crate::spool::open_spool(&spool)?;
+        Ok(AppState {
             db,
             assets,
             queue: config.queue.clone(),
             events: Events::new(),
             models: Arc::new(available_models()),
             wake: Arc::new(Notify::new()),
-            engines: Arc::new(Vec::new()),
             wakers: Wakers::default(),
             providers: Arc::new(Vec::new()),
             webhook_deliveries: Arc::new(Deduper::default()),
             dist_dir: config.dist_dir.clone(),
             spool,
             delivery: config.delivery,
-        };
-        crate::leases::requeue_interrupted(&state.db).await?;
-        Ok(state)
+        })
     }
 }
 
 impl AppState {
-    /// The same state with `engines` running its jobs.
-    #[must_use]
-    pub fn with_engines(mut self, engines: Vec<Arc<dyn Engine>>) -> AppState {
-        self.engines = Arc::new(engines);
-        self
-    }
-
     /// The same state with `providers` receiving webhooks.
     #[must_use]
     pub fn with_providers(mut self, providers: Vec<Arc<dyn Provider>>) -> AppState {

@@ -8,9 +8,7 @@
 use chorus_core::JobOutput;
 use chorus_providers::{BoxFuture, ProviderError, SubmitLedger, SubmitRecord};
 
-use crate::db::{Db, on_db};
-
-use crate::jobs::now_ms;
+use crate::db::{Db, now_ms, on_db};
 
 /// `SubmitLedger` over the `provider_submits` table.
 #[derive(Debug, Clone)]

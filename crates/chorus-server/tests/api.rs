@@ -253,6 +253,10 @@ async fn jobs_survive_a_restart_and_interrupted_ones_are_requeued() {
     let reopened = chorus_server::AppState::open(&common::config(s.dir.path()))
         .await
         .expect("reopens");
+    // What `chorus serve` does before its worker starts.
+    chorus_server::leases::requeue_interrupted(&reopened.db)
+        .await
+        .expect("requeues");
     let job = chorus_server::jobs::get(&reopened.db, &id)
         .await
         .expect("reads")

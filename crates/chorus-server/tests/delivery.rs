@@ -78,7 +78,9 @@ async fn the_built_app_is_sent_brotli_gzip_or_plain_as_the_browser_asks() {
         assert_eq!(status, StatusCode::OK, "{accept:?}");
         assert_eq!(String::from_utf8_lossy(&bytes), body, "{accept:?}");
         assert_eq!(
-            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+            headers
+                .get("content-encoding")
+                .map(|v| v.to_str().expect("ASCII")),
             encoding,
             "{accept:?}"
         );
@@ -152,7 +154,7 @@ async fn every_page_and_answer_carries_the_security_headers() {
         "/missing-0123456789abcdef.js",
     ] {
         let (_, _, headers) = fetch(&s, path, None).await;
-        let csp = headers["content-security-policy"].to_str().unwrap();
+        let csp = headers["content-security-policy"].to_str().expect("ASCII");
         assert!(
             csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
             "{path}: {csp}"
@@ -162,7 +164,7 @@ async fn every_page_and_answer_carries_the_security_headers() {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
-        let permissions = headers["permissions-policy"].to_str().unwrap();
+        let permissions = headers["permissions-policy"].to_str().expect("ASCII");
         for off in ["camera=()", "microphone=()", "geolocation=()", "payment=()"] {
             assert!(permissions.contains(off), "{path}: {permissions}");
         }
@@ -251,7 +253,7 @@ async fn the_event_stream_is_never_compressed() {
     assert!(
         response.headers()["content-type"]
             .to_str()
-            .unwrap()
+            .expect("ASCII")
             .starts_with("text/event-stream")
     );
     assert!(!response.headers().contains_key("content-encoding"));
@@ -273,7 +275,10 @@ async fn oversize_bodies_get_413_naming_the_limit() {
     let (status, body) = post_raw(&s, "/api/webhooks/fal", vec![b' '; 3 * 1024 * 1024]).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("2 MiB"),
+        body["error"]["message"]
+            .as_str()
+            .expect("a message")
+            .contains("2 MiB"),
         "{body}"
     );
 
@@ -290,7 +295,7 @@ async fn oversize_bodies_get_413_naming_the_limit() {
     assert!(
         body["error"]["message"]
             .as_str()
-            .unwrap()
+            .expect("a message")
             .contains("not valid JSON"),
         "{body}"
     );

@@ -47,8 +47,8 @@ async fn wait_for_end(s: &common::TestServer, id: &str) -> Job {
 async fn a_draft_job_renders_one_clip_per_language() {
     speak_like_chorus_serve();
     let mut s = common::server().await;
-    s.state = s.state.clone().with_engines(vec![Arc::new(DraftEngine)]);
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    s.engines = vec![Arc::new(DraftEngine)];
+    let worker = s.spawn_worker();
     let mut events = s.state.events.subscribe();
 
     let mut request = common::draft_request();
@@ -159,8 +159,8 @@ async fn a_job_whose_line_does_not_fit_is_refused() {
 async fn a_server_that_spoke_other_lines_renders_the_bytes_of_a_fresh_cli_run() {
     speak_like_chorus_serve();
     let mut s = common::server().await;
-    s.state = s.state.clone().with_engines(vec![Arc::new(DraftEngine)]);
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    s.engines = vec![Arc::new(DraftEngine)];
+    let worker = s.spawn_worker();
     let prompt = "A baker dusts flour over fresh loaves";
     let job = |language: &str, text: &str, ratio: &str| {
         json!({

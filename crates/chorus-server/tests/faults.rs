@@ -182,7 +182,7 @@ async fn run(which: Which, case: Case) -> Result<(), String> {
     let mut settings: EngineSettings = hosted::fast_settings();
     settings.wait.time_limit = case.time_limit;
     let key = case.key.unwrap_or(which.key());
-    s.state = fake.serve_with_key(&s.state, settings, key, case.retry);
+    (s.state, s.engines) = fake.serve_with_key(&s.state, settings, key, case.retry);
     let prompt = format!("{} meets {}", which.name(), case.name);
     let (status, body) = s
         .post_json("/api/jobs", &hosted::request(which, &prompt))
@@ -191,7 +191,7 @@ async fn run(which: Which, case: Case) -> Result<(), String> {
         return Err(format!("creating the job answered {status}: {body}"));
     }
     let id = body["id"].as_str().unwrap_or_default().to_string();
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    let worker = s.spawn_worker();
     let done = common::wait_for_end(&s.state, &id, Duration::from_secs(40)).await;
     worker.abort();
     let (_, shown) = s.get(&format!("/api/jobs/{id}")).await;

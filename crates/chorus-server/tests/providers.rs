@@ -74,7 +74,7 @@ async fn a_job_runs_end_to_end_on_each_provider() {
     for which in ALL {
         let fake = which.start(waits_for_finish()).await;
         let mut s = common::server().await;
-        s.state = fake.serve_with(&s.state, hosted::fast_settings());
+        (s.state, s.engines) = fake.serve_with(&s.state, hosted::fast_settings());
         let (_, models) = s.get("/api/models").await;
         let listed = models
             .as_array()
@@ -88,7 +88,7 @@ async fn a_job_runs_end_to_end_on_each_provider() {
         let mut request = hosted::request(which, "A baker smiles in a warm kitchen");
         request["dialogue"] = json!([{"language": "en", "text": "Fresh bread, every day."}]);
         let id = create_job(&s, &request).await;
-        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        let worker = s.spawn_worker();
         until_submitted(&fake, 1).await;
         assert_eq!(job(&s.state, &id).await.status, JobStatus::Running);
         let prompt = &fake.submitted_prompts()[0];
@@ -120,9 +120,9 @@ async fn a_restart_mid_job_resumes_by_polling_without_a_second_submit() {
     for which in ALL {
         let fake = which.start(waits_for_finish()).await;
         let mut s = common::server().await;
-        s.state = fake.serve_with(&s.state, hosted::fast_settings());
+        (s.state, s.engines) = fake.serve_with(&s.state, hosted::fast_settings());
         let id = create_job(&s, &hosted::request(which, "A restart in the middle")).await;
-        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        let worker = s.spawn_worker();
         // Once the provider has the job and is being polled (the submit's
         // answer recorded), the server dies: the worker stops where it is.
         until("the provider job is polled", LIMIT, async || {
@@ -135,9 +135,13 @@ async fn a_restart_mid_job_resumes_by_polling_without_a_second_submit() {
         let reopened = AppState::open(&common::config(s.dir.path()))
             .await
             .expect("reopens");
+        // What `chorus serve` does before its worker starts.
+        chorus_server::leases::requeue_interrupted(&reopened.db)
+            .await
+            .expect("requeues");
         assert_eq!(job(&reopened, &id).await.status, JobStatus::Queued);
-        s.state = fake.serve_with(&reopened, hosted::fast_settings());
-        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        (s.state, s.engines) = fake.serve_with(&reopened, hosted::fast_settings());
+        let worker = s.spawn_worker();
         until("the resumed job runs again", LIMIT, async || {
             job(&s.state, &id).await.status == JobStatus::Running
         })
@@ -156,9 +160,9 @@ async fn a_cancel_is_passed_to_the_provider() {
     for which in ALL {
         let fake = which.start(waits_for_finish()).await;
         let mut s = common::server().await;
-        s.state = fake.serve_with(&s.state, hosted::fast_settings());
+        (s.state, s.engines) = fake.serve_with(&s.state, hosted::fast_settings());
         let id = create_job(&s, &hosted::request(which, "Cancel me")).await;
-        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        let worker = s.spawn_worker();
         until_submitted(&fake, 1).await;
         let (status, body) = s
             .post_json(&format!("/api/jobs/{id}/cancel"), &json!({}))
@@ -228,10 +232,10 @@ async fn reference_images_go_as_our_urls_or_as_data_urls() {
         let mut s = common::server().await;
         let mut settings = hosted::fast_settings();
         settings.public_url = public_url.map(str::to_string);
-        s.state = fake.serve_with(&s.state, settings);
+        (s.state, s.engines) = fake.serve_with(&s.state, settings);
         let (request, asset) = with_image(&s, which, mode).await;
         create_job(&s, &request).await;
-        let worker = chorus_server::queue::spawn_worker(s.state.clone());
+        let worker = s.spawn_worker();
         until_submitted(&fake, 1).await;
         worker.abort();
         let body = lock(fake.state()).submits[0].clone();
@@ -253,10 +257,10 @@ async fn reference_images_go_as_our_urls_or_as_data_urls() {
 async fn a_url_only_provider_without_a_public_url_fails_clearly() {
     let fake = Which::DashScope.start(Script::default()).await;
     let mut s = common::server().await;
-    s.state = fake.serve_with(&s.state, hosted::fast_settings());
+    (s.state, s.engines) = fake.serve_with(&s.state, hosted::fast_settings());
     let (request, _) = with_image(&s, Which::DashScope, "reference-to-video").await;
     let id = create_job(&s, &request).await;
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    let worker = s.spawn_worker();
     let done = wait_for_end(&s.state, &id, LIMIT).await;
     worker.abort();
     assert_eq!(done.status, JobStatus::Failed);

@@ -92,13 +92,13 @@ async fn uploads_and_clips_live_in_the_bucket_and_serve_ranges() {
             ..Script::default()
         })
         .await;
-    s.state = fake.serve_with(&s.state, hosted::fast_settings());
+    (s.state, s.engines) = fake.serve_with(&s.state, hosted::fast_settings());
     let (status, created) = s
         .post_json("/api/jobs", &hosted::request(Which::Fal, "Into the bucket"))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let job_id = created["id"].as_str().expect("id").to_string();
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    let worker = s.spawn_worker();
     let done = common::wait_for_end(&s.state, &job_id, Duration::from_secs(20)).await;
     worker.abort();
     assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);

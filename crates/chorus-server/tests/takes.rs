@@ -13,8 +13,8 @@ use chorus_server::draft_engine::DraftEngine;
 use serde_json::json;
 
 async fn finished_draft_job(s: &mut common::TestServer) -> Job {
-    s.state = s.state.clone().with_engines(vec![Arc::new(DraftEngine)]);
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    s.engines = vec![Arc::new(DraftEngine)];
+    let worker = s.spawn_worker();
     let mut request = common::draft_request();
     request["duration_s"] = json!(3);
     let (status, job) = s.post_json("/api/jobs", &request).await;

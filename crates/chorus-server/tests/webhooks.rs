@@ -39,7 +39,7 @@ async fn run(which: Which, hook: Hook) -> Result<Duration, String> {
     let mut settings = hosted::fast_settings();
     settings.wait.backoff = Backoff::new(POLL, POLL);
     settings.public_url = Some(base);
-    s.state = fake.serve_with(&s.state, settings);
+    (s.state, s.engines) = fake.serve_with(&s.state, settings);
     let app = chorus_server::app(s.state.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -51,7 +51,7 @@ async fn run(which: Which, hook: Hook) -> Result<Duration, String> {
         return Err(format!("create answered {status}: {body}"));
     }
     let id = body["id"].as_str().unwrap_or_default().to_string();
-    let worker = chorus_server::queue::spawn_worker(s.state.clone());
+    let worker = s.spawn_worker();
     common::until("the first poll", Duration::from_secs(20), async || {
         lock(fake.state()).jobs.values().any(|j| j.polls >= 1)
     })
@@ -133,7 +133,7 @@ async fn forged_and_stale_deliveries_are_refused_and_repeats_answered() {
     for which in [Which::Fal, Which::Replicate] {
         let fake = which.start(Script::default()).await;
         let mut s = common::server().await;
-        s.state = fake.serve_with(&s.state, hosted::fast_settings());
+        (s.state, s.engines) = fake.serve_with(&s.state, hosted::fast_settings());
         let delivery = |hook| match &fake {
             Fake::Fal(f) => f.webhook("req-1", hook),
             Fake::Replicate(f) => {

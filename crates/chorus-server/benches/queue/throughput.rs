@@ -89,15 +89,11 @@ async fn all_done(state: &AppState, n: usize) {
 /// `servers` workers (each as its own server would run it) on `states`
 /// work through `n` jobs that finish at once; jobs per second.
 pub async fn instant_jobs(states: &[AppState], n: usize) -> f64 {
-    let states: Vec<AppState> = states
-        .iter()
-        .map(|s| s.clone().with_engines(vec![Arc::new(FinishAtOnce)]))
-        .collect();
     create(&states[0], NULL_MODEL, n).await;
     let started = Instant::now();
     let workers: Vec<_> = states
         .iter()
-        .map(|s| chorus_server::queue::spawn_worker(s.clone()))
+        .map(|s| chorus_server::queue::spawn_worker(s.clone(), vec![Arc::new(FinishAtOnce)]))
         .collect();
     all_done(&states[0], n).await;
     let rate = n as f64 / started.elapsed().as_secs_f64();
@@ -136,11 +132,13 @@ pub async fn fal_jobs(state: &AppState, n: usize) -> f64 {
     };
     let state = state
         .clone()
-        .with_models(models_with_keys(|v| v == "FAL_KEY"))
-        .with_engines(vec![Arc::new(ProviderEngine::new(fal, settings))]);
+        .with_models(models_with_keys(|v| v == "FAL_KEY"));
     create(&state, "happyhorse-1.1@fal", n).await;
     let started = Instant::now();
-    let worker = chorus_server::queue::spawn_worker(state.clone());
+    let worker = chorus_server::queue::spawn_worker(
+        state.clone(),
+        vec![Arc::new(ProviderEngine::new(fal, settings))],
+    );
     all_done(&state, n).await;
     let rate = n as f64 / started.elapsed().as_secs_f64();
     worker.abort();

@@ -215,7 +215,7 @@ async fn record(
 }
 
 async fn insert_record(db: &Db, record: &AssetRecord) -> anyhow::Result<()> {
-    let now = crate::jobs::now_ms();
+    let now = crate::db::now_ms();
     on_db!(write db, pool => sqlx::query(
         "INSERT INTO assets (id, mime, bytes, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO NOTHING",

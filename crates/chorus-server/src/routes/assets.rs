@@ -139,15 +139,18 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("bytes=0-99", 1000).unwrap(), Some((0, 99)));
-        assert_eq!(parse_range("bytes=900-", 1000).unwrap(), Some((900, 999)));
-        assert_eq!(parse_range("bytes=-100", 1000).unwrap(), Some((900, 999)));
-        assert_eq!(
-            parse_range("bytes=990-2000", 1000).unwrap(),
-            Some((990, 999))
-        );
-        assert_eq!(parse_range("bytes=0-1,5-6", 1000).unwrap(), None);
-        assert_eq!(parse_range("items=0-1", 1000).unwrap(), None);
+        // What a 1000-byte file answers: `None` means the whole file.
+        for (header, expected) in [
+            ("bytes=0-99", Some((0, 99))),
+            ("bytes=900-", Some((900, 999))),
+            ("bytes=-100", Some((900, 999))),
+            ("bytes=990-2000", Some((990, 999))),
+            ("bytes=0-1,5-6", None),
+            ("items=0-1", None),
+        ] {
+            let range = parse_range(header, 1000).expect("a range the file can satisfy");
+            assert_eq!(range, expected, "{header}");
+        }
         assert!(parse_range("bytes=1000-", 1000).is_err());
         assert!(parse_range("bytes=-0", 1000).is_err());
     }

@@ -12,8 +12,8 @@ use chorus_core::{Job, Language, Problem};
 use futures_util::TryStreamExt as _;
 
 use crate::error::{ApiError, ApiResult};
-use crate::import;
 use crate::state::AppState;
+use crate::{import, spool};
 
 pub fn router() -> Router<AppState> {
     // Every clip at its limit, plus room for the form's framing; each clip
@@ -58,7 +58,7 @@ async fn import_clips(
                     )]));
                 };
                 let chunks = (&mut field).map_err(multipart_error);
-                let spooled = import::receive(&state.spool, name, spoken, chunks).await?;
+                let spooled = spool::receive(&state.spool, name, spoken, chunks).await?;
                 clips.push(spooled);
             }
             _ => {}

@@ -103,7 +103,10 @@ mod tests {
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.insert(name.clone(), HeaderValue::from_str(value).unwrap());
+            map.insert(
+                name.clone(),
+                HeaderValue::from_str(value).expect("a valid header value"),
+            );
         }
         map
     }
@@ -145,7 +148,7 @@ mod tests {
             .split(';')
             .map(str::trim)
             .find(|d| d.starts_with("script-src"))
-            .unwrap();
+            .expect("a script-src directive");
         assert_eq!(script, "script-src 'self' 'wasm-unsafe-eval'");
         assert!(CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'"));
         assert!(!CONTENT_SECURITY_POLICY.contains("'unsafe-eval'"));

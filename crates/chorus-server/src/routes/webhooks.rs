@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn now_unix() -> i64 {
-    crate::jobs::now_ms() / 1000
+    crate::db::now_ms() / 1000
 }
 
 async fn receive(

@@ -2,7 +2,7 @@
 //! adapter (or a `chorus serve` child's environment) at it, make a job
 //! request for its model, and read back what it was sent.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses some of the helpers")]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,7 @@ use chorus_providers::runware::{Runware, RunwareConfig};
 use chorus_providers::{Backoff, DownloadPolicy, Provider, Secret, WaitOptions};
 use chorus_server::AppState;
 use chorus_server::provider_engine::{EngineSettings, ProviderEngine};
+use chorus_server::queue::Engine;
 use chorus_server::state::models_with_keys;
 use chorus_server::submit_ledger::DbLedger;
 use serde_json::{Value, json};
@@ -188,8 +189,13 @@ impl Fake {
         }
     }
 
-    /// `state` as a server with this provider's key would be.
-    pub fn serve_with(&self, state: &AppState, settings: EngineSettings) -> AppState {
+    /// `state` as a server with this provider's key would have it, and the
+    /// engine its worker would run.
+    pub fn serve_with(
+        &self,
+        state: &AppState,
+        settings: EngineSettings,
+    ) -> (AppState, Vec<Arc<dyn Engine>>) {
         self.serve_with_key(state, settings, self.which().key(), fast_retry())
     }
 
@@ -199,14 +205,17 @@ impl Fake {
         settings: EngineSettings,
         key: &str,
         retry: RetryPolicy,
-    ) -> AppState {
+    ) -> (AppState, Vec<Arc<dyn Engine>>) {
         let provider = self.adapter(state, key, retry);
         let var = self.which().key_variable();
-        state
+        let state = state
             .clone()
             .with_models(models_with_keys(|v| v == var))
-            .with_providers(vec![Arc::clone(&provider)])
-            .with_engines(vec![Arc::new(ProviderEngine::new(provider, settings))])
+            .with_providers(vec![Arc::clone(&provider)]);
+        (
+            state,
+            vec![Arc::new(ProviderEngine::new(provider, settings))],
+        )
     }
 
     /// The environment a `chorus serve` child needs to use this fake.

@@ -1,19 +1,24 @@
 //! Helpers shared by the server tests: a server state on a throwaway data
 //! folder, and small request/response conveniences.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses some of the helpers")]
 
 pub mod hosted;
 pub mod services;
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use chorus_server::queue::Engine;
 use chorus_server::{AppState, ServeConfig};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
 pub struct TestServer {
     pub state: AppState,
+    /// What `spawn_worker` runs jobs on; none at first.
+    pub engines: Vec<Arc<dyn Engine>>,
     pub dir: tempfile::TempDir,
 }
 
@@ -43,10 +48,19 @@ pub async fn server_with(adjust: impl FnOnce(&mut ServeConfig)) -> TestServer {
     let mut config = config(dir.path());
     adjust(&mut config);
     let state = AppState::open(&config).await.expect("state opens");
-    TestServer { state, dir }
+    TestServer {
+        state,
+        engines: Vec::new(),
+        dir,
+    }
 }
 
 impl TestServer {
+    /// Starts the queue worker on this server's state and engines.
+    pub fn spawn_worker(&self) -> tokio::task::JoinHandle<()> {
+        chorus_server::queue::spawn_worker(self.state.clone(), self.engines.clone())
+    }
+
     pub async fn call(
         &self,
         request: Request<Body>,

@@ -5,7 +5,7 @@
 //! fail with the command that installs them. A watchdog stops the cluster
 //! once the process that started it is gone, however it ended.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses some of the helpers")]
 
 use std::io::BufRead as _;
 use std::net::TcpListener;

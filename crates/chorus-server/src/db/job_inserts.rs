@@ -22,7 +22,7 @@ use chorus_core::Job;
 use sqlx::{Connection as _, SqliteConnection};
 use tokio::sync::oneshot;
 
-use crate::db::{Db, Sqlite};
+use super::{Db, Sqlite, placeholders};
 
 const COLUMNS: &str =
     "id, status, progress, model, request, estimate, outputs, error, created_at, updated_at";
@@ -70,7 +70,7 @@ impl NewJobRow {
 /// `INSERT` of `rows` records: `VALUES ($1, …, $10), ($11, …, $20), …`.
 fn insert_sql(rows: usize) -> String {
     let values: Vec<String> = (0..rows)
-        .map(|r| format!("({})", crate::db::placeholders(1 + r * PER_ROW, PER_ROW)))
+        .map(|r| format!("({})", placeholders(1 + r * PER_ROW, PER_ROW)))
         .collect();
     format!("INSERT INTO jobs ({COLUMNS}) VALUES {}", values.join(", "))
 }

@@ -1,0 +1,57 @@
+//! `chorus serve` from start to stop: opens the storage, requeues what a
+//! stopped server left running, starts the queue worker with every engine
+//! this server has, and answers HTTP until Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+
+use crate::config::ServeConfig;
+use crate::queue::Engine;
+use crate::state::AppState;
+use crate::{draft_engine, hosted, leases, queue, routes};
+
+/// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let state = AppState::open(&config).await?;
+    leases::requeue_interrupted(&state.db).await?;
+    tracing::info!(
+        database = ?state.db.backend(),
+        assets = %state.assets.describe(),
+        "storage ready"
+    );
+    let providers = hosted::providers_from_env(&state.db);
+    let mut engines: Vec<Arc<dyn Engine>> =
+        hosted::engines(&providers, &hosted::settings_from_env());
+    engines.push(Arc::new(draft_engine::DraftEngine));
+    let state = state.with_providers(providers);
+    let worker = queue::spawn_worker(state.clone(), engines);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr()?;
+    println!("Chorus studio is running at http://{addr}/");
+    axum::serve(listener, routes::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    worker.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
