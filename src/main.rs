@@ -11,75 +11,46 @@
 //! Everything that touches the browser is built for wasm32 only: the browser
 //! tests in `tests/` compile this package natively.
 
-// Native builds (for the tests) see the pure modules but not the UI that uses
-// them, so their items look unused there.
-#[cfg_attr(
+// Native builds (for the unit tests) see the pure modules but not the UI
+// that uses them, so their items look unused there.
+#![cfg_attr(
     not(target_arch = "wasm32"),
     allow(
         dead_code,
         reason = "used by the wasm app; built natively only for its tests"
     )
 )]
+
+/// Declares modules built for the browser (wasm32) only.
+macro_rules! wasm_only {
+    ($($vis:vis mod $name:ident;)*) => {
+        $(
+            #[cfg(target_arch = "wasm32")]
+            $vis mod $name;
+        )*
+    };
+}
+
 mod composition;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 mod fields;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 mod import_picks;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 mod job_list;
 // The frame-exact player: its pure parts (cache, keyboard map) build
 // natively for tests, the rest for wasm32 only (see player/mod.rs).
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 mod player;
 
 // The compare view: pure rules natively, the UI for wasm32 (compare/mod.rs).
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 mod compare;
 
-#[cfg(target_arch = "wasm32")]
-mod api;
-#[cfg(target_arch = "wasm32")]
-mod app;
-#[cfg(target_arch = "wasm32")]
-mod components;
-#[cfg(target_arch = "wasm32")]
-mod compose_state;
-#[cfg(target_arch = "wasm32")]
-mod dom;
-#[cfg(target_arch = "wasm32")]
-mod pages;
-#[cfg(target_arch = "wasm32")]
-mod storage;
+wasm_only! {
+    mod api;
+    mod app;
+    mod components;
+    mod compose_state;
+    mod dom;
+    mod pages;
+    mod storage;
+}
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

@@ -11,39 +11,19 @@
 //!   and chorus-sync's analysis; `slot`: one variant's loading and state;
 //! - `view`, `variant`, `meter_view`, `tracks`: the UI.
 
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 pub mod meter;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 pub mod variants;
 
-#[cfg(target_arch = "wasm32")]
-mod analysis;
-#[cfg(target_arch = "wasm32")]
-mod gpu_motion;
-#[cfg(target_arch = "wasm32")]
-mod meter_view;
-#[cfg(target_arch = "wasm32")]
-mod pcm;
-#[cfg(target_arch = "wasm32")]
-mod slot;
-#[cfg(target_arch = "wasm32")]
-mod tracks;
-#[cfg(target_arch = "wasm32")]
-mod variant;
-#[cfg(target_arch = "wasm32")]
-mod view;
+wasm_only! {
+    mod analysis;
+    mod gpu_motion;
+    mod meter_view;
+    mod pcm;
+    mod slot;
+    mod tracks;
+    mod variant;
+    mod view;
+}
 
 #[cfg(target_arch = "wasm32")]
 pub use view::CompareView;

@@ -22,75 +22,28 @@
 //!   the compare view and review pages.
 
 // Pure parts, built natively too so `cargo test` covers them.
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 mod cache;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 pub(crate) mod keys;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 pub(crate) mod picture;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 pub(crate) mod playhead;
-#[cfg_attr(
-    not(target_arch = "wasm32"),
-    allow(
-        dead_code,
-        reason = "used by the wasm app; built natively only for its tests"
-    )
-)]
 pub(crate) mod transport;
 
-#[cfg(target_arch = "wasm32")]
-mod audio;
-#[cfg(target_arch = "wasm32")]
-mod decoder;
-#[cfg(target_arch = "wasm32")]
-mod frame;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod frames;
-#[cfg(target_arch = "wasm32")]
-mod gpu;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod live;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod mix;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod probe;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod render;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod screen;
-#[cfg(target_arch = "wasm32")]
-mod source;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod timeline;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod transport_bar;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod view;
+wasm_only! {
+    mod audio;
+    mod decoder;
+    mod frame;
+    pub(crate) mod frames;
+    mod gpu;
+    pub(crate) mod live;
+    pub(crate) mod mix;
+    pub(crate) mod probe;
+    pub(crate) mod render;
+    pub(crate) mod screen;
+    mod source;
+    pub(crate) mod timeline;
+    pub(crate) mod transport_bar;
+    pub(crate) mod view;
+}
 
 #[cfg(target_arch = "wasm32")]
 pub use view::Player;
