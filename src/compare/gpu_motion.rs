@@ -9,6 +9,8 @@
 use chorus_sync::MotionGrid;
 use wgpu::util::new_instance_with_webgpu_detection;
 
+use crate::player::gpu::open_device;
+
 /// Bytes of the uniform block (`Params` in the shader, padded to 16).
 const PARAMS_BYTES: usize = 48;
 const WORKGROUP: u32 = 8;
@@ -54,15 +56,8 @@ impl GpuMotion {
             return Err("compute shaders need WebGPU; this browser offers WebGL only".into());
         }
         let adapter_name = adapter.get_info().name;
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("motion"),
-                required_limits: wgpu::Limits::downlevel_defaults()
-                    .using_resolution(adapter.limits()),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("no WebGPU device for compute ({e})"))?;
+        let (device, queue) =
+            open_device(&adapter, "motion", wgpu::Limits::downlevel_defaults()).await?;
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("motion"),
             source: wgpu::ShaderSource::Wgsl(include_str!("motion.wgsl").into()),

@@ -99,15 +99,12 @@ impl Gpu {
         } else {
             "WebGL2"
         };
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("pictures"),
-                required_limits: wgpu::Limits::downlevel_webgl2_defaults()
-                    .using_resolution(adapter.limits()),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("no GPU device: {e}"))?;
+        let (device, queue) = open_device(
+            &adapter,
+            "pictures",
+            wgpu::Limits::downlevel_webgl2_defaults(),
+        )
+        .await?;
         let mut config = surface
             .get_default_config(&adapter, 16, 16)
             .ok_or("the canvas cannot be drawn to")?;
@@ -188,6 +185,23 @@ impl Gpu {
         self.queue.present(frame);
         Ok(())
     }
+}
+
+/// A device on `adapter` with `limits` raised to what the adapter allows
+/// for textures (pictures are 1080p and more).
+pub async fn open_device(
+    adapter: &wgpu::Adapter,
+    label: &str,
+    limits: wgpu::Limits,
+) -> Result<(wgpu::Device, wgpu::Queue), String> {
+    adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some(label),
+            required_limits: limits.using_resolution(adapter.limits()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| format!("no GPU device for {label}: {e}"))
 }
 
 fn yuv_pipeline(device: &wgpu::Device, format: wgpu::TextureFormat) -> wgpu::RenderPipeline {

@@ -33,7 +33,7 @@ wasm_only! {
     mod decoder;
     mod frame;
     pub(crate) mod frames;
-    mod gpu;
+    pub(crate) mod gpu;
     pub(crate) mod live;
     pub(crate) mod mix;
     pub(crate) mod probe;
