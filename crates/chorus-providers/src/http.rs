@@ -209,8 +209,7 @@ impl Client {
     /// GETs `url`, anywhere, without the key, as a safe (retried) call:
     /// for public documents such as a provider's webhook keys.
     pub async fn get_without_key(&self, url: &str) -> std::result::Result<Answer, CallError> {
-        self.send_built(CallKind::Safe, || self.http.get(url))
-            .await
+        self.send_built(CallKind::Safe, || self.http.get(url)).await
     }
 
     /// GETs `path` as a safe (retried) call; the 2xx body as JSON, or the
