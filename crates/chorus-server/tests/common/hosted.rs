@@ -2,7 +2,10 @@
 //! adapter (or a `chorus serve` child's environment) at it, make a job
 //! request for its model, and read back what it was sent.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by several test files, each using only some helpers"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;

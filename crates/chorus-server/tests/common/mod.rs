@@ -1,7 +1,10 @@
 //! Helpers shared by the server tests: a server state on a throwaway data
 //! folder, and small request/response conveniences.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by several test files, each using only some helpers"
+)]
 
 pub mod hosted;
 pub mod services;

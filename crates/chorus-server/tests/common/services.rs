@@ -5,7 +5,10 @@
 //! fail with the command that installs them. A watchdog stops the cluster
 //! once the process that started it is gone, however it ended.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by several test files, each using only some helpers"
+)]
 
 use std::io::BufRead as _;
 use std::net::TcpListener;
