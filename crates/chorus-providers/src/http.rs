@@ -164,7 +164,7 @@ impl Client {
                 ))
             })?;
         authorization.set_sensitive(true);
-        let client = reqwest::Client::builder()
+        let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| setup(error_chain(&e)))?;
@@ -172,7 +172,7 @@ impl Client {
             provider: api.provider,
             base_url: config.base_url.trim_end_matches('/').to_string(),
             authorization,
-            http: client,
+            http,
             policy: config.retry,
             rng: Mutex::new(SeededRng::new(config.seed)),
         })
