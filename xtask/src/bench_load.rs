@@ -147,7 +147,6 @@ fn contributors(wasm: &Path) -> anyhow::Result<()> {
         "\nBiggest contributors to the wasm (code by crate before wasm-opt; {total} bytes of code, {data} of data)"
     );
     for (krate, size) in rows.iter().take(15) {
-        #[allow(clippy::cast_precision_loss)]
         let share = *size as f64 * 100.0 / total.max(1) as f64;
         println!("  {krate:<32} {size:>10} {share:>5.1}%");
     }

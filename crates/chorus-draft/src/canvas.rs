@@ -5,8 +5,10 @@
 //! Shapes are signed distance functions, so every edge is anti-aliased with
 //! one rule: coverage = clamp(0.5 − distance, 0, 1).
 
-// Pixel code reads best with the usual short names (x, y, w, h, u, v).
-#![allow(clippy::many_single_char_names)]
+#![expect(
+    clippy::many_single_char_names,
+    reason = "pixel code reads best with the usual short names (x, y, w, h, u, v)"
+)]
 
 /// A colour in sRGB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,10 +7,12 @@
 //! We use the library rather than the CLI because only the library reports
 //! phoneme events with their exact sample position.
 
-// The workspace denies unsafe code; espeak-ng is a C library with no safe Rust
-// binding that avoids bindgen, so the few calls it needs live here, each
-// justified where it happens.
-#![allow(unsafe_code)]
+#![expect(
+    unsafe_code,
+    reason = "the workspace denies unsafe code, but espeak-ng is a C library with no \
+              safe Rust binding that avoids bindgen: the few calls it needs live here, \
+              each justified where it happens"
+)]
 
 use std::ffi::{CStr, CString, c_char, c_int, c_short, c_uint, c_void};
 use std::sync::Mutex;

@@ -2,8 +2,10 @@
 //! encode the picture while the soundtrack is mixed and encoded beside it,
 //! then write the MP4 and its sidecar.
 
-// Caption layout reads best with the usual short names (x, y, w, h).
-#![allow(clippy::many_single_char_names)]
+#![expect(
+    clippy::many_single_char_names,
+    reason = "caption layout reads best with the usual short names (x, y, w, h)"
+)]
 
 use std::sync::mpsc;
 

@@ -3,8 +3,10 @@
 //! (image-to-video), or the reference images laid out as cards
 //! (reference-to-video). Colours and layout choices come from the seed.
 
-// Layout and sampling code reads best with the usual short names (x, y, w, h).
-#![allow(clippy::many_single_char_names)]
+#![expect(
+    clippy::many_single_char_names,
+    reason = "layout and sampling code reads best with the usual short names (x, y, w, h)"
+)]
 
 use image::RgbaImage;
 use image::imageops::FilterType;
@@ -469,7 +471,10 @@ impl PanZoom {
 
 /// Bilinear resampling of one plane in 8-bit fixed point; the column
 /// weights are computed once per call, not per pixel.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "two planes with their sizes and the scale; a struct would only rename them"
+)]
 fn sample(
     src: &[u8],
     sw: usize,

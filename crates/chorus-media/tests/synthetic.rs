@@ -3,8 +3,10 @@
 //! runs, version-1 `ctts` with negative offsets, missing `stss`, version-1
 //! `elst`.
 
-// Bindings are named after the boxes they hold (stsz, stsc, mdhd, ...).
-#![allow(clippy::similar_names)]
+#![expect(
+    clippy::similar_names,
+    reason = "bindings are named after the boxes they hold (stsz, stsc, mdhd, ...)"
+)]
 
 use chorus_media::{
     CodecConfig, FrameRate, IndexLocation, MediaError, Rational, locate_moov, parse_file,

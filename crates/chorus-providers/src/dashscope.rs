@@ -10,7 +10,7 @@ use chorus_core::{Mode, ModelSpec, Resolution};
 use serde_json::{Value, json};
 
 use crate::error::{ProviderError, Result, WebhookError};
-use crate::http::{CallError, CallKind, Http, RetryPolicy, accepted_id};
+use crate::http::{Api, AuthScheme, CallError, Client, ClientConfig, accepted_id};
 use crate::images::image_refs;
 use crate::ledger::{SubmitLedger, submit_without_own_id};
 use crate::models::{check_fits, happyhorse_dashscope};
@@ -18,53 +18,23 @@ use crate::provider::{
     BoxFuture, CancelOutcome, JobState, Provider, ProviderJob, ProviderOutput, SubmitRequest,
     WebhookEvent, WebhookHeaders,
 };
-use crate::secret::Secret;
 
 const NAME: &str = "dashscope";
 const CREATE_PATH: &str = "/api/v1/services/aigc/video-generation/video-synthesis";
 
-#[derive(Debug, Clone)]
-pub struct DashScopeConfig {
-    pub key: Secret,
-    /// `https://dashscope-intl.aliyuncs.com`; a fake's address in tests.
-    pub api_base: String,
-    pub retry: RetryPolicy,
-    pub seed: u64,
-}
+/// DashScope's international API, keyed by `DASHSCOPE_API_KEY`.
+pub const API: Api = Api {
+    provider: NAME,
+    base_url: "https://dashscope-intl.aliyuncs.com",
+    key_var: "DASHSCOPE_API_KEY",
+    scheme: AuthScheme::Bearer,
+};
 
-impl DashScopeConfig {
-    pub fn new(key: Secret) -> Self {
-        DashScopeConfig {
-            key,
-            api_base: "https://dashscope-intl.aliyuncs.com".into(),
-            retry: RetryPolicy::default(),
-            seed: crate::wait::SeededRng::from_time().next_u64(),
-        }
-    }
-
-    /// From `DASHSCOPE_API_KEY`.
-    pub fn from_env() -> Result<Self> {
-        Secret::from_env("DASHSCOPE_API_KEY")
-            .map(DashScopeConfig::new)
-            .ok_or(ProviderError::NotConfigured {
-                provider: NAME,
-                env_var: "DASHSCOPE_API_KEY",
-            })
-    }
-}
-
+/// The DashScope adapter.
+#[derive(Debug)]
 pub struct DashScope {
-    config: DashScopeConfig,
-    http: Http,
+    client: Client,
     ledger: Arc<dyn SubmitLedger>,
-}
-
-impl std::fmt::Debug for DashScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DashScope")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The create body for `request`.
@@ -132,21 +102,11 @@ pub fn state_of(task: &Value) -> Result<JobState> {
 }
 
 impl DashScope {
-    pub fn new(config: DashScopeConfig, ledger: Arc<dyn SubmitLedger>) -> Self {
-        let http = Http::new(NAME, config.retry.clone(), config.seed);
-        DashScope {
-            config,
-            http,
+    pub fn new(config: ClientConfig, ledger: Arc<dyn SubmitLedger>) -> Result<Self> {
+        Ok(DashScope {
+            client: Client::new(&API, config)?,
             ledger,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.config.api_base.trim_end_matches('/'))
-    }
-
-    fn auth(&self) -> String {
-        format!("Bearer {}", self.config.key.expose())
+        })
     }
 
     async fn send_submit(
@@ -154,17 +114,15 @@ impl DashScope {
         request: &SubmitRequest,
         body: Value,
     ) -> Result<ProviderJob, CallError> {
-        let url = self.url(CREATE_PATH);
-        let answer = self
-            .http
-            .send(CallKind::Submit, |c| {
-                c.post(&url)
-                    .header("Authorization", self.auth())
-                    .header("X-DashScope-Async", "enable")
-                    .json(&body)
-            })
+        let json = self
+            .client
+            .submit_json(
+                CREATE_PATH,
+                &body,
+                |r| r.header("X-DashScope-Async", "enable"),
+                "create answer",
+            )
             .await?;
-        let json = answer.submitted(NAME, "create answer")?;
         Ok(ProviderJob {
             provider: NAME.into(),
             model: request.model.clone(),
@@ -197,8 +155,8 @@ impl Provider for DashScope {
 
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
-            let url = self.url(&format!("/api/v1/tasks/{}", job.provider_id));
-            state_of(&self.http.get_json(&url, &self.auth(), "task").await?)
+            let path = format!("/api/v1/tasks/{}", job.provider_id);
+            state_of(&self.client.get_json(&path, "task").await?)
         })
     }
 

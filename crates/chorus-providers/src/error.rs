@@ -14,6 +14,12 @@ pub enum ProviderError {
         provider: &'static str,
         env_var: &'static str,
     },
+    /// The provider's client could not be set up; nothing was sent.
+    #[error("cannot set up the {provider} client: {detail}")]
+    ClientSetup {
+        provider: &'static str,
+        detail: String,
+    },
     /// The request asks for something this model cannot do; nothing was spent.
     #[error("{model} cannot do this: {reason}")]
     Unsupported { model: String, reason: String },

@@ -9,10 +9,13 @@ use std::time::{Duration, Instant};
 
 use chorus_core::{Mode, ModelSpec};
 use ed25519_dalek::VerifyingKey;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::error::{ProviderError, Result, WebhookError};
-use crate::http::{Answer, CallError, CallKind, Http, RetryPolicy, accepted_id};
+use crate::http::{
+    Answer, Api, AuthScheme, CallError, CallKind, Client, ClientConfig, accepted_id,
+};
 use crate::images::{image_ref, image_refs};
 use crate::ledger::{SubmitLedger, submit_without_own_id};
 use crate::models::{check_fits, happyhorse_fal};
@@ -24,6 +27,16 @@ use crate::secret::Secret;
 use crate::webhook::{parse_jwks, verify_fal};
 
 const NAME: &str = "fal";
+/// fal's queue API, keyed by `FAL_KEY`.
+pub const API: Api = Api {
+    provider: NAME,
+    base_url: "https://queue.fal.run",
+    key_var: "FAL_KEY",
+    scheme: AuthScheme::Key,
+};
+/// (2nd-hand) where fal publishes its webhook keys: the address the public
+/// verifiers use.
+pub const JWKS_URL: &str = "https://rest.alpha.fal.ai/.well-known/jwks.json";
 /// How long fetched webhook keys are trusted before a refresh.
 const JWKS_TTL: Duration = Duration::from_hours(1);
 /// Shortest gap between two fetches prompted by an unknown signature.
@@ -32,52 +45,36 @@ const JWKS_MIN_REFRESH: Duration = Duration::from_mins(1);
 /// Where and how to reach fal.
 #[derive(Debug, Clone)]
 pub struct FalConfig {
-    pub key: Secret,
-    /// `https://queue.fal.run`; a fake's address in tests.
-    pub queue_base: String,
+    /// The queue API (`API`'s address; a fake's in tests).
+    pub client: ClientConfig,
     /// fal's published webhook keys.
     pub jwks_url: String,
-    pub retry: RetryPolicy,
-    pub seed: u64,
 }
 
 impl FalConfig {
     pub fn new(key: Secret) -> Self {
         FalConfig {
-            key,
-            queue_base: "https://queue.fal.run".into(),
-            // (2nd-hand) the address the public verifiers use.
-            jwks_url: "https://rest.alpha.fal.ai/.well-known/jwks.json".into(),
-            retry: RetryPolicy::default(),
-            seed: crate::wait::SeededRng::from_time().next_u64(),
+            client: ClientConfig::new(&API, key),
+            jwks_url: JWKS_URL.into(),
         }
     }
 
     /// From `FAL_KEY`; `NotConfigured` when unset.
     pub fn from_env() -> Result<Self> {
-        Secret::from_env("FAL_KEY")
-            .map(FalConfig::new)
-            .ok_or(ProviderError::NotConfigured {
-                provider: NAME,
-                env_var: "FAL_KEY",
-            })
+        Ok(FalConfig {
+            client: ClientConfig::from_env(&API)?,
+            jwks_url: JWKS_URL.into(),
+        })
     }
 }
 
 /// The fal adapter.
+#[derive(Debug)]
 pub struct Fal {
-    config: FalConfig,
-    http: Http,
+    client: Client,
+    jwks_url: String,
     ledger: Arc<dyn SubmitLedger>,
     jwks: Mutex<Option<(Instant, Vec<VerifyingKey>)>>,
-}
-
-impl std::fmt::Debug for Fal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fal")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
 }
 
 /// fal's model id for HappyHorse in `mode`.
@@ -123,39 +120,28 @@ pub fn request_body(request: &SubmitRequest) -> Result<Value> {
 }
 
 impl Fal {
-    pub fn new(config: FalConfig, ledger: Arc<dyn SubmitLedger>) -> Self {
-        let http = Http::new(NAME, config.retry.clone(), config.seed);
-        Fal {
-            config,
-            http,
+    pub fn new(config: FalConfig, ledger: Arc<dyn SubmitLedger>) -> Result<Self> {
+        Ok(Fal {
+            client: Client::new(&API, config.client)?,
+            jwks_url: config.jwks_url,
             ledger,
             jwks: Mutex::new(None),
-        }
+        })
     }
 
-    fn base(&self) -> &str {
-        self.config.queue_base.trim_end_matches('/')
-    }
-
-    fn auth(&self) -> String {
-        format!("Key {}", self.config.key.expose())
-    }
-
-    fn request_url(&self, job: &ProviderJob, tail: &str) -> String {
+    /// A job's path under the queue API: its app path, then `tail`.
+    fn request_path(job: &ProviderJob, tail: &str) -> String {
         format!(
-            "{}/{}/requests/{}{tail}",
-            self.base(),
+            "/{}/requests/{}{tail}",
             app_path(&job.endpoint),
             job.provider_id
         )
     }
 
-    async fn get(&self, url: &str) -> Result<Answer> {
+    async fn get(&self, path: &str) -> Result<Answer> {
         Ok(self
-            .http
-            .send(CallKind::Safe, |c| {
-                c.get(url).header("Authorization", self.auth())
-            })
+            .client
+            .send(CallKind::Safe, Method::GET, path, |r| r)
             .await?)
     }
 
@@ -165,21 +151,18 @@ impl Fal {
         body: Value,
     ) -> Result<ProviderJob, CallError> {
         let endpoint = model_id(request.mode);
-        let url = format!("{}/{endpoint}", self.base());
-        let answer = self
-            .http
-            .send(CallKind::Submit, |c| {
-                let mut builder = c
-                    .post(&url)
-                    .header("Authorization", self.auth())
-                    .json(&body);
-                if let Some(hook) = &request.webhook_url {
-                    builder = builder.query(&[("fal_webhook", hook)]);
-                }
-                builder
-            })
+        let json = self
+            .client
+            .submit_json(
+                &format!("/{endpoint}"),
+                &body,
+                |r| match &request.webhook_url {
+                    Some(hook) => r.query(&[("fal_webhook", hook)]),
+                    None => r,
+                },
+                "submit answer",
+            )
             .await?;
-        let json = answer.submitted(NAME, "submit answer")?;
         Ok(ProviderJob {
             provider: NAME.into(),
             model: request.model.clone(),
@@ -191,7 +174,7 @@ impl Fal {
 
     async fn result(&self, job: &ProviderJob) -> Result<JobState> {
         let answer = self
-            .get(&self.request_url(job, ""))
+            .get(&Self::request_path(job, ""))
             .await?
             .reject_auth(NAME)?;
         if answer.status >= 400 {
@@ -220,8 +203,8 @@ impl Fal {
             }
         }
         let answer = self
-            .http
-            .send(CallKind::Safe, |c| c.get(&self.config.jwks_url))
+            .client
+            .get_without_key(&self.jwks_url)
             .await
             .map_err(|e| WebhookError::NoKeys(e.error.to_string()))?;
         if answer.status != 200 {
@@ -284,8 +267,8 @@ impl Provider for Fal {
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
             let json = self
-                .http
-                .get_json(&self.request_url(job, "/status"), &self.auth(), "status")
+                .client
+                .get_json(&Self::request_path(job, "/status"), "status")
                 .await?;
             let status = json
                 .get("status")
@@ -316,12 +299,14 @@ impl Provider for Fal {
 
     fn cancel<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<CancelOutcome>> {
         Box::pin(async move {
-            let url = self.request_url(job, "/cancel");
             let answer = self
-                .http
-                .send(CallKind::Safe, |c| {
-                    c.put(&url).header("Authorization", self.auth())
-                })
+                .client
+                .send(
+                    CallKind::Safe,
+                    Method::PUT,
+                    &Self::request_path(job, "/cancel"),
+                    |r| r,
+                )
                 .await?
                 .reject_auth(NAME)?;
             // fal says what happened in `status`, whatever the HTTP code.

@@ -1,6 +1,8 @@
-//! The HTTP layer every adapter shares: one call with a per-call timeout,
-//! retries with backoff for what is safe to retry, and provider error
-//! bodies turned into messages. Safe calls (reads, polls, cancels) retry on
+//! The HTTP layer every adapter shares: one authenticated client per
+//! provider (base URL, auth scheme and key), one call with a per-call
+//! timeout, retries with backoff for what is safe to retry, and provider
+//! error bodies turned into messages. The key is read here and nowhere
+//! else in the adapters. Safe calls (reads, polls, cancels) retry on
 //! network errors, 429 and 5xx; submits retry only when the provider
 //! certainly did not receive them (see `ledger` for why).
 
@@ -8,10 +10,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde_json::Value;
 
 use crate::error::{ProviderError, Result};
 use crate::ledger::SendOutcome;
+use crate::secret::Secret;
 use crate::wait::{Backoff, SeededRng};
 
 /// How hard one call tries.
@@ -61,28 +66,116 @@ impl From<CallError> for ProviderError {
     }
 }
 
-/// A provider's HTTP client.
+/// How a provider reads its key from the `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Key <key>` (fal).
+    Key,
+    /// `Bearer <key>` (Replicate, Runware, DashScope).
+    Bearer,
+}
+
+/// A provider's HTTP API as shipped: what each adapter declares once.
 #[derive(Debug)]
-pub struct Http {
+pub struct Api {
     pub provider: &'static str,
-    client: reqwest::Client,
+    /// The production address every path is joined to.
+    pub base_url: &'static str,
+    /// The environment variable that holds the key.
+    pub key_var: &'static str,
+    pub scheme: AuthScheme,
+}
+
+/// Where and how an adapter reaches its provider.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub key: Secret,
+    /// The API's production address; a fake's address in tests.
+    pub base_url: String,
+    pub retry: RetryPolicy,
+    /// Seeds the jitter between retries.
+    pub seed: u64,
+}
+
+impl ClientConfig {
+    /// `api` at its production address with `key`.
+    pub fn new(api: &Api, key: Secret) -> Self {
+        ClientConfig {
+            key,
+            base_url: api.base_url.into(),
+            retry: RetryPolicy::default(),
+            seed: SeededRng::from_time().next_u64(),
+        }
+    }
+
+    /// The key from `api.key_var`; `NotConfigured` when unset or blank.
+    pub fn from_env(api: &Api) -> Result<Self> {
+        Secret::from_env(api.key_var)
+            .map(|key| ClientConfig::new(api, key))
+            .ok_or(ProviderError::NotConfigured {
+                provider: api.provider,
+                env_var: api.key_var,
+            })
+    }
+}
+
+/// One provider's authenticated client. Every request it makes with the
+/// key goes to a path under the configured base URL, and redirects are not
+/// followed: keys only ever go to the configured host.
+pub struct Client {
+    pub provider: &'static str,
+    base_url: String,
+    /// The whole `Authorization` value, marked sensitive.
+    authorization: HeaderValue,
+    http: reqwest::Client,
     policy: RetryPolicy,
     rng: Mutex<SeededRng>,
 }
 
-impl Http {
-    pub fn new(provider: &'static str, policy: RetryPolicy, seed: u64) -> Self {
-        // Redirects are not followed: keys must only go to the configured host.
-        let client = reqwest::Client::builder()
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `api` as `config` says. Fails when the key cannot be
+    /// sent as a header or the HTTP client cannot be built; never falls
+    /// back to a client that follows redirects.
+    pub fn new(api: &Api, config: ClientConfig) -> Result<Self> {
+        let setup = |detail: String| ProviderError::ClientSetup {
+            provider: api.provider,
+            detail,
+        };
+        let scheme = match api.scheme {
+            AuthScheme::Key => "Key",
+            AuthScheme::Bearer => "Bearer",
+        };
+        // The one place a key is read: into this header value.
+        let mut authorization = HeaderValue::from_str(&format!("{scheme} {}", config.key.expose()))
+            .map_err(|_| {
+                setup(format!(
+                    "the key in {} has characters a header cannot carry",
+                    api.key_var
+                ))
+            })?;
+        authorization.set_sensitive(true);
+        let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
-        Http {
-            provider,
-            client,
-            policy,
-            rng: Mutex::new(SeededRng::new(seed)),
-        }
+            .map_err(|e| setup(error_chain(&e)))?;
+        Ok(Client {
+            provider: api.provider,
+            base_url: config.base_url.trim_end_matches('/').to_string(),
+            authorization,
+            http,
+            policy: config.retry,
+            rng: Mutex::new(SeededRng::new(config.seed)),
+        })
     }
 
     fn next_delay(&self, attempt: u32) -> Duration {
@@ -93,20 +186,69 @@ impl Http {
         self.policy.backoff.delay(attempt, &mut rng)
     }
 
-    /// Sends the request `build` makes, retrying as `kind` allows.
+    /// Sends `method` to `path` under the base URL with the key, adjusted
+    /// by `build` (body, headers, query), retrying as `kind` allows.
     pub async fn send(
         &self,
         kind: CallKind,
-        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        method: Method,
+        path: &str,
+        build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> std::result::Result<Answer, CallError> {
+        let url = format!("{}{path}", self.base_url);
+        self.send_built(kind, || {
+            build(
+                self.http
+                    .request(method.clone(), &url)
+                    .header(AUTHORIZATION, self.authorization.clone()),
+            )
+        })
+        .await
+    }
+
+    /// GETs `url`, anywhere, without the key, as a safe (retried) call:
+    /// for public documents such as a provider's webhook keys.
+    pub async fn get_without_key(&self, url: &str) -> std::result::Result<Answer, CallError> {
+        self.send_built(CallKind::Safe, || self.http.get(url)).await
+    }
+
+    /// GETs `path` as a safe (retried) call; the 2xx body as JSON, or the
+    /// matching error.
+    pub async fn get_json(&self, path: &str, context: &'static str) -> Result<Value> {
+        let answer = self
+            .send(CallKind::Safe, Method::GET, path, |r| r)
+            .await?
+            .into_ok(self.provider)?;
+        answer.json(self.provider, context)
+    }
+
+    /// POSTs `body` to `path` as a submit, adjusted by `build`; the answer
+    /// read as `Answer::submitted` does.
+    pub async fn submit_json(
+        &self,
+        path: &str,
+        body: &Value,
+        build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        context: &'static str,
+    ) -> std::result::Result<Value, CallError> {
+        self.send(CallKind::Submit, Method::POST, path, |r| {
+            build(r.json(body))
+        })
+        .await?
+        .submitted(self.provider, context)
+    }
+
+    /// Sends the request `build` makes, retrying as `kind` allows.
+    async fn send_built(
+        &self,
+        kind: CallKind,
+        build: impl Fn() -> reqwest::RequestBuilder,
     ) -> std::result::Result<Answer, CallError> {
         let max = self.policy.max_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let sent = build(&self.client)
-                .timeout(self.policy.call_timeout)
-                .send()
-                .await;
+            let sent = build().timeout(self.policy.call_timeout).send().await;
             let retry = match sent {
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -152,16 +294,6 @@ impl Http {
             }
             tokio::time::sleep(self.next_delay(attempt)).await;
         }
-    }
-
-    /// GETs `url` as a safe (retried) call with `auth` as its
-    /// `Authorization`; the 2xx body as JSON, or the matching error.
-    pub async fn get_json(&self, url: &str, auth: &str, context: &'static str) -> Result<Value> {
-        let answer = self
-            .send(CallKind::Safe, |c| c.get(url).header("Authorization", auth))
-            .await?
-            .into_ok(self.provider)?;
-        answer.json(self.provider, context)
     }
 
     fn network(&self, attempts: u32, e: &reqwest::Error) -> CallError {
@@ -334,6 +466,50 @@ fn message_in(json: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TEST_API: Api = Api {
+        provider: "test",
+        base_url: "https://api.example/",
+        key_var: "CHORUS_TEST_UNSET_KEY",
+        scheme: AuthScheme::Bearer,
+    };
+
+    #[test]
+    fn a_client_never_shows_its_key() {
+        let client = Client::new(&TEST_API, ClientConfig::new(&TEST_API, Secret::new("sk-1")))
+            .expect("client");
+        let printed = format!("{client:?}");
+        assert!(!printed.contains("sk-1"), "{printed}");
+        assert!(printed.contains("https://api.example\""), "{printed}");
+    }
+
+    #[test]
+    fn a_key_no_header_can_carry_is_a_setup_error() {
+        let config = ClientConfig::new(&TEST_API, Secret::new("sk-1\nInjected: yes"));
+        let err = Client::new(&TEST_API, config).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                ProviderError::ClientSetup {
+                    provider: "test",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("sk-1"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_key_names_its_variable() {
+        assert_eq!(
+            ClientConfig::from_env(&TEST_API).expect_err("unset"),
+            ProviderError::NotConfigured {
+                provider: "test",
+                env_var: "CHORUS_TEST_UNSET_KEY",
+            }
+        );
+    }
 
     #[test]
     fn messages_from_each_provider_shape() {

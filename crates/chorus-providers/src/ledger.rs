@@ -35,6 +35,13 @@ pub enum SubmitRecord {
     Accepted(ProviderJob),
 }
 
+/// Adapters print their ledger by its role only.
+impl std::fmt::Debug for dyn SubmitLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubmitLedger")
+    }
+}
+
 /// Durable map from job key to submit outcome. Async and fallible because
 /// the server keeps it in its database: a record that cannot be written
 /// must stop the POST rather than risk a second paid job.

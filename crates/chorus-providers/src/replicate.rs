@@ -8,10 +8,11 @@
 use std::sync::Arc;
 
 use chorus_core::{Mode, ModelSpec};
+use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ProviderError, Result, WebhookError};
-use crate::http::{CallError, CallKind, Http, RetryPolicy, accepted_id};
+use crate::http::{Api, AuthScheme, CallError, CallKind, Client, ClientConfig, accepted_id};
 use crate::images::image_ref;
 use crate::ledger::{SendOutcome, SubmitLedger, submit_without_own_id};
 use crate::models::{self, check_fits};
@@ -23,57 +24,46 @@ use crate::secret::Secret;
 use crate::webhook::verify_replicate;
 
 const NAME: &str = "replicate";
+/// Replicate's API, keyed by `REPLICATE_API_TOKEN`.
+pub const API: Api = Api {
+    provider: NAME,
+    base_url: "https://api.replicate.com",
+    key_var: "REPLICATE_API_TOKEN",
+    scheme: AuthScheme::Bearer,
+};
 
 /// Where and how to reach Replicate.
 #[derive(Debug, Clone)]
 pub struct ReplicateConfig {
-    pub token: Secret,
-    /// `https://api.replicate.com`; a fake's address in tests.
-    pub api_base: String,
+    /// The API (`API`'s address; a fake's in tests).
+    pub client: ClientConfig,
     /// The `whsec_…` signing secret; webhooks are refused without it.
     pub webhook_secret: Option<Secret>,
-    pub retry: RetryPolicy,
-    pub seed: u64,
 }
 
 impl ReplicateConfig {
     pub fn new(token: Secret) -> Self {
         ReplicateConfig {
-            token,
-            api_base: "https://api.replicate.com".into(),
+            client: ClientConfig::new(&API, token),
             webhook_secret: None,
-            retry: RetryPolicy::default(),
-            seed: crate::wait::SeededRng::from_time().next_u64(),
         }
     }
 
     /// From `REPLICATE_API_TOKEN` and `REPLICATE_WEBHOOK_SECRET`.
     pub fn from_env() -> Result<Self> {
-        let token =
-            Secret::from_env("REPLICATE_API_TOKEN").ok_or(ProviderError::NotConfigured {
-                provider: NAME,
-                env_var: "REPLICATE_API_TOKEN",
-            })?;
         Ok(ReplicateConfig {
+            client: ClientConfig::from_env(&API)?,
             webhook_secret: Secret::from_env("REPLICATE_WEBHOOK_SECRET"),
-            ..ReplicateConfig::new(token)
         })
     }
 }
 
 /// The Replicate adapter.
+#[derive(Debug)]
 pub struct Replicate {
-    config: ReplicateConfig,
-    http: Http,
+    client: Client,
+    webhook_secret: Option<Secret>,
     ledger: Arc<dyn SubmitLedger>,
-}
-
-impl std::fmt::Debug for Replicate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Replicate")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Replicate's `owner/name` for one of our registry ids.
@@ -191,21 +181,12 @@ pub fn state_of(prediction: &Value) -> Result<JobState> {
 }
 
 impl Replicate {
-    pub fn new(config: ReplicateConfig, ledger: Arc<dyn SubmitLedger>) -> Self {
-        let http = Http::new(NAME, config.retry.clone(), config.seed);
-        Replicate {
-            config,
-            http,
+    pub fn new(config: ReplicateConfig, ledger: Arc<dyn SubmitLedger>) -> Result<Self> {
+        Ok(Replicate {
+            client: Client::new(&API, config.client)?,
+            webhook_secret: config.webhook_secret,
             ledger,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.config.api_base.trim_end_matches('/'))
-    }
-
-    fn auth(&self) -> String {
-        format!("Bearer {}", self.config.token.expose())
+        })
     }
 
     async fn send_submit(
@@ -223,16 +204,15 @@ impl Replicate {
                 reason: "Replicate does not serve this model here".into(),
             })
         })?;
-        let url = self.url(&format!("/v1/models/{endpoint}/predictions"));
-        let answer = self
-            .http
-            .send(CallKind::Submit, |c| {
-                c.post(&url)
-                    .header("Authorization", self.auth())
-                    .json(&body)
-            })
+        let json = self
+            .client
+            .submit_json(
+                &format!("/v1/models/{endpoint}/predictions"),
+                &body,
+                |r| r,
+                "create answer",
+            )
             .await?;
-        let json = answer.submitted(NAME, "create answer")?;
         Ok(ProviderJob {
             provider: NAME.into(),
             model: request.model.clone(),
@@ -269,19 +249,17 @@ impl Provider for Replicate {
 
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
-            let url = self.url(&format!("/v1/predictions/{}", job.provider_id));
-            state_of(&self.http.get_json(&url, &self.auth(), "prediction").await?)
+            let path = format!("/v1/predictions/{}", job.provider_id);
+            state_of(&self.client.get_json(&path, "prediction").await?)
         })
     }
 
     fn cancel<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<CancelOutcome>> {
         Box::pin(async move {
-            let url = self.url(&format!("/v1/predictions/{}/cancel", job.provider_id));
+            let path = format!("/v1/predictions/{}/cancel", job.provider_id);
             let answer = self
-                .http
-                .send(CallKind::Safe, |c| {
-                    c.post(&url).header("Authorization", self.auth())
-                })
+                .client
+                .send(CallKind::Safe, Method::POST, &path, |r| r)
                 .await?
                 .reject_auth(NAME)?;
             if answer.status == 404 {
@@ -303,7 +281,7 @@ impl Provider for Replicate {
         now_unix: i64,
     ) -> BoxFuture<'a, Result<WebhookEvent>> {
         Box::pin(async move {
-            let secret = self.config.webhook_secret.as_ref().ok_or_else(|| {
+            let secret = self.webhook_secret.as_ref().ok_or_else(|| {
                 WebhookError::NoKeys(
                     "set REPLICATE_WEBHOOK_SECRET to accept Replicate webhooks".into(),
                 )

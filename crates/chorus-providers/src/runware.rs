@@ -8,10 +8,13 @@
 use std::sync::Arc;
 
 use chorus_core::{Mode, ModelSpec};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::error::{ProviderError, Result, WebhookError};
-use crate::http::{CallError, CallKind, Http, RetryPolicy, provider_message};
+use crate::http::{
+    Answer, Api, AuthScheme, CallError, CallKind, Client, ClientConfig, provider_message,
+};
 use crate::images::{image_ref, image_refs};
 use crate::ledger::{SendOutcome, SubmitLedger, submit_once};
 use crate::models::{check_fits, happyhorse_runware};
@@ -19,53 +22,22 @@ use crate::provider::{
     BoxFuture, CancelOutcome, JobState, Provider, ProviderJob, ProviderOutput, SubmitRequest,
     WebhookEvent, WebhookHeaders,
 };
-use crate::secret::Secret;
 
 const NAME: &str = "runware";
 pub const MODEL: &str = "alibaba:happyhorse@1.1";
+/// Runware's one task endpoint, keyed by `RUNWARE_API_KEY`.
+pub const API: Api = Api {
+    provider: NAME,
+    base_url: "https://api.runware.ai/v1",
+    key_var: "RUNWARE_API_KEY",
+    scheme: AuthScheme::Bearer,
+};
 
-#[derive(Debug, Clone)]
-pub struct RunwareConfig {
-    pub key: Secret,
-    /// `https://api.runware.ai/v1`; a fake's address in tests.
-    pub api_url: String,
-    pub retry: RetryPolicy,
-    pub seed: u64,
-}
-
-impl RunwareConfig {
-    pub fn new(key: Secret) -> Self {
-        RunwareConfig {
-            key,
-            api_url: "https://api.runware.ai/v1".into(),
-            retry: RetryPolicy::default(),
-            seed: crate::wait::SeededRng::from_time().next_u64(),
-        }
-    }
-
-    /// From `RUNWARE_API_KEY`.
-    pub fn from_env() -> Result<Self> {
-        Secret::from_env("RUNWARE_API_KEY")
-            .map(RunwareConfig::new)
-            .ok_or(ProviderError::NotConfigured {
-                provider: NAME,
-                env_var: "RUNWARE_API_KEY",
-            })
-    }
-}
-
+/// The Runware adapter.
+#[derive(Debug)]
 pub struct Runware {
-    config: RunwareConfig,
-    http: Http,
+    client: Client,
     ledger: Arc<dyn SubmitLedger>,
-}
-
-impl std::fmt::Debug for Runware {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runware")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The `videoInference` task for `request`.
@@ -156,17 +128,19 @@ pub fn state_of(answer: &Value, task_uuid: &str) -> Result<JobState> {
 }
 
 impl Runware {
-    pub fn new(config: RunwareConfig, ledger: Arc<dyn SubmitLedger>) -> Self {
-        let http = Http::new(NAME, config.retry.clone(), config.seed);
-        Runware {
-            config,
-            http,
+    /// `config.base_url` is the task endpoint itself.
+    pub fn new(config: ClientConfig, ledger: Arc<dyn SubmitLedger>) -> Result<Self> {
+        Ok(Runware {
+            client: Client::new(&API, config)?,
             ledger,
-        }
+        })
     }
 
-    fn auth(&self) -> String {
-        format!("Bearer {}", self.config.key.expose())
+    /// POSTs `tasks` to the one endpoint, retrying as `kind` allows.
+    async fn post(&self, kind: CallKind, tasks: &Value) -> Result<Answer, CallError> {
+        self.client
+            .send(kind, Method::POST, "", |r| r.json(tasks))
+            .await
     }
 
     fn job(request: &SubmitRequest, task_uuid: String) -> ProviderJob {
@@ -187,12 +161,7 @@ impl Runware {
     ) -> Result<ProviderJob, CallError> {
         let body = json!([task]);
         let answer = self
-            .http
-            .send(CallKind::Submit, |c| {
-                c.post(&self.config.api_url)
-                    .header("Authorization", self.auth())
-                    .json(&body)
-            })
+            .post(CallKind::Submit, &body)
             .await?
             .into_ok(NAME)
             .map_err(|error| CallError {
@@ -253,15 +222,7 @@ impl Provider for Runware {
     fn status<'a>(&'a self, job: &'a ProviderJob) -> BoxFuture<'a, Result<JobState>> {
         Box::pin(async move {
             let body = json!([{"taskType": "getResponse", "taskUUID": job.provider_id}]);
-            let answer = self
-                .http
-                .send(CallKind::Safe, |c| {
-                    c.post(&self.config.api_url)
-                        .header("Authorization", self.auth())
-                        .json(&body)
-                })
-                .await?
-                .reject_auth(NAME)?;
+            let answer = self.post(CallKind::Safe, &body).await?.reject_auth(NAME)?;
             // Runware answers a failed task's poll with a 4xx and an error list.
             let json = answer.json(NAME, "getResponse")?;
             if answer.status >= 400 && json.get("errors").is_none() {

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-/// A credential. Only `expose` gives the text, and only the HTTP layer calls it.
+/// A credential. Only `expose` gives the text, and only inside this crate:
+/// the HTTP layer reads an API key into its `Authorization` header, and
+/// webhook verification reads a signing secret into its HMAC key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -21,7 +23,7 @@ impl Secret {
             .map(Secret)
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -13,10 +13,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chorus_providers::dashscope::{DashScope, DashScopeConfig};
+use chorus_providers::dashscope::{self, DashScope};
 use chorus_providers::fal::{Fal, FalConfig};
+use chorus_providers::http::ClientConfig;
 use chorus_providers::replicate::{Replicate, ReplicateConfig};
-use chorus_providers::runware::{Runware, RunwareConfig};
+use chorus_providers::runware::{self, Runware};
 use chorus_providers::{Backoff, Provider, SubmitLedger};
 
 use crate::db::Db;
@@ -37,29 +38,41 @@ pub fn providers_from_env(db: &Db) -> Vec<Arc<dyn Provider>> {
         if let Some(base) = env("CHORUS_TEST_FAL_BASE") {
             let base = base.trim_end_matches('/').to_string();
             config.jwks_url = format!("{base}/.well-known/jwks.json");
-            config.queue_base = base;
+            config.client.base_url = base;
         }
-        providers.push(Arc::new(Fal::new(config, Arc::clone(&ledger))));
+        keep(&mut providers, Fal::new(config, Arc::clone(&ledger)));
     }
     if let Ok(mut config) = ReplicateConfig::from_env() {
         if let Some(base) = env("CHORUS_TEST_REPLICATE_BASE") {
-            config.api_base = base;
+            config.client.base_url = base;
         }
-        providers.push(Arc::new(Replicate::new(config, Arc::clone(&ledger))));
+        keep(&mut providers, Replicate::new(config, Arc::clone(&ledger)));
     }
-    if let Ok(mut config) = RunwareConfig::from_env() {
+    if let Ok(mut config) = ClientConfig::from_env(&runware::API) {
         if let Some(url) = env("CHORUS_TEST_RUNWARE_URL") {
-            config.api_url = url;
+            config.base_url = url;
         }
-        providers.push(Arc::new(Runware::new(config, Arc::clone(&ledger))));
+        keep(&mut providers, Runware::new(config, Arc::clone(&ledger)));
     }
-    if let Ok(mut config) = DashScopeConfig::from_env() {
+    if let Ok(mut config) = ClientConfig::from_env(&dashscope::API) {
         if let Some(base) = env("CHORUS_TEST_DASHSCOPE_BASE") {
-            config.api_base = base;
+            config.base_url = base;
         }
-        providers.push(Arc::new(DashScope::new(config, ledger)));
+        keep(&mut providers, DashScope::new(config, ledger));
     }
     providers
+}
+
+/// Runs `adapter`, or logs why it cannot run: one whose client cannot be
+/// set up is left out.
+fn keep<P: Provider + 'static>(
+    providers: &mut Vec<Arc<dyn Provider>>,
+    adapter: chorus_providers::Result<P>,
+) {
+    match adapter {
+        Ok(adapter) => providers.push(Arc::new(adapter)),
+        Err(e) => tracing::error!("{e}"),
+    }
 }
 
 /// How engines wait and download, with the public URL from the environment.

@@ -1,7 +1,10 @@
 //! Test helpers: a minimal MP4 box reader and an AAC decode through symphonia,
 //! so the tests check the files independently of the writer.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by several test files, each using only some helpers"
+)]
 
 use chorus_core::{AspectRatio, GenerationRequest, Language, Mode, Resolution};
 use chorus_draft::{RenderInput, RenderOptions, Rendered, render};

@@ -3,7 +3,10 @@
 //! stands where ffprobe printed N/A. Flags: `K` keyframe, `D` discarded by
 //! the edit list.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by several test files, each reading only some fixtures"
+)]
 
 pub type Packet = (i64, i64, i64, u32, u64, &'static str);
 

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use chorus_core::{AspectRatio, GenerationRequest, Mode, Resolution};
-use chorus_providers::dashscope::{DashScope, DashScopeConfig};
-use chorus_providers::runware::{Runware, RunwareConfig};
+use chorus_providers::dashscope::{self, DashScope};
+use chorus_providers::http::ClientConfig;
+use chorus_providers::runware::{self, Runware};
 use chorus_providers::{
     CancelOutcome, ImageInput, MemoryLedger, Provider, ProviderError, Secret, SubmitRequest,
     download_video, wait_for_outcome,
@@ -15,17 +16,17 @@ use chorus_providers::fake::dashscope::{self as fake_dashscope, FakeDashScope};
 use chorus_providers::fake::runware::{self as fake_runware, FakeRunware};
 
 fn runware(fake: &FakeRunware) -> Runware {
-    let mut config = RunwareConfig::new(Secret::new(fake_runware::KEY));
-    config.api_url = fake.api_url();
+    let mut config = ClientConfig::new(&runware::API, Secret::new(fake_runware::KEY));
+    config.base_url = fake.api_url();
     config.retry = support::fast_retry();
-    Runware::new(config, Arc::new(MemoryLedger::default()))
+    Runware::new(config, Arc::new(MemoryLedger::default())).expect("runware client")
 }
 
 fn dashscope(fake: &FakeDashScope) -> DashScope {
-    let mut config = DashScopeConfig::new(Secret::new(fake_dashscope::KEY));
-    config.api_base.clone_from(&fake.base);
+    let mut config = ClientConfig::new(&dashscope::API, Secret::new(fake_dashscope::KEY));
+    config.base_url.clone_from(&fake.base);
     config.retry = support::fast_retry();
-    DashScope::new(config, Arc::new(MemoryLedger::default()))
+    DashScope::new(config, Arc::new(MemoryLedger::default())).expect("dashscope client")
 }
 
 fn take(model: &str, key: &str) -> SubmitRequest {

@@ -14,11 +14,11 @@ use chorus_providers::fake::fal::{FakeFal, KEY};
 
 fn adapter(fake: &FakeFal, key: &str) -> Fal {
     let mut config = FalConfig::new(Secret::new(key));
-    config.queue_base.clone_from(&fake.base);
+    config.client.base_url.clone_from(&fake.base);
     config.jwks_url = fake.jwks_url();
-    config.retry = support::fast_retry();
-    config.seed = 3;
-    Fal::new(config, Arc::new(MemoryLedger::default()))
+    config.client.retry = support::fast_retry();
+    config.client.seed = 3;
+    Fal::new(config, Arc::new(MemoryLedger::default())).expect("fal client")
 }
 
 fn take(job_key: &str) -> SubmitRequest {

@@ -14,11 +14,11 @@ use chorus_providers::fake::replicate::{FakeReplicate, TOKEN, webhook_secret};
 
 fn adapter(fake: &FakeReplicate) -> Replicate {
     let mut config = ReplicateConfig::new(Secret::new(TOKEN));
-    config.api_base.clone_from(&fake.base);
+    config.client.base_url.clone_from(&fake.base);
     config.webhook_secret = Some(Secret::new(webhook_secret()));
-    config.retry = support::fast_retry();
-    config.seed = 5;
-    Replicate::new(config, Arc::new(MemoryLedger::default()))
+    config.client.retry = support::fast_retry();
+    config.client.seed = 5;
+    Replicate::new(config, Arc::new(MemoryLedger::default())).expect("replicate client")
 }
 
 fn take(model: &str, key: &str) -> SubmitRequest {

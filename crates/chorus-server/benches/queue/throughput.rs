@@ -108,14 +108,15 @@ pub async fn instant_jobs(states: &[AppState], n: usize) -> f64 {
 pub async fn fal_jobs(state: &AppState, n: usize) -> f64 {
     let fake = FakeFal::start(Script::default()).await;
     let mut config = FalConfig::new(Secret::new(KEY));
-    config.queue_base.clone_from(&fake.base);
+    config.client.base_url.clone_from(&fake.base);
     config.jwks_url = fake.jwks_url();
-    config.retry = RetryPolicy {
+    config.client.retry = RetryPolicy {
         max_attempts: 3,
         backoff: Backoff::new(Duration::from_millis(5), Duration::from_millis(20)),
         call_timeout: Duration::from_secs(10),
     };
-    let fal = Arc::new(Fal::new(config, Arc::new(DbLedger::new(state.db.clone()))));
+    let fal =
+        Arc::new(Fal::new(config, Arc::new(DbLedger::new(state.db.clone()))).expect("fal client"));
     let settings = EngineSettings {
         wait: WaitOptions {
             backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(10)),

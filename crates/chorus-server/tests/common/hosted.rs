@@ -7,16 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chorus_providers::dashscope::{DashScope, DashScopeConfig};
+use chorus_providers::dashscope::{self, DashScope};
 use chorus_providers::fake::dashscope::{self as fake_dashscope, FakeDashScope};
 use chorus_providers::fake::fal::{self as fake_fal, FakeFal};
 use chorus_providers::fake::replicate::{self as fake_replicate, FakeReplicate};
 use chorus_providers::fake::runware::{self as fake_runware, FakeRunware};
 use chorus_providers::fake::{Script, State_, lock};
 use chorus_providers::fal::{Fal, FalConfig};
-use chorus_providers::http::RetryPolicy;
+use chorus_providers::http::{ClientConfig, RetryPolicy};
 use chorus_providers::replicate::{Replicate, ReplicateConfig};
-use chorus_providers::runware::{Runware, RunwareConfig};
+use chorus_providers::runware::{self, Runware};
 use chorus_providers::{Backoff, DownloadPolicy, Provider, Secret, WaitOptions};
 use chorus_server::AppState;
 use chorus_server::provider_engine::{EngineSettings, ProviderEngine};
@@ -162,29 +162,29 @@ impl Fake {
         match self {
             Fake::Fal(f) => {
                 let mut config = FalConfig::new(key);
-                config.queue_base.clone_from(&f.base);
+                config.client.base_url.clone_from(&f.base);
                 config.jwks_url = f.jwks_url();
-                config.retry = retry;
-                Arc::new(Fal::new(config, ledger))
+                config.client.retry = retry;
+                Arc::new(Fal::new(config, ledger).expect("fal client"))
             }
             Fake::Replicate(f) => {
                 let mut config = ReplicateConfig::new(key);
-                config.api_base.clone_from(&f.base);
+                config.client.base_url.clone_from(&f.base);
                 config.webhook_secret = Some(Secret::new(fake_replicate::webhook_secret()));
-                config.retry = retry;
-                Arc::new(Replicate::new(config, ledger))
+                config.client.retry = retry;
+                Arc::new(Replicate::new(config, ledger).expect("replicate client"))
             }
             Fake::Runware(f) => {
-                let mut config = RunwareConfig::new(key);
-                config.api_url = f.api_url();
+                let mut config = ClientConfig::new(&runware::API, key);
+                config.base_url = f.api_url();
                 config.retry = retry;
-                Arc::new(Runware::new(config, ledger))
+                Arc::new(Runware::new(config, ledger).expect("runware client"))
             }
             Fake::DashScope(f) => {
-                let mut config = DashScopeConfig::new(key);
-                config.api_base.clone_from(&f.base);
+                let mut config = ClientConfig::new(&dashscope::API, key);
+                config.base_url.clone_from(&f.base);
                 config.retry = retry;
-                Arc::new(DashScope::new(config, ledger))
+                Arc::new(DashScope::new(config, ledger).expect("dashscope client"))
             }
         }
     }

@@ -25,7 +25,7 @@ pub(super) struct Stage {
 /// OpenCV passes a stage at `sum ≥ threshold − 1e-5` (in `f32`).
 const THRESHOLD_EPS: f32 = 1e-5;
 
-#[allow(
+#[expect(
     clippy::unreadable_literal,
     reason = "generated tables: bit patterns as written by build.rs"
 )]

@@ -138,8 +138,11 @@ fn orthonormalise(m: &mut [f64], rows: usize, cols: usize) {
 }
 
 /// Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by
-/// cyclic Jacobi rotations. (Single letters as in the textbook.)
-#[allow(clippy::many_single_char_names)]
+/// cyclic Jacobi rotations.
+#[expect(
+    clippy::many_single_char_names,
+    reason = "single letters as in the textbook"
+)]
 fn jacobi_eigen(matrix: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut a = matrix.to_vec();
     let mut v: Vec<f64> = (0..n * n)
@@ -401,7 +404,10 @@ pub(crate) fn pearson(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> f64 {
 
 /// Solves `a · x = b` for symmetric positive definite `a` (n × n) and `m`
 /// right-hand sides (b is n × m), by Cholesky.
-#[allow(clippy::many_single_char_names)]
+#[expect(
+    clippy::many_single_char_names,
+    reason = "single letters as in the textbook"
+)]
 fn solve_spd(a: &[f64], b: &[f64], n: usize, m: usize) -> Option<Vec<f64>> {
     let mut l = vec![0.0; n * n];
     for i in 0..n {

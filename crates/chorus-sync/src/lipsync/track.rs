@@ -468,7 +468,10 @@ fn mean_change(a: &Gray, b: &Gray) -> f64 {
 
 /// Bilinear sample at (x, y) in pixel-centre coordinates (pixel `i` covers
 /// `[i, i + 1)`), clamped to the picture.
-#[allow(clippy::many_single_char_names)]
+#[expect(
+    clippy::many_single_char_names,
+    reason = "sampling maths reads best with the usual short names (x, y, w, h)"
+)]
 fn bilinear(picture: &Gray, x: f64, y: f64) -> f64 {
     let (w, h) = (picture.width, picture.height);
     let fx = (x - 0.5).clamp(0.0, (w - 1) as f64);

@@ -2,7 +2,10 @@
 //! background, a "mouth" whose opening follows a syllable envelope, blinking
 //! eyes and a swaying bar whose motion has nothing to do with the sound.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by several test files, each using only some helpers"
+)]
 
 use std::f64::consts::{PI, TAU};
 
