@@ -663,161 +663,131 @@ mod tests {
 
     #[test]
     fn screens_join_and_show_the_playhead_together() {
-        let Fixture {
-            transport,
-            screens,
-            changes,
-            ..
-        } = two_screens(100);
-        let status = transport.status();
+        let f = two_screens(100);
+        let status = f.transport.status();
         // The shorter screen sets the length.
         assert_eq!(status.frame_count, 100);
         assert_eq!(status.shown, vec![Some(0), Some(0)]);
         assert_eq!(status.checksums, vec![Some(0), Some(0)]);
         assert!((status.fps - 25.0).abs() < f64::EPSILON);
-        assert_eq!(last_drawn(&screens[0]), Some(0));
-        assert_eq!(last_drawn(&screens[1]), Some(0));
-        assert!(changes.get() > 0, "the view was told of the changes");
+        assert_eq!(last_drawn(&f.screens[0]), Some(0));
+        assert_eq!(last_drawn(&f.screens[1]), Some(0));
+        assert!(f.changes.get() > 0, "the view was told of the changes");
     }
 
     #[test]
     fn stepping_moves_every_screen_exactly_one_frame() {
-        let Fixture {
-            host,
-            transport,
-            screens,
-            ..
-        } = two_screens(100);
-        transport.seek(40);
-        host.settle();
-        transport.apply(Command::Step(1));
-        host.settle();
-        assert_eq!(transport.status().shown, vec![Some(41), Some(41)]);
-        transport.apply(Command::Step(-1));
-        transport.apply(Command::Step(-1));
-        host.settle();
-        assert_eq!(transport.status().shown, vec![Some(39), Some(39)]);
-        assert_eq!(transport.status().playhead, 39);
-        transport.apply(Command::StepSeconds(1));
-        host.settle();
-        assert_eq!(transport.status().shown, vec![Some(64), Some(64)]);
-        transport.apply(Command::Last);
-        host.settle();
-        assert_eq!(last_drawn(&screens[0]), Some(99));
-        assert_eq!(last_drawn(&screens[1]), Some(99));
-        transport.apply(Command::Step(1));
-        host.settle();
-        assert_eq!(transport.status().playhead, 99, "stepping stops at the end");
-        transport.apply(Command::First);
-        host.settle();
-        assert_eq!(transport.status().shown, vec![Some(0), Some(0)]);
+        let f = two_screens(100);
+        f.transport.seek(40);
+        f.host.settle();
+        f.transport.apply(Command::Step(1));
+        f.host.settle();
+        assert_eq!(f.transport.status().shown, vec![Some(41), Some(41)]);
+        f.transport.apply(Command::Step(-1));
+        f.transport.apply(Command::Step(-1));
+        f.host.settle();
+        assert_eq!(f.transport.status().shown, vec![Some(39), Some(39)]);
+        assert_eq!(f.transport.status().playhead, 39);
+        f.transport.apply(Command::StepSeconds(1));
+        f.host.settle();
+        assert_eq!(f.transport.status().shown, vec![Some(64), Some(64)]);
+        f.transport.apply(Command::Last);
+        f.host.settle();
+        assert_eq!(last_drawn(&f.screens[0]), Some(99));
+        assert_eq!(last_drawn(&f.screens[1]), Some(99));
+        f.transport.apply(Command::Step(1));
+        f.host.settle();
+        assert_eq!(
+            f.transport.status().playhead,
+            99,
+            "stepping stops at the end"
+        );
+        f.transport.apply(Command::First);
+        f.host.settle();
+        assert_eq!(f.transport.status().shown, vec![Some(0), Some(0)]);
     }
 
     #[test]
     fn seeks_made_while_decoding_collapse_to_the_newest() {
-        let Fixture {
-            host,
-            transport,
-            screens,
-            gate,
-            ..
-        } = two_screens(100);
-        gate.closed.set(true);
-        transport.seek(10);
-        host.settle();
+        let f = two_screens(100);
+        f.gate.closed.set(true);
+        f.transport.seek(10);
+        f.host.settle();
         for frame in [20, 30, 40] {
-            transport.seek(frame);
+            f.transport.seek(frame);
         }
         assert_eq!(
-            transport.status().playhead,
+            f.transport.status().playhead,
             40,
             "the playhead moves at once"
         );
-        gate.open();
-        host.settle();
-        assert_eq!(transport.status().shown, vec![Some(40), Some(40)]);
+        f.gate.open();
+        f.host.settle();
+        assert_eq!(f.transport.status().shown, vec![Some(40), Some(40)]);
         // The request in flight, then only the newest.
-        assert_eq!(*screens[0].drawn.borrow(), vec![0, 10, 40]);
-        assert_eq!(*screens[1].drawn.borrow(), vec![0, 10, 40]);
+        assert_eq!(*f.screens[0].drawn.borrow(), vec![0, 10, 40]);
+        assert_eq!(*f.screens[1].drawn.borrow(), vec![0, 10, 40]);
     }
 
     #[test]
     fn a_repeated_seek_to_the_same_frame_draws_again() {
-        let Fixture {
-            host,
-            transport,
-            screens,
-            gate,
-            ..
-        } = two_screens(100);
-        gate.closed.set(true);
-        transport.seek(5);
-        host.settle();
-        transport.seek(5);
-        gate.open();
-        host.settle();
-        assert_eq!(*screens[1].drawn.borrow(), vec![0, 5, 5]);
+        let f = two_screens(100);
+        f.gate.closed.set(true);
+        f.transport.seek(5);
+        f.host.settle();
+        f.transport.seek(5);
+        f.gate.open();
+        f.host.settle();
+        assert_eq!(*f.screens[1].drawn.borrow(), vec![0, 5, 5]);
         // A screen that joins is drawn at the playhead at once.
-        let late = FakeScreen::new(100, &gate);
-        transport.set_screen(1, Some(Rc::clone(&late)));
-        host.settle();
+        let late = FakeScreen::new(100, &f.gate);
+        f.transport.set_screen(1, Some(Rc::clone(&late)));
+        f.host.settle();
         assert_eq!(*late.drawn.borrow(), vec![5]);
-        assert_eq!(transport.status().shown, vec![Some(5), Some(5)]);
+        assert_eq!(f.transport.status().shown, vec![Some(5), Some(5)]);
     }
 
     #[test]
     fn play_follows_the_sound_in_lockstep_and_stops_at_the_end() {
-        let Fixture {
-            host,
-            transport,
-            screens,
-            starts,
-            ..
-        } = two_screens(50);
-        transport.seek(40);
-        host.settle();
-        transport.apply(Command::TogglePlay);
-        assert!(transport.status().playing());
-        assert_eq!(*starts.borrow(), vec![40.0 / 25.0]);
+        let f = two_screens(50);
+        f.transport.seek(40);
+        f.host.settle();
+        f.transport.apply(Command::TogglePlay);
+        assert!(f.transport.status().playing());
+        assert_eq!(*f.starts.borrow(), vec![40.0 / 25.0]);
         // The sound's clock leads: at 1.8 s the playhead is on frame 45.
-        transport.with_sound(|s| s.at = Some(1.8));
-        host.advance(8.0);
-        assert_eq!(transport.status().shown, vec![Some(45), Some(45)]);
+        f.transport.with_sound(|s| s.at = Some(1.8));
+        f.host.advance(8.0);
+        assert_eq!(f.transport.status().shown, vec![Some(45), Some(45)]);
         // Past the end, with no marks: the last frame, then stopped.
-        transport.with_sound(|s| s.at = Some(2.5));
-        host.advance(8.0);
-        let status = transport.status();
+        f.transport.with_sound(|s| s.at = Some(2.5));
+        f.host.advance(8.0);
+        let status = f.transport.status();
         assert!(!status.playing());
         assert_eq!(status.shown, vec![Some(49), Some(49)]);
-        assert_eq!(*screens[0].drawn.borrow(), *screens[1].drawn.borrow());
+        assert_eq!(*f.screens[0].drawn.borrow(), *f.screens[1].drawn.borrow());
     }
 
     #[test]
     fn play_loops_between_the_marks_on_the_wall_clock() {
-        let Fixture {
-            host,
-            transport,
-            screens,
-            starts,
-            ..
-        } = two_screens(100);
-        transport.seek(10);
-        host.settle();
-        transport.apply(Command::MarkIn);
-        transport.seek(20);
-        host.settle();
-        transport.apply(Command::MarkOut);
-        assert_eq!(transport.status().loop_span(), (10, 20));
+        let f = two_screens(100);
+        f.transport.seek(10);
+        f.host.settle();
+        f.transport.apply(Command::MarkIn);
+        f.transport.seek(20);
+        f.host.settle();
+        f.transport.apply(Command::MarkOut);
+        assert_eq!(f.transport.status().loop_span(), (10, 20));
         // Double speed is silent, so the wall clock drives it; from the out
         // mark, play starts over at the in mark.
-        transport.apply(Command::ShuttleForward);
-        transport.apply(Command::ShuttleForward);
-        assert!((transport.status().speed - 2.0).abs() < f64::EPSILON);
-        host.advance(600.0);
-        let status = transport.status();
+        f.transport.apply(Command::ShuttleForward);
+        f.transport.apply(Command::ShuttleForward);
+        assert!((f.transport.status().speed - 2.0).abs() < f64::EPSILON);
+        f.host.advance(600.0);
+        let status = f.transport.status();
         assert!(status.playing(), "a loop keeps playing");
         assert_eq!(status.shown[0], status.shown[1], "screens in lockstep");
-        for screen in &screens {
+        for screen in &f.screens {
             let drawn = screen.drawn.borrow();
             // After the first frame and the two marks, only the loop.
             assert!(
@@ -827,65 +797,60 @@ mod tests {
             // 600 ms at 2× and 25 fps is 30 frames: around the loop.
             assert!(drawn.windows(2).skip(3).any(|w| w[1] < w[0]), "{drawn:?}");
         }
-        assert_eq!(*screens[0].drawn.borrow(), *screens[1].drawn.borrow());
+        assert_eq!(*f.screens[0].drawn.borrow(), *f.screens[1].drawn.borrow());
         // Only normal speed is heard: the first L started the sound, the
         // second stopped it.
-        assert_eq!(*starts.borrow(), vec![10.0 / 25.0]);
-        transport.with_sound(|s| assert_eq!(s.at, None));
-        transport.apply(Command::ShuttleStop);
-        assert!(!transport.status().playing());
-        transport.apply(Command::ClearMarks);
-        assert_eq!(transport.status().loop_span(), (0, 99));
+        assert_eq!(*f.starts.borrow(), vec![10.0 / 25.0]);
+        f.transport.with_sound(|s| assert_eq!(s.at, None));
+        f.transport.apply(Command::ShuttleStop);
+        assert!(!f.transport.status().playing());
+        f.transport.apply(Command::ClearMarks);
+        assert_eq!(f.transport.status().loop_span(), (0, 99));
     }
 
     #[test]
     fn play_decodes_ahead_on_every_screen() {
-        let Fixture {
-            host,
-            transport,
-            screens,
-            ..
-        } = two_screens(100);
-        transport.apply(Command::TogglePlay);
-        transport.with_sound(|s| s.at = Some(0.04));
-        host.advance(8.0);
-        assert_eq!(transport.status().shown, vec![Some(1), Some(1)]);
+        let f = two_screens(100);
+        f.transport.apply(Command::TogglePlay);
+        f.transport.with_sound(|s| s.at = Some(0.04));
+        f.host.advance(8.0);
+        assert_eq!(f.transport.status().shown, vec![Some(1), Some(1)]);
         // Half a second ahead of frame 1 (12 frames at 25 fps) is decoded.
-        assert!(screens[0].is_cached(13));
-        assert!(screens[1].is_cached(13));
-        transport.apply(Command::TogglePlay);
-        assert!(!transport.status().playing());
+        assert!(f.screens[0].is_cached(13));
+        assert!(f.screens[1].is_cached(13));
+        f.transport.apply(Command::TogglePlay);
+        assert!(!f.transport.status().playing());
     }
 
     #[test]
     fn a_failing_screen_reports_its_error_and_recovers() {
-        let Fixture {
-            host,
-            transport,
-            screens,
-            ..
-        } = two_screens(100);
-        screens[1].broken.set(true);
-        transport.seek(3);
-        host.settle();
-        let status = transport.status();
+        let f = two_screens(100);
+        f.screens[1].broken.set(true);
+        f.transport.seek(3);
+        f.host.settle();
+        let status = f.transport.status();
         assert_eq!(
             status.error.as_deref(),
             Some("frame 3 could not be decoded")
         );
         assert_eq!(status.shown, vec![Some(0), Some(0)]);
-        assert_eq!(*screens[0].drawn.borrow(), vec![0], "no screen moved alone");
-        screens[1].broken.set(false);
-        transport.seek(4);
-        host.settle();
-        assert_eq!(transport.status().error, None);
-        assert_eq!(transport.status().shown, vec![Some(4), Some(4)]);
+        assert_eq!(
+            *f.screens[0].drawn.borrow(),
+            vec![0],
+            "no screen moved alone"
+        );
+        f.screens[1].broken.set(false);
+        f.transport.seek(4);
+        f.host.settle();
+        assert_eq!(f.transport.status().error, None);
+        assert_eq!(f.transport.status().shown, vec![Some(4), Some(4)]);
         // A shorter screen shortens the clip and clamps the playhead.
-        transport.seek(99);
-        host.settle();
-        transport.set_screen(0, Some(FakeScreen::new(50, &Gate::default().into())));
-        host.settle();
-        assert_eq!(transport.status().frame_count, 50);
-        assert_eq!(transport.status().playhead, 49);
+        f.transport.seek(99);
+        f.host.settle();
+        f.transport
+            .set_screen(0, Some(FakeScreen::new(50, &Gate::default().into())));
+        f.host.settle();
+        assert_eq!(f.transport.status().frame_count, 50);
+        assert_eq!(f.transport.status().playhead, 49);
     }
 }
