@@ -1,7 +1,6 @@
-//! One job in the Library: where it stands, what it costs, and once ready one
-//! player per spoken language.
+//! One job in the Library: where it stands, what it costs, and once ready
+//! one take per spoken language, each a poster until it is opened.
 
-use chorus_core::api::asset_url;
 use chorus_core::cost::format_usd;
 use chorus_core::model::find;
 use chorus_core::{IMPORT_MODEL, Job, JobStatus, registry};
@@ -11,7 +10,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::compare::variants::version_label;
 use crate::dom::clock_time;
-use crate::player::Player;
+use crate::components::take_tile::TakeTile;
 
 fn model_name(id: &str) -> String {
     if id == IMPORT_MODEL {
@@ -68,6 +67,7 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
     let languages: Vec<_> = job.request.languages().collect();
     let outputs = job.outputs.clone();
     let compare_href = format!("/compare/{}", job.id);
+    let job_id = job.id.clone();
     let takes = outputs.iter().filter(|o| o.revision.is_none()).count();
     // Two or more takes side by side; one alone still gets its sync meter.
     let compare_label = match (takes, job.request.is_import()) {
@@ -142,16 +142,11 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
             })}
             {(status == JobStatus::Succeeded && !outputs.is_empty()).then(|| view! {
                 <div class="outputs">
-                    {outputs.into_iter().map(|out| {
+                    {outputs.into_iter().enumerate().map(|(index, out)| {
                         let label = out.language.map_or("No speech", |l| l.display_name());
                         view! {
                             <figure class="output" data-testid="job-output">
-                                <Player
-                                    src=asset_url(&out.video)
-                                    width=out.width
-                                    height=out.height
-                                    label=label.to_string()
-                                />
+                                <TakeTile job=job_id.clone() index output=out.clone() label=label.to_string() />
                                 <figcaption>
                                     <span class="chip">{label}</span>
                                     {out.name.clone().map(|name| {

@@ -14,4 +14,5 @@ pub mod model_picker;
 pub mod problems;
 pub mod prompt_editor;
 pub mod references;
+pub mod take_tile;
 pub mod top_bar;

@@ -14,6 +14,7 @@ use web_sys::{EventSource, MessageEvent};
 use crate::api;
 use crate::components::import_panel::{IMPORT_INPUT_ID, ImportPanel, ImportState};
 use crate::components::job_card::JobCard;
+use crate::components::take_tile::OpenTake;
 use crate::job_list::{merge, upsert};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +39,8 @@ impl Drop for LiveFeed {
 #[component]
 pub fn LibraryPage() -> impl IntoView {
     let jobs = RwSignal::new(Vec::<Job>::new());
+    // One player for the whole Library: the take opened last.
+    provide_context(OpenTake::new());
     let loading = RwSignal::new(Loading::Pending);
     let live = RwSignal::new(false);
 

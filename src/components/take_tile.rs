@@ -1,0 +1,148 @@
+//! One take in the Library: its poster (made by the server when the take
+//! was stored), scrubbed on hover through the keyframe strip, and the one
+//! player of the page once the take is opened (click, Enter or Space).
+//! Only the opened take holds a decoder and frames; every other take is two
+//! small images.
+
+use chorus_core::api::asset_url;
+use chorus_core::{JobId, JobOutput};
+use leptos::prelude::*;
+use web_sys::{KeyboardEvent, PointerEvent};
+
+use crate::player::Player;
+
+/// The take the Library has open in its player, if any: job and output.
+#[derive(Clone, Copy)]
+pub struct OpenTake(pub RwSignal<Option<(JobId, usize)>>);
+
+impl OpenTake {
+    pub fn new() -> Self {
+        Self(RwSignal::new(None))
+    }
+
+    fn is(&self, job: &JobId, output: usize) -> bool {
+        self.0
+            .with(|open| open.as_ref().is_some_and(|(j, o)| j == job && *o == output))
+    }
+}
+
+/// Which strip tile a pointer at `x` of a `width`-wide poster points at.
+fn tile_at(x: f64, width: f64, tiles: usize) -> Option<usize> {
+    if tiles == 0 || width <= 0.0 {
+        return None;
+    }
+    let at = (x / width).clamp(0.0, 0.999_999);
+    Some((at * tiles as f64) as usize)
+}
+
+#[component]
+pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> impl IntoView {
+    let open = expect_context::<OpenTake>();
+    let is_open = {
+        let job = job.clone();
+        Memo::new(move |_| open.is(&job, index))
+    };
+    let aspect = format!("aspect-ratio: {} / {}", output.width.max(1), output.height.max(1));
+    let video = asset_url(&output.video);
+    let (width, height) = (output.width, output.height);
+    let title = format!("Open the {label} take in the player (Enter)");
+    let open_it = move || open.0.set(Some((job.clone(), index)));
+    let open_it = StoredValue::new(open_it);
+    let close = move |_| open.0.set(None);
+
+    view! {
+        {move || if is_open.get() {
+            view! {
+                <div class="take-open" data-testid="take-open">
+                    <Player src=video.clone() width height label=label.clone() />
+                    <button type="button" class="button small take-close" data-testid="take-close"
+                        title="Back to the poster (frees the player)" on:click=close>"Close player"</button>
+                </div>
+            }.into_any()
+        } else {
+            poster_view(&output, aspect.clone(), title.clone(), move || open_it.with_value(|f| f())).into_any()
+        }}
+    }
+}
+
+/// The take as its poster: the first picture, the strip's keyframe under
+/// the pointer while hovering, and a play mark; activating it calls `open`.
+fn poster_view(
+    output: &JobOutput,
+    aspect: String,
+    title: String,
+    open: impl Fn() + Clone + 'static,
+) -> impl IntoView {
+    let hovered = RwSignal::new(None::<usize>);
+    let strip = output.strip.clone();
+    let tiles = strip.as_ref().map_or(0, |s| s.times_ms.len());
+    let poster = output.poster.as_deref().map(asset_url);
+    let has_poster = poster.is_some();
+    let on_key = {
+        let open = open.clone();
+        move |ev: KeyboardEvent| {
+            if ev.key() == "Enter" || ev.key() == " " {
+                ev.prevent_default();
+                open();
+            }
+        }
+    };
+    let on_move = move |ev: PointerEvent| {
+        let Some(target) = ev
+            .current_target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+        else {
+            return;
+        };
+        let rect = target.get_bounding_client_rect();
+        hovered.set(tile_at(ev.client_x() - rect.left(), rect.width(), tiles));
+    };
+    // The hovered keyframe: the strip as a background, moved to its tile.
+    let scrub_style = move || {
+        let strip = strip.as_ref()?;
+        let at = hovered.get()?;
+        let count = strip.times_ms.len().max(1);
+        Some(format!(
+            "background-image:url('{}');background-size:{}% 100%;background-position:{:.4}% 0",
+            asset_url(&strip.image),
+            count * 100,
+            if count > 1 {
+                at as f64 * 100.0 / (count - 1) as f64
+            } else {
+                0.0
+            },
+        ))
+    };
+    let scrub_line = move || {
+        hovered.get().map(|tile| {
+            format!(
+                "left:{:.2}%",
+                (tile as f64 + 0.5) * 100.0 / tiles.max(1) as f64
+            )
+        })
+    };
+    view! {
+        <button
+            type="button"
+            class="take-poster"
+            class:has-poster=has_poster
+            style=aspect
+            data-testid="take-poster"
+            aria-label=title.clone()
+            title=title
+            on:click=move |_| open()
+            on:keydown=on_key
+            on:pointermove=on_move
+            on:pointerleave=move |_| hovered.set(None)
+        >
+            {poster.map(|src| view! {
+                <img src=src alt="" loading="lazy" decoding="async" draggable="false" />
+            })}
+            <span class="take-scrub" style=scrub_style aria-hidden="true"></span>
+            {move || scrub_line().map(|style| view! { <span class="take-scrub-line" style=style aria-hidden="true"></span> })}
+            <span class="take-play" aria-hidden="true">
+                <svg viewBox="0 0 16 16"><path d="M4 2.5v11L13 8z"></path></svg>
+            </span>
+        </button>
+    }
+}
