@@ -4,8 +4,12 @@
 use chorus_core::Job;
 
 /// Puts `job` into `list`, replacing an older copy, never a newer one (an
-/// event can overtake the list it is merged with).
+/// event can overtake the list it is merged with); a deleted job leaves it.
 pub fn upsert(list: &mut Vec<Job>, job: Job) {
+    if job.deleted_at.is_some() {
+        list.retain(|j| j.id != job.id || j.updated_at > job.updated_at);
+        return;
+    }
     match list.iter_mut().find(|j| j.id == job.id) {
         Some(existing) if existing.updated_at > job.updated_at => {}
         Some(existing) => *existing = job,
@@ -42,6 +46,8 @@ mod tests {
             outputs: Vec::new(),
             error: None,
             actual_cost_usd_micros: None,
+            bytes: 0,
+            deleted_at: None,
         }
     }
 
@@ -54,6 +60,16 @@ mod tests {
         let ids: Vec<_> = list.iter().map(|j| j.id.0.as_str()).collect();
         assert_eq!(ids, ["b", "a"]);
         assert_eq!(list[1].status, JobStatus::Running);
+    }
+
+    #[test]
+    fn a_deleted_job_leaves_the_list() {
+        let mut list = vec![job("a", 1, 1, JobStatus::Succeeded), job("b", 2, 2, JobStatus::Queued)];
+        let mut gone = job("a", 1, 3, JobStatus::Succeeded);
+        gone.deleted_at = Some(3);
+        upsert(&mut list, gone);
+        let ids: Vec<_> = list.iter().map(|j| j.id.0.as_str()).collect();
+        assert_eq!(ids, ["b"]);
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod composition;
 mod fields;
 mod import_picks;
 mod job_list;
+mod library_query;
 // The frame-exact player: its pure parts (cache, keyboard map) build
 // natively for tests, the rest for wasm32 only (see player/mod.rs).
 mod player;

@@ -6,8 +6,10 @@
 
 use chorus_core::api::asset_url;
 use chorus_core::{JobId, JobOutput};
+use leptos::html;
 use leptos::prelude::*;
-use web_sys::{KeyboardEvent, PointerEvent};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, KeyboardEvent, PointerEvent};
 
 use crate::player::Player;
 
@@ -49,14 +51,30 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     let open_it = move || open.0.set(Some((job.clone(), index)));
     let open_it = StoredValue::new(open_it);
     let close = move |_| open.0.set(None);
+    let opened = NodeRef::<html::Div>::new();
+    // The opened player takes the keyboard at once; Escape gives it back.
+    Effect::new(move |_| {
+        if let Some(player) = opened
+            .get()
+            .and_then(|el| el.query_selector(".player").ok().flatten())
+            .and_then(|el| el.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = player.focus();
+        }
+    });
+    let on_escape = move |ev: KeyboardEvent| {
+        if ev.key() == "Escape" {
+            open.0.set(None);
+        }
+    };
 
     view! {
         {move || if is_open.get() {
             view! {
-                <div class="take-open" data-testid="take-open">
+                <div class="take-open" data-testid="take-open" node_ref=opened on:keydown=on_escape>
                     <Player src=video.clone() width height label=label.clone() />
                     <button type="button" class="button small take-close" data-testid="take-close"
-                        title="Back to the poster (frees the player)" on:click=close>"Close player"</button>
+                        title="Back to the poster, freeing the player (Esc)" on:click=close>"Close player"</button>
                 </div>
             }.into_any()
         } else {
@@ -90,7 +108,7 @@ fn poster_view(
     let on_move = move |ev: PointerEvent| {
         let Some(target) = ev
             .current_target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         else {
             return;
         };

@@ -202,16 +202,29 @@ async fn english_and_german_side_by_side_measured_and_corrected() -> Result<()> 
         });
         let id = render(s, request).await?;
 
-        // Both takes play in the Library, on the page's one GPU context.
-        s.until("both Library players to draw", || async {
+        // Both takes show as posters; the one opened plays on the page's
+        // one GPU context.
+        s.until("both Library posters", || async {
+            let shown = s
+                .client
+                .execute(
+                    "return [...document.querySelectorAll('[data-testid=take-poster] img')].filter((i) => i.complete && i.naturalWidth > 0).length;",
+                    vec![],
+                )
+                .await?;
+            Ok((shown.as_u64() == Some(2)).then_some(()))
+        })
+        .await?;
+        s.click("[data-testid=take-poster]").await?;
+        s.until("the opened take to draw", || async {
             let drawn = s
                 .client
                 .execute("return document.querySelectorAll('[data-testid=player][data-frame]').length;", vec![])
                 .await?;
-            Ok((drawn.as_u64() == Some(2)).then_some(()))
+            Ok((drawn.as_u64() == Some(1)).then_some(()))
         })
         .await?;
-        gpu_contexts_within_budget(s, "the Library with two players").await?;
+        gpu_contexts_within_budget(s, "the Library with a take open").await?;
 
         // The Library offers the comparison once both takes are there.
         s.find("[data-testid=job-compare]").await?.click().await?;
@@ -239,7 +252,7 @@ async fn english_and_german_side_by_side_measured_and_corrected() -> Result<()> 
 
         // Each variant gets a verdict; draft clips are drawn in sync.
         let meters = measured(s).await?;
-        let counts = gpu_contexts_within_budget(s, "the Library, then a measured compare view").await?;
+        let counts = gpu_contexts_within_budget(s, "the Library's player, then a measured compare view").await?;
         eprintln!("GPU contexts after the Library and a measured compare view: {counts}");
         for m in &meters {
             let ms = offset(m)?;

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::harness::Studio;
 
-/// Reads every output player on the first job card.
+/// Reads every take on the first job card: its poster (loaded, with a
+/// scrub strip) and its player once opened.
 const READ_OUTPUTS: &str = r"
 const card = document.querySelector('[data-testid=job-card]');
 if (!card) return null;
@@ -14,6 +15,10 @@ return {
   status: card.dataset.status,
   error: card.querySelector('[data-testid=job-error]')?.textContent ?? null,
   text: card.textContent,
+  posters: [...card.querySelectorAll('[data-testid=take-poster]')].map((p) => {
+    const img = p.querySelector('img');
+    return { loaded: !!img && img.complete && img.naturalWidth > 0, width: img?.naturalWidth ?? 0 };
+  }),
   players: [...card.querySelectorAll('[data-testid=player]')].map((p) => ({
     frame: p.dataset.frame === undefined ? null : Number(p.dataset.frame),
     count: Number(p.dataset.frameCount || 0),
@@ -79,23 +84,41 @@ async fn a_photo_with_german_and_japanese_lines_becomes_two_talking_clips() -> R
             "languages missing: {text}"
         );
 
-        // Both clips load in the player and show their first frame.
-        let players = s
-            .until("both clips on screen", || async {
-                let v = outputs(s).await?;
-                let players = v["players"].as_array().cloned().unwrap_or_default();
-                if let Some(error) = players.iter().find_map(|p| p["error"].as_str()) {
-                    anyhow::bail!("a player failed: {error}");
-                }
-                let ready = players.len() == 2
-                    && players.iter().all(|p| {
-                        p["frame"].as_u64().is_some() && p["count"].as_u64().unwrap_or(0) >= 24 * 5
-                    });
-                Ok(ready.then_some(players))
-            })
-            .await?;
-        ensure!(players.len() == 2);
+        // Both clips show their posters, made by the server, and no player
+        // until one is opened.
+        s.until("both posters on screen", || async {
+            let v = outputs(s).await?;
+            let posters = v["posters"].as_array().cloned().unwrap_or_default();
+            let players = v["players"].as_array().map_or(0, Vec::len);
+            Ok((posters.len() == 2 && posters.iter().all(|p| p["loaded"] == true) && players == 0)
+                .then_some(()))
+        })
+        .await?;
         s.screenshot("draft-ready").await?;
+
+        // Opening a take puts the Library's one player on it.
+        for take in 0..2 {
+            s.click("[data-testid=take-poster]").await?;
+            let players = s
+                .until(&format!("take {take} in the player"), || async {
+                    let v = outputs(s).await?;
+                    let players = v["players"].as_array().cloned().unwrap_or_default();
+                    if let Some(error) = players.iter().find_map(|p| p["error"].as_str()) {
+                        anyhow::bail!("a player failed: {error}");
+                    }
+                    let ready = players.len() == 1
+                        && players[0]["frame"].as_u64().is_some()
+                        && players[0]["count"].as_u64().unwrap_or(0) >= 24 * 5;
+                    Ok(ready.then_some(players))
+                })
+                .await?;
+            ensure!(players.len() == 1, "one player at a time");
+        }
+        let v = outputs(s).await?;
+        ensure!(
+            v["posters"].as_array().map_or(0, Vec::len) == 1,
+            "the other take went back to its poster: {v}"
+        );
 
         // Space plays the first clip: its frame moves on by itself.
         let player = s.find("[data-testid=player]").await?;

@@ -128,9 +128,14 @@ async fn the_player_shows_exactly_the_frame_asked_for() -> Result<()> {
         let id = made["id"].as_str().context("no job id")?.to_string();
 
         s.client.refresh().await?;
+        s.find(&format!("[data-job-id='{id}'] [data-testid=take-poster]"))
+            .await
+            .context("the succeeded job has no take")?
+            .click()
+            .await?;
         s.find(&format!("[data-job-id='{id}'] [data-testid=player]"))
             .await
-            .context("the succeeded job has no player")?;
+            .context("opening the take shows no player")?;
         let first = wait_for_frame(s, 0).await?;
         let shown = read_shown(s).await?;
         let count = shown.count;
