@@ -3,7 +3,8 @@
 //! `ErrorBody` is kept whole so field problems reach the page.
 
 use chorus_core::api::{
-    AudioShiftRequest, ErrorBody, JobList, SpeechFitRequest, SpeechFitResponse, UploadedAsset,
+    AudioShiftRequest, DeletedJob, ErrorBody, JobList, LibraryUsage, SpeechFitRequest,
+    SpeechFitResponse, UploadedAsset,
 };
 use chorus_core::{GenerationRequest, Job, JobId, Language, ModelSpec};
 use gloo_net::http::{Request, Response};
@@ -76,8 +77,36 @@ pub async fn create_job(request: &GenerationRequest) -> Result<Job, ApiError> {
     read(response).await
 }
 
-pub async fn jobs() -> Result<JobList, ApiError> {
-    let response = Request::get("/api/jobs")
+/// One page of jobs at `path` (`/api/jobs?…`, see `LibraryQuery`).
+pub async fn jobs(path: &str) -> Result<JobList, ApiError> {
+    let response = Request::get(path)
+        .send()
+        .await
+        .map_err(|e| network(&e))?;
+    read(response).await
+}
+
+/// Hides the job at once (cancelling it first if it runs); it can be
+/// restored until `restore_until`, then it is removed for good.
+pub async fn delete_job(id: &JobId) -> Result<DeletedJob, ApiError> {
+    let response = Request::delete(&format!("/api/jobs/{id}"))
+        .send()
+        .await
+        .map_err(|e| network(&e))?;
+    read(response).await
+}
+
+pub async fn restore_job(id: &JobId) -> Result<Job, ApiError> {
+    let response = Request::post(&format!("/api/jobs/{id}/restore"))
+        .send()
+        .await
+        .map_err(|e| network(&e))?;
+    read(response).await
+}
+
+/// What the Library takes in the store.
+pub async fn library_usage() -> Result<LibraryUsage, ApiError> {
+    let response = Request::get("/api/library/usage")
         .send()
         .await
         .map_err(|e| network(&e))?;

@@ -22,6 +22,14 @@ pub fn upsert(list: &mut Vec<Job>, job: Job) {
     });
 }
 
+/// Updates `job` only if `list` shows it already (a filtered view follows
+/// its jobs but does not take in new ones it may not match).
+pub fn upsert_known(list: &mut Vec<Job>, job: Job) {
+    if list.iter().any(|j| j.id == job.id) {
+        upsert(list, job);
+    }
+}
+
 /// Merges a fetched list into what is shown.
 pub fn merge(list: &mut Vec<Job>, fetched: Vec<Job>) {
     for job in fetched {
@@ -64,7 +72,10 @@ mod tests {
 
     #[test]
     fn a_deleted_job_leaves_the_list() {
-        let mut list = vec![job("a", 1, 1, JobStatus::Succeeded), job("b", 2, 2, JobStatus::Queued)];
+        let mut list = vec![
+            job("a", 1, 1, JobStatus::Succeeded),
+            job("b", 2, 2, JobStatus::Queued),
+        ];
         let mut gone = job("a", 1, 3, JobStatus::Succeeded);
         gone.deleted_at = Some(3);
         upsert(&mut list, gone);

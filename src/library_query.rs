@@ -18,6 +18,8 @@ pub struct LibraryQuery {
     pub to: String,
 }
 
+use std::fmt::Write as _;
+
 /// `%XX`-encodes everything but unreserved characters.
 fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -27,7 +29,7 @@ fn encode(value: &str) -> String {
         } else if byte == b' ' {
             out.push('+');
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out

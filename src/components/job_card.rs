@@ -7,7 +7,10 @@ use chorus_core::{IMPORT_MODEL, Job, JobStatus, registry};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use chorus_core::api::DeletedJob;
+
 use crate::api;
+use crate::import_picks::describe_size;
 use crate::compare::variants::version_label;
 use crate::dom::clock_time;
 use crate::components::take_tile::TakeTile;
@@ -47,8 +50,38 @@ fn cost_text(job: &Job) -> String {
 }
 
 #[component]
-pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn JobCard(
+    job: Job,
+    on_change: impl Fn(Job) + Copy + Send + Sync + 'static,
+    on_deleted: impl Fn(DeletedJob) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let status = job.status;
+    let confirming = RwSignal::new(false);
+    let deleting = RwSignal::new(false);
+    let delete_error = RwSignal::new(None::<String>);
+    let delete = {
+        let id = job.id.clone();
+        move |_| {
+            let id = id.clone();
+            deleting.set(true);
+            spawn_local(async move {
+                match api::delete_job(&id).await {
+                    Ok(gone) => on_deleted(gone),
+                    Err(err) => {
+                        delete_error.set(Some(err.message()));
+                        deleting.set(false);
+                        confirming.set(false);
+                    }
+                }
+            });
+        }
+    };
+    let takes_word = match job.outputs.len() {
+        0 => String::new(),
+        1 => " and its take".to_string(),
+        n => format!(" and its {n} takes"),
+    };
+    let running = !status.is_terminal();
     let cancel_error = RwSignal::new(None::<String>);
     let canceling = RwSignal::new(false);
     let id = job.id.clone();
@@ -91,8 +124,28 @@ pub fn JobCard(job: Job, on_change: impl Fn(Job) + Copy + Send + Sync + 'static)
                     {meta_text(&job)}
                 </span>
                 <span class="job-time">{clock_time(job.created_at)}</span>
+                {(job.bytes > 0).then(|| view! {
+                    <span class="job-bytes" data-testid="job-bytes" title="What this job takes in storage">{describe_size(job.bytes)}</span>
+                })}
                 <span class="job-cost" data-testid="job-cost">{cost_text(&job)}</span>
+                <button type="button" class="icon-button job-delete" data-testid="job-delete"
+                    title="Delete this job" aria-label="Delete this job"
+                    on:click=move |_| confirming.set(true)>
+                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M6 2h4l.5 1H13v1.5H3V3h2.5zM4 6h8l-.7 8H4.7z"></path></svg>
+                </button>
             </div>
+            {move || confirming.get().then(|| view! {
+                <div class="confirm-row" role="alertdialog" aria-label="Delete this job?" data-testid="delete-confirm">
+                    <span>{format!("Delete this job{takes_word}?{}", if running { " It stops rendering first." } else { "" })}</span>
+                    <button type="button" class="button small danger" data-testid="delete-yes"
+                        disabled=move || deleting.get() on:click=delete.clone()>
+                        {move || if deleting.get() { "Deleting…" } else { "Delete" }}
+                    </button>
+                    <button type="button" class="button small" data-testid="delete-no"
+                        on:click=move |_| confirming.set(false)>"Keep"</button>
+                </div>
+            })}
+            {move || delete_error.get().map(|e| view! { <p class="problem error" role="alert">{e}</p> })}
             <p class="job-prompt" data-testid="job-prompt">{job.request.prompt.clone()}</p>
             {(!languages.is_empty()).then(|| view! {
                 <ul class="job-languages" aria-label="Languages" data-testid="job-languages">

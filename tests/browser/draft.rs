@@ -90,8 +90,10 @@ async fn a_photo_with_german_and_japanese_lines_becomes_two_talking_clips() -> R
             let v = outputs(s).await?;
             let posters = v["posters"].as_array().cloned().unwrap_or_default();
             let players = v["players"].as_array().map_or(0, Vec::len);
-            Ok((posters.len() == 2 && posters.iter().all(|p| p["loaded"] == true) && players == 0)
-                .then_some(()))
+            Ok(
+                (posters.len() == 2 && posters.iter().all(|p| p["loaded"] == true) && players == 0)
+                    .then_some(()),
+            )
         })
         .await?;
         s.screenshot("draft-ready").await?;
