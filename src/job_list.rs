@@ -42,6 +42,8 @@ mod tests {
             outputs: Vec::new(),
             error: None,
             actual_cost_usd_micros: None,
+            bytes: 0,
+            deleted_at: None,
         }
     }
 

@@ -101,6 +101,8 @@ mod tests {
             has_audio: true,
             revision,
             name: None,
+            poster: None,
+            strip: None,
         }
     }
 

@@ -35,10 +35,36 @@ pub struct UploadedAsset {
     pub url: String,
 }
 
-/// `GET /api/jobs`.
+/// `GET /api/jobs`: newest first, one page. Deleted jobs are left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobList {
     pub jobs: Vec<Job>,
+    /// Pass as `before=` for the next (older) page; `None` on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The most jobs one `GET /api/jobs` page holds (`limit=`), and the
+/// default when no limit is given.
+pub const MAX_JOB_PAGE: u32 = 200;
+
+/// `DELETE /api/jobs/{id}`: the job, now hidden, and until when
+/// `POST /api/jobs/{id}/restore` brings it back. After that the server
+/// removes the job and every asset no other job uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeletedJob {
+    pub job: Job,
+    /// Unix ms.
+    pub restore_until: i64,
+}
+
+/// `GET /api/library/usage`: what the Library's jobs (deleted ones not
+/// counted) take in the asset store, each asset counted once however many
+/// jobs use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryUsage {
+    pub jobs: u64,
+    pub bytes: u64,
 }
 
 /// One server-sent event on `/api/events`: the job as it now is.

@@ -106,6 +106,27 @@ pub struct JobOutput {
     /// The file name an imported clip came with; `None` for generated takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Asset id of a small JPEG of the take's first picture, made once when
+    /// the take was stored; `None` for takes stored before posters existed
+    /// or whose picture could not be decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<String>,
+    /// Keyframe thumbnails for scrubbing on hover, in one image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strip: Option<Strip>,
+}
+
+/// A take's keyframes as thumbnails side by side in one JPEG: frame `i`
+/// is the `frame_width` × `frame_height` tile starting at
+/// `x = i * frame_width`, showing the picture at `times_ms[i]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Strip {
+    /// Asset id of the JPEG.
+    pub image: String,
+    pub frame_width: u32,
+    pub frame_height: u32,
+    /// Presentation time of each tile, from the take's start, in ms.
+    pub times_ms: Vec<u64>,
 }
 
 /// What makes a corrected version differ from the take it was made from.
@@ -183,6 +204,14 @@ pub struct Job {
     /// it reports one (the estimate is only ours).
     #[serde(default)]
     pub actual_cost_usd_micros: Option<u64>,
+    /// Bytes the job's assets take in the store (its takes, sidecars,
+    /// posters and references), each asset counted once.
+    #[serde(default)]
+    pub bytes: u64,
+    /// When the job was deleted (Unix ms): it is hidden from lists and can
+    /// be restored until the server removes it for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
 }
 
 #[cfg(test)]
@@ -201,6 +230,8 @@ mod tests {
             has_audio: true,
             revision,
             name: None,
+            poster: None,
+            strip: None,
         }
     }
 

@@ -16,7 +16,7 @@ pub mod request;
 pub use check::{Problem, Severity, check_request};
 pub use cost::{Cost, estimate_cost};
 pub use format::{AspectRatio, Resolution};
-pub use job::{Job, JobId, JobOutput, JobStatus, Revision};
+pub use job::{Job, JobId, JobOutput, JobStatus, Revision, Strip};
 pub use language::Language;
 pub use model::{ModelSpec, registry};
 pub use request::{DialogueLine, GenerationRequest, IMPORT_MODEL, ImportedClip, Mode};

@@ -19,6 +19,10 @@ pub mod error;
 pub mod images;
 /// Clips made elsewhere, checked and recorded as a finished job's takes.
 pub mod import;
+/// The Library's pages, searches, filters and storage totals.
+pub mod library;
+/// Deleting jobs for real, after an undo window.
+pub mod removal;
 /// The axum router: every `/api/…` route and the single-page app.
 pub mod routes;
 /// The folder where imported clips are received while they are hashed.
@@ -45,6 +49,12 @@ pub mod queue;
 // State and storage.
 /// Content-addressed assets in local files or an S3-compatible bucket.
 pub mod assets;
+/// Which assets each job uses: its storage, and what goes when it goes.
+pub mod holdings;
+/// Poster frames and scrub strips, made once when a take is stored.
+pub mod posters;
+/// What a job is found by: its words and languages.
+pub mod search;
 /// Settings for `chorus serve`: address, folders, database, queue.
 pub mod config;
 /// The job database on SQLite or PostgreSQL, each query written once.

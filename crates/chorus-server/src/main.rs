@@ -49,6 +49,10 @@ enum Command {
         /// How often an idle server looks for jobs created elsewhere.
         #[arg(long, env = "CHORUS_IDLE_POLL_MS", default_value_t = 2_000)]
         idle_poll_ms: u64,
+        /// How long a deleted job can be restored before it and its
+        /// unshared assets are removed for good.
+        #[arg(long, env = "CHORUS_UNDO_WINDOW_MS", default_value_t = 10_000)]
+        undo_window_ms: u64,
         /// Serve the app with no compression and no caching headers, as
         /// Chorus did before: the reference for `cargo xtask bench load`.
         #[arg(long, hide = true)]
@@ -88,11 +92,13 @@ fn main() -> std::process::ExitCode {
             lease_ms,
             hosted_at_once,
             idle_poll_ms,
+            undo_window_ms,
             plain_delivery,
         } => {
             let mut config = chorus_server::ServeConfig::local(addr, data, dist);
             config.database_url = database_url;
             config.assets = assets;
+            config.undo_window = Duration::from_millis(undo_window_ms);
             if plain_delivery {
                 config.delivery = chorus_server::Delivery::Plain;
             }
