@@ -42,7 +42,9 @@ pub async fn link(db: &Db, job_id: &str, asset_ids: &[String]) -> anyhow::Result
     if ids.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..ids.len()).map(|i| format!("($1, ${})", i + 2)).collect();
+    let values: Vec<String> = (0..ids.len())
+        .map(|i| format!("($1, ${})", i + 2))
+        .collect();
     let sql = format!(
         "INSERT INTO job_assets (job_id, asset_id) VALUES {} ON CONFLICT DO NOTHING",
         values.join(", ")

@@ -49,18 +49,18 @@ pub mod queue;
 // State and storage.
 /// Content-addressed assets in local files or an S3-compatible bucket.
 pub mod assets;
-/// Which assets each job uses: its storage, and what goes when it goes.
-pub mod holdings;
-/// Poster frames and scrub strips, made once when a take is stored.
-pub mod posters;
-/// What a job is found by: its words and languages.
-pub mod search;
 /// Settings for `chorus serve`: address, folders, database, queue.
 pub mod config;
 /// The job database on SQLite or PostgreSQL, each query written once.
 pub mod db;
 /// Job changes fanned out to studio tabs, and webhook wake-ups for pollers.
 pub mod events;
+/// Which assets each job uses: its storage, and what goes when it goes.
+pub mod holdings;
+/// Poster frames and scrub strips, made once when a take is stored.
+pub mod posters;
+/// What a job is found by: its words and languages.
+pub mod search;
 /// What every request and job shares: database, stores, events, models.
 pub mod state;
 

@@ -42,10 +42,7 @@ pub struct Made {
 pub fn make(name: &str, mp4: &[u8]) -> anyhow::Result<Made> {
     let source = Mp4Source::parse(name, mp4)?;
     let stills = keyframe_stills(&source, STRIP_FRAMES)?;
-    let pictures: Vec<RgbImage> = stills
-        .iter()
-        .map(to_image)
-        .collect::<anyhow::Result<_>>()?;
+    let pictures: Vec<RgbImage> = stills.iter().map(to_image).collect::<anyhow::Result<_>>()?;
     let poster_at = stills
         .iter()
         .position(|s| s.time_ms >= POSTER_FROM_MS)
@@ -109,7 +106,11 @@ pub const MAX_SOURCE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Makes and stores the poster and strip of the take `video` from `mp4`,
 /// its bytes; a failure is logged and gives neither.
-pub async fn make_for(state: &AppState, video: &str, mp4: Vec<u8>) -> (Option<String>, Option<Strip>) {
+pub async fn make_for(
+    state: &AppState,
+    video: &str,
+    mp4: Vec<u8>,
+) -> (Option<String>, Option<Strip>) {
     match make_and_store(state, video, mp4).await {
         Ok((poster, strip)) => (Some(poster), Some(strip)),
         Err(e) => {

@@ -232,7 +232,9 @@ impl ProviderEngine {
             .map_err(|e| Stop::Failed(sentence(&e.to_string())))?;
         let stored = store.stored.lock().ok().and_then(|mut s| s.take());
         let (poster, strip) = match stored {
-            Some(bytes) => crate::posters::make_for(ctx.state(), &saved.asset_id, bytes.to_vec()).await,
+            Some(bytes) => {
+                crate::posters::make_for(ctx.state(), &saved.asset_id, bytes.to_vec()).await
+            }
             None => (None, None),
         };
         let take = SavedTake {

@@ -221,7 +221,11 @@ pub async fn spawn_purger(state: AppState) -> tokio::task::JoinHandle<()> {
 async fn run_purge(state: &AppState, sweep: bool) {
     match purge(state, sweep).await {
         Ok(purged) if purged != Purged::default() => {
-            tracing::info!(jobs = purged.jobs, assets = purged.assets, "deleted jobs removed");
+            tracing::info!(
+                jobs = purged.jobs,
+                assets = purged.assets,
+                "deleted jobs removed"
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot remove deleted jobs"),

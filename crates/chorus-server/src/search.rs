@@ -5,13 +5,19 @@
 
 use chorus_core::{GenerationRequest, JobOutput, Language};
 
-/// The text `q=` searches: prompt, lines and file names, lower-cased
+/// The text `q=` searches: prompt, lines and file names, folded
 /// (Unicode-aware: "Tulpen" and "TULPEN" are both found by "tulpen").
 pub fn text_of(request: &GenerationRequest, outputs: &[JobOutput]) -> String {
     let mut parts: Vec<&str> = vec![request.prompt.as_str()];
     parts.extend(request.dialogue.iter().map(|line| line.text.as_str()));
     parts.extend(outputs.iter().filter_map(|o| o.name.as_deref()));
-    parts.join("\n").to_lowercase()
+    fold(&parts.join("\n"))
+}
+
+/// Text as searches compare it: lower case, and German's ß as "ss" (what
+/// Unicode's case folding does, so "GRÜSSE" and "Grüße" meet).
+fn fold(text: &str) -> String {
+    text.to_lowercase().replace('ß', "ss")
 }
 
 /// The languages of the job's lines and takes as `,en,de,`, so that
@@ -41,11 +47,7 @@ pub fn language_pattern(language: Language) -> String {
 /// The words of a query, lower-cased like `text_of`; a job matches when
 /// its text holds every one.
 pub fn words(query: &str) -> Vec<String> {
-    query
-        .to_lowercase()
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
+    fold(query).split_whitespace().map(str::to_string).collect()
 }
 
 /// A `LIKE … ESCAPE '\'` pattern finding `word` anywhere, with `%`, `_`
@@ -92,6 +94,6 @@ mod tests {
     #[test]
     fn patterns_take_wildcards_literally() {
         assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
-        assert_eq!(words("  Grüße   AUS  "), ["grüße", "aus"]);
+        assert_eq!(words("  Grüße   AUS  "), ["grüsse", "aus"]);
     }
 }

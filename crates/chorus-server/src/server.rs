@@ -15,7 +15,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     leases::requeue_interrupted(&state.db).await?;
     let indexed = library::index_older_jobs(&state.db).await?;
     if indexed > 0 {
-        tracing::info!(jobs = indexed, "older jobs indexed for the Library's search");
+        tracing::info!(
+            jobs = indexed,
+            "older jobs indexed for the Library's search"
+        );
     }
     let purger = removal::spawn_purger(state.clone()).await;
     tracing::info!(

@@ -14,8 +14,8 @@ use super::ApiJson;
 use crate::assets;
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::{self, Change};
-use crate::removal::{self, Outcome};
 use crate::library;
+use crate::removal::{self, Outcome};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -68,7 +68,10 @@ async fn list(
     pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Json<JobList>> {
     let Query(pairs) = pairs.map_err(|e| {
-        ApiError::BadRequest(format!("The query string cannot be read: {}", e.body_text()))
+        ApiError::BadRequest(format!(
+            "The query string cannot be read: {}",
+            e.body_text()
+        ))
     })?;
     let query = library::Query::parse(&pairs).map_err(ApiError::BadRequest)?;
     let (jobs, next) = library::find(&state.db, &query).await?;
