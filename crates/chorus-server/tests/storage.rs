@@ -82,6 +82,8 @@ fn new_job(model: &str, created_at: i64) -> Job {
         outputs: Vec::new(),
         error: None,
         actual_cost_usd_micros: None,
+        bytes: 0,
+        deleted_at: None,
     }
 }
 
@@ -97,6 +99,8 @@ fn output(video: &str) -> JobOutput {
         has_audio: true,
         revision: None,
         name: None,
+        poster: None,
+        strip: None,
     }
 }
 
