@@ -7,7 +7,7 @@
 
 use chorus_core::{GenerationRequest, JobOutput};
 
-use crate::db::{Db, on_db, placeholders};
+use crate::db::{Db, on_db};
 
 /// Every asset a take names.
 pub fn of_output(output: &JobOutput) -> Vec<String> {
@@ -68,23 +68,4 @@ pub async fn assets_of(db: &Db, job_id: &str) -> anyhow::Result<Vec<String>> {
     .fetch_all(pool)
     .await)?;
     Ok(ids)
-}
-
-/// Which of `asset_ids` some job still uses.
-pub async fn still_used(db: &Db, asset_ids: &[String]) -> anyhow::Result<Vec<String>> {
-    if asset_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT DISTINCT asset_id FROM job_assets WHERE asset_id IN ({})",
-        placeholders(1, asset_ids.len())
-    );
-    let used = on_db!(db, pool => {
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for id in asset_ids {
-            query = query.bind(id);
-        }
-        query.fetch_all(pool).await
-    })?;
-    Ok(used)
 }

@@ -293,6 +293,89 @@ pub async fn index_older_jobs(db: &Db) -> anyhow::Result<usize> {
     }
 }
 
+/// Inserts `count` finished jobs for benchmarks (`chorus seed`): prompts
+/// and lines in every language, statuses and models mixed, created over
+/// the last 90 days. Their takes are those of the newest finished job
+/// already in the database, if any (so the cards have posters), or none.
+pub async fn seed(db: &Db, count: usize) -> anyhow::Result<()> {
+    use futures_util::StreamExt as _;
+
+    let takes = on_db!(db, pool => sqlx::query_scalar::<_, String>(
+        "SELECT outputs FROM jobs WHERE status = 'succeeded' AND outputs <> '[]'
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await)?;
+    let takes: Vec<JobOutput> = takes
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
+    let now = crate::db::now_ms();
+    let span = 90 * DAY_MS;
+    let jobs = (0..count).map(|n| seeded_job(n, count, now - span, span, &takes));
+    let mut inserts = futures_util::stream::iter(jobs)
+        .map(|job| async move { crate::jobs::insert(db, &job).await })
+        .buffer_unordered(64);
+    while let Some(done) = inserts.next().await {
+        done?;
+    }
+    Ok(())
+}
+
+fn seeded_job(n: usize, count: usize, start: i64, span: i64, takes: &[JobOutput]) -> Job {
+    const SCENES: [&str; 5] = [
+        "A florist arranges tulips in a sunny shop",
+        "A barista pours latte art at dawn",
+        "A cyclist crosses a bridge in the rain",
+        "A chef plates a dessert under warm light",
+        "A tailor measures a suit in a quiet studio",
+    ];
+    const LINES: [(Language, &str); 4] = [
+        (Language::English, "Fresh every morning."),
+        (Language::German, "Frische Tulpen, jeden Morgen."),
+        (Language::French, "Tous les matins, des fleurs fraîches."),
+        (Language::Japanese, "毎朝、新鮮です。"),
+    ];
+    let mut request = GenerationRequest::new(if n.is_multiple_of(7) {
+        "import"
+    } else {
+        "draft"
+    });
+    request.prompt = format!("{} (take {n})", SCENES[n % SCENES.len()]);
+    request.dialogue = (0..=n % 3)
+        .map(|i| {
+            let (language, text) = LINES[(n + i) % LINES.len()];
+            chorus_core::DialogueLine {
+                language,
+                text: text.into(),
+            }
+        })
+        .collect();
+    let created_at = start + span * n as i64 / count.max(1) as i64;
+    let status = if n.is_multiple_of(11) {
+        JobStatus::Failed
+    } else {
+        JobStatus::Succeeded
+    };
+    Job {
+        id: crate::jobs::new_job_id(),
+        status,
+        progress: 1.0,
+        request,
+        estimate: None,
+        created_at,
+        updated_at: created_at,
+        outputs: if status == JobStatus::Succeeded {
+            takes.to_vec()
+        } else {
+            Vec::new()
+        },
+        error: (status == JobStatus::Failed).then(|| "Seeded failure".to_string()),
+        actual_cost_usd_micros: None,
+        bytes: 0,
+        deleted_at: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,17 +10,16 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chorus_core::{DialogueLine, GenerationRequest, Job, JobId, JobOutput, JobStatus, Language};
-use chorus_server::assets::AssetStore;
+use chorus_core::{DialogueLine, Job, JobStatus, Language};
 use chorus_server::{jobs, library, removal};
 use common::TestServer;
-use common::services::{Postgres, S3, S3_BUCKET, S3_KEY, S3_SECRET};
+use common::services::{Postgres, S3};
 use serde_json::{Value, json};
 
 /// Where a server's asset bytes are, to count them.
@@ -32,7 +31,7 @@ enum Bytes<'a> {
 impl Bytes<'_> {
     fn stored(&self) -> BTreeSet<String> {
         let paths = match self {
-            Bytes::Folder(dir) => files_under(dir),
+            Bytes::Folder(dir) => common::services::files_under(dir),
             Bytes::Bucket(s3, prefix) => s3.stored_under(prefix),
         };
         paths
@@ -41,19 +40,6 @@ impl Bytes<'_> {
             .filter(|name| chorus_server::assets::is_valid_id(name))
             .collect()
     }
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,16 +54,7 @@ async fn the_library_on_postgres_with_a_bucket() {
     let s3 = S3::start();
     let url = Postgres::shared().fresh_database().await;
     let mut s = common::server_with(|c| c.database_url = Some(url)).await;
-    s.state.assets = AssetStore::open_s3(
-        &format!("s3://{S3_BUCKET}/library"),
-        &[
-            ("aws_endpoint", s3.endpoint.as_str()),
-            ("aws_access_key_id", S3_KEY),
-            ("aws_secret_access_key", S3_SECRET),
-            ("aws_region", "us-east-1"),
-        ],
-    )
-    .expect("bucket");
+    s.state.assets = s3.bucket("library");
     every_case(&s, &Bytes::Bucket(&s3, "library")).await;
 }
 
@@ -89,22 +66,7 @@ async fn every_case(s: &TestServer, bytes: &Bytes<'_>) {
 }
 
 fn job(id: &str, model: &str, created_at: i64) -> Job {
-    let mut request = GenerationRequest::new(model);
-    request.prompt = format!("Job {id}");
-    Job {
-        id: JobId(id.into()),
-        status: JobStatus::Succeeded,
-        progress: 1.0,
-        request,
-        estimate: None,
-        created_at,
-        updated_at: created_at,
-        outputs: Vec::new(),
-        error: None,
-        actual_cost_usd_micros: None,
-        bytes: 0,
-        deleted_at: None,
-    }
+    common::job_record(id, model, created_at, JobStatus::Succeeded)
 }
 
 async fn insert(s: &TestServer, job: &Job) {
@@ -274,23 +236,6 @@ async fn put(s: &TestServer, bytes: &[u8], mime: &str) -> (String, u64) {
     (record.id, bytes.len() as u64)
 }
 
-fn take(video: &str) -> JobOutput {
-    JobOutput {
-        language: None,
-        video: video.into(),
-        sidecar: None,
-        width: 640,
-        height: 360,
-        duration_ms: 3000,
-        fps: 24,
-        has_audio: true,
-        revision: None,
-        name: None,
-        poster: None,
-        strip: None,
-    }
-}
-
 async fn delete(s: &TestServer, id: &str) -> (StatusCode, Value) {
     s.json(
         Request::delete(format!("/api/jobs/{id}"))
@@ -321,12 +266,12 @@ async fn deleting_frees_what_no_other_job_uses(s: &TestServer, bytes: &Bytes<'_>
 
     let mut x = job("job_del_x", "delete-test", 3_000_000);
     x.request.references = vec![reference.clone()];
-    let mut first = take(&only_x);
+    let mut first = common::take(&only_x);
     first.sidecar = Some(sidecar_x.clone());
-    x.outputs = vec![first, take(&same)];
+    x.outputs = vec![first, common::take(&same)];
     let mut y = job("job_del_y", "delete-test", 3_000_001);
     y.request.references = vec![reference.clone()];
-    y.outputs = vec![take(&same), take(&only_y)];
+    y.outputs = vec![common::take(&same), common::take(&only_y)];
     let mut queued = job("job_del_queued", "delete-test", 3_000_002);
     queued.status = JobStatus::Queued;
     queued.request.references = vec![reference.clone()];
@@ -411,14 +356,8 @@ async fn deleting_frees_what_no_other_job_uses(s: &TestServer, bytes: &Bytes<'_>
     let (status, _) = delete(s, "job_del_x").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, kept) = s.get("/api/jobs/job_del_y").await;
-    let stream = s
-        .call(
-            Request::get(format!("/api/assets/{same}"))
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
-    assert_eq!(stream.0, StatusCode::OK, "Y's take still plays");
+    let (status, _, _) = s.fetch(&format!("/api/assets/{same}")).await;
+    assert_eq!(status, StatusCode::OK, "Y's take still plays");
     assert!(kept["bytes"].as_u64().expect("bytes") > 0);
 
     // The last job using them takes the rest with it.
@@ -539,13 +478,7 @@ async fn posters_and_strips_for_a_draft_render_and_an_import() {
 }
 
 async fn picture(s: &TestServer, id: &str) -> image::DynamicImage {
-    let (status, body, headers) = s
-        .call(
-            Request::get(format!("/api/assets/{id}"))
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
+    let (status, body, headers) = s.fetch(&format!("/api/assets/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "image/jpeg");
     image::load_from_memory(&body).expect("a JPEG")
