@@ -100,9 +100,9 @@ fn jpeg(picture: &RgbImage) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The largest clip posters are made for, whole in memory: 512 MiB.
+/// The largest clip posters are made for, whole in memory: 256 MiB.
 /// Larger imports keep no poster (the studio falls back to the player).
-pub const MAX_SOURCE_BYTES: u64 = 512 * 1024 * 1024;
+pub const MAX_SOURCE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Makes and stores the poster and strip of the take `video` from `mp4`,
 /// its bytes; a failure is logged and gives neither.
