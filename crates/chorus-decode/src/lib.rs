@@ -4,7 +4,8 @@
 //! demuxed by chorus-media and handed to chorus-sync. The browser does the
 //! same with WebCodecs and a shader; this crate is the server's and the
 //! tests' path. `probe_file` checks an upload by its bytes before import,
-//! reading only its index and first samples.
+//! reading only its index and first samples. `keyframe_stills` gives a few
+//! keyframes in colour for the server's posters and scrub strips.
 
 mod analyze;
 mod annexb;
@@ -13,6 +14,7 @@ mod error;
 mod libav;
 mod probe;
 mod source;
+mod stills;
 mod video;
 
 pub use analyze::{VideoMotion, analyze_file, analyze_source, motion_series};
@@ -20,4 +22,5 @@ pub use audio::{DecodedAudio, decode_audio};
 pub use error::DecodeError;
 pub use probe::{AudioFormat, ClipProbe, Container, ProbeError, VideoFormat, probe_file};
 pub use source::Mp4Source;
+pub use stills::{Still, keyframe_stills};
 pub use video::{VideoInfo, decode_luma_frames};

@@ -42,13 +42,13 @@ pub struct VideoInfo {
 }
 
 /// How a picture track is decoded.
-enum Picture {
+pub(crate) enum Picture {
     H264(NalConfig),
     Libav(VideoStream),
 }
 
 /// The decoder for `track`'s codec, or why there is none.
-fn picture(source: &Mp4Source<'_>, track: &Track) -> Result<Picture, DecodeError> {
+pub(crate) fn picture(source: &Mp4Source<'_>, track: &Track) -> Result<Picture, DecodeError> {
     if let Some(stream) = VideoStream::of(source, track)? {
         return Ok(Picture::Libav(stream));
     }
@@ -56,7 +56,7 @@ fn picture(source: &Mp4Source<'_>, track: &Track) -> Result<Picture, DecodeError
 }
 
 /// Threads for decoding: up to `MAX_THREADS`.
-fn thread_count() -> usize {
+pub(crate) fn thread_count() -> usize {
     std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(MAX_THREADS)

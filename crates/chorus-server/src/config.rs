@@ -21,7 +21,13 @@ pub struct ServeConfig {
     pub queue: QueueSettings,
     /// How the built app is sent to browsers.
     pub delivery: Delivery,
+    /// How long a deleted job can be restored before it and the assets no
+    /// other job uses are removed for good.
+    pub undo_window: Duration,
 }
+
+/// The undo window when none is set.
+pub const DEFAULT_UNDO_WINDOW: Duration = Duration::from_secs(10);
 
 /// How the built studio app is sent to browsers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,6 +78,7 @@ impl ServeConfig {
             assets: None,
             queue: QueueSettings::default(),
             delivery: Delivery::Production,
+            undo_window: DEFAULT_UNDO_WINDOW,
         }
     }
 
@@ -97,6 +104,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("assets", &self.assets)
             .field("queue", &self.queue)
             .field("delivery", &self.delivery)
+            .field("undo_window", &self.undo_window)
             .finish()
     }
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chorus_core::{Job, JobOutput, model::DRAFT_MODEL_ID};
 use chorus_draft::{RenderInput, RenderOptions};
 
+use crate::holdings;
 use crate::queue::{Engine, EngineFuture, JobContext};
 
 pub struct DraftEngine;
@@ -94,7 +95,8 @@ async fn render_job(job: &Job, ctx: &JobContext) -> Result<Vec<JobOutput>, Strin
             .put(&state.db, &sidecar, "application/json", None)
             .await
             .map_err(|e| format!("Could not save the sidecar: {e:#}"))?;
-        outputs.push(JobOutput {
+        let (poster, strip) = crate::posters::make_for(state, &video.id, rendered.mp4).await;
+        let output = JobOutput {
             language,
             video: video.id,
             sidecar: Some(sidecar.id),
@@ -105,7 +107,15 @@ async fn render_job(job: &Job, ctx: &JobContext) -> Result<Vec<JobOutput>, Strin
             has_audio: rendered.has_audio,
             revision: None,
             name: None,
-        });
+            poster,
+            strip,
+        };
+        // Linked now, so a job canceled after this take still takes its
+        // files with it when it is deleted.
+        if let Err(e) = holdings::link(&state.db, &job.id.0, &holdings::of_output(&output)).await {
+            tracing::warn!(job = %job.id, error = format!("{e:#}"), "cannot record the take's assets");
+        }
+        outputs.push(output);
         ctx.progress((index + 1) as f32 / total).await;
     }
     Ok(outputs)

@@ -61,6 +61,9 @@ pub async fn import(state: &AppState, clips: Vec<Spooled>) -> Result<Job, ApiErr
             Container::Mp4 => "video/mp4",
             Container::Mov => "video/quicktime",
         };
+        // The poster first: storing moves the spooled file away.
+        let (poster, strip) =
+            crate::posters::make_for_file(state, &spooled.id, &spooled.path).await;
         let record = state
             .assets
             .put_file(
@@ -82,6 +85,8 @@ pub async fn import(state: &AppState, clips: Vec<Spooled>) -> Result<Job, ApiErr
             has_audio: true,
             revision: None,
             name: Some(spooled.name.clone()),
+            poster,
+            strip,
         });
         described.push(ImportedClip {
             name: spooled.name.clone(),
@@ -103,8 +108,12 @@ pub async fn import(state: &AppState, clips: Vec<Spooled>) -> Result<Job, ApiErr
         outputs,
         error: None,
         actual_cost_usd_micros: None,
+        bytes: 0,
+        deleted_at: None,
     };
     jobs::insert(&state.db, &job).await?;
+    // Read back for what its assets take.
+    let job = jobs::get(&state.db, &job.id.0).await?.unwrap_or(job);
     state.events.publish(&job);
     Ok(job)
 }

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use chorus_core::{Cost, GenerationRequest, Job, JobId, JobOutput, JobStatus};
 
 use crate::db::{Db, job_inserts, now_ms, on_db, placeholders};
+use crate::holdings;
 
 use crate::state::AppState;
 
@@ -29,6 +30,8 @@ pub(crate) struct JobRow {
     actual_cost_usd_micros: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    deleted_at: Option<i64>,
+    bytes: i64,
 }
 
 impl JobRow {
@@ -54,11 +57,16 @@ impl JobRow {
             outputs,
             error: self.error,
             actual_cost_usd_micros: self.actual_cost_usd_micros.map(|c| c.max(0) as u64),
+            bytes: self.bytes.max(0) as u64,
+            deleted_at: self.deleted_at,
         })
     }
 }
 
-pub(crate) const COLUMNS: &str = "id, status, progress, request, estimate, outputs, error, actual_cost_usd_micros, created_at, updated_at";
+/// A job's columns, and the bytes its assets take (each counted once).
+pub(crate) const COLUMNS: &str = "id, status, progress, request, estimate, outputs, error, actual_cost_usd_micros, created_at, updated_at, deleted_at,
+    CAST((SELECT COALESCE(SUM(a.bytes), 0) FROM job_assets ja JOIN assets a ON a.id = ja.asset_id
+          WHERE ja.job_id = jobs.id) AS BIGINT) AS bytes";
 
 /// Inserts a new queued job and announces it.
 pub async fn create(
@@ -78,6 +86,8 @@ pub async fn create(
         outputs: Vec::new(),
         error: None,
         actual_cost_usd_micros: None,
+        bytes: 0,
+        deleted_at: None,
     };
     insert(&state.db, &job).await?;
     state.events.publish(&job);
@@ -86,9 +96,10 @@ pub async fn create(
 }
 
 /// Writes a new job record as it is (on SQLite in a group commit with
-/// other new jobs, see `job_inserts`).
+/// other new jobs, see `job_inserts`), and which assets it uses.
 pub async fn insert(db: &Db, job: &Job) -> anyhow::Result<()> {
-    job_inserts::insert(db, job_inserts::NewJobRow::of(job)?).await
+    job_inserts::insert(db, job_inserts::NewJobRow::of(job)?).await?;
+    holdings::link(db, &job.id.0, &holdings::of_job(&job.request, &job.outputs)).await
 }
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Job>> {
@@ -100,9 +111,12 @@ pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Job>> {
     row.map(JobRow::into_job).transpose()
 }
 
-/// Newest first.
+/// Newest first, deleted jobs left out (the Library's pages and searches
+/// are `library::find`).
 pub async fn list(db: &Db, limit: u32) -> anyhow::Result<Vec<Job>> {
-    let sql = format!("SELECT {COLUMNS} FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM jobs WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $1"
+    );
     let rows = on_db!(db, pool => sqlx::query_as::<_, JobRow>(&sql)
         .bind(i64::from(limit))
         .fetch_all(pool)
@@ -184,6 +198,11 @@ pub async fn update_status(
          RETURNING {COLUMNS}",
         placeholders(7, allowed.len())
     );
+    if let Some(outputs) = &change.outputs {
+        // Before the outputs name them: whatever happens next, the job's
+        // assets are known to be its own.
+        holdings::link(db, id, &holdings::of_outputs(outputs)).await?;
+    }
     let outputs = change
         .outputs
         .map(|o| serde_json::to_string(&o))
@@ -216,6 +235,7 @@ pub async fn append_output(
     expected: &[JobOutput],
     output: JobOutput,
 ) -> anyhow::Result<Option<Job>> {
+    holdings::link(&state.db, id, &holdings::of_output(&output)).await?;
     let before = serde_json::to_string(expected)?;
     let mut outputs = expected.to_vec();
     outputs.push(output);

@@ -19,6 +19,10 @@ pub mod error;
 pub mod images;
 /// Clips made elsewhere, checked and recorded as a finished job's takes.
 pub mod import;
+/// The Library's pages, searches, filters and storage totals.
+pub mod library;
+/// Deleting jobs for real, after an undo window.
+pub mod removal;
 /// The axum router: every `/api/…` route and the single-page app.
 pub mod routes;
 /// The folder where imported clips are received while they are hashed.
@@ -51,6 +55,12 @@ pub mod config;
 pub mod db;
 /// Job changes fanned out to studio tabs, and webhook wake-ups for pollers.
 pub mod events;
+/// Which assets each job uses: its storage, and what goes when it goes.
+pub mod holdings;
+/// Poster frames and scrub strips, made once when a take is stored.
+pub mod posters;
+/// What a job is found by: its words and languages.
+pub mod search;
 /// What every request and job shares: database, stores, events, models.
 pub mod state;
 

@@ -49,6 +49,10 @@ enum Command {
         /// How often an idle server looks for jobs created elsewhere.
         #[arg(long, env = "CHORUS_IDLE_POLL_MS", default_value_t = 2_000)]
         idle_poll_ms: u64,
+        /// How long a deleted job can be restored before it and its
+        /// unshared assets are removed for good.
+        #[arg(long, env = "CHORUS_UNDO_WINDOW_MS", default_value_t = 10_000)]
+        undo_window_ms: u64,
         /// Serve the app with no compression and no caching headers, as
         /// Chorus did before: the reference for `cargo xtask bench load`.
         #[arg(long, hide = true)]
@@ -61,6 +65,17 @@ enum Command {
     /// Move a clip's sound later (positive ms) or earlier (negative) without
     /// re-encoding: the audio's edit list is rewritten, as "Make v2" does.
     ShiftAudio(chorus_server::cli::ShiftArgs),
+    /// Fill a database with jobs for benchmarks (`cargo xtask bench library`).
+    #[command(hide = true)]
+    Seed {
+        /// How many jobs to add.
+        #[arg(long, default_value_t = 5_000)]
+        jobs: usize,
+        #[arg(long, env = "CHORUS_DATA", default_value = "data")]
+        data: PathBuf,
+        #[arg(long, env = "CHORUS_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
     /// The draft voice helper: speaks one line from standard input to
     /// standard output in this fresh process (see `chorus_draft::voice`).
     #[command(name = chorus_server::cli::VOICE_SUBCOMMAND, hide = true)]
@@ -88,11 +103,13 @@ fn main() -> std::process::ExitCode {
             lease_ms,
             hosted_at_once,
             idle_poll_ms,
+            undo_window_ms,
             plain_delivery,
         } => {
             let mut config = chorus_server::ServeConfig::local(addr, data, dist);
             config.database_url = database_url;
             config.assets = assets;
+            config.undo_window = Duration::from_millis(undo_window_ms);
             if plain_delivery {
                 config.delivery = chorus_server::Delivery::Plain;
             }
@@ -109,6 +126,22 @@ fn main() -> std::process::ExitCode {
         Command::Sync(args) => chorus_server::cli::sync(&args),
         Command::ShiftAudio(args) => chorus_server::cli::shift_audio(&args),
         Command::Voice => chorus_server::cli::voice_helper(),
+        Command::Seed {
+            jobs,
+            data,
+            database_url,
+        } => run_async(async move {
+            std::fs::create_dir_all(&data)?;
+            let db = chorus_server::Db::open(database_url.as_deref(), &data).await?;
+            let started = std::time::Instant::now();
+            chorus_server::library::seed(&db, jobs).await?;
+            println!(
+                "{jobs} jobs added in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            db.close().await;
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

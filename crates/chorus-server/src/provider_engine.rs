@@ -74,9 +74,11 @@ impl Engine for ProviderEngine {
     }
 }
 
-/// Saves downloaded clips into the asset store.
+/// Saves downloaded clips into the asset store, keeping the last one's
+/// bytes for its poster.
 struct AssetVideos<'a> {
     state: &'a AppState,
+    stored: std::sync::Mutex<Option<Bytes>>,
 }
 
 impl VideoStore for AssetVideos<'_> {
@@ -86,6 +88,9 @@ impl VideoStore for AssetVideos<'_> {
         info: &'a VideoInfo,
     ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
+            if let Ok(mut stored) = self.stored.lock() {
+                *stored = Some(video.clone());
+            }
             self.state
                 .assets
                 .put(
@@ -213,7 +218,10 @@ impl ProviderEngine {
             Some(Err(e)) => return Err(Stop::Failed(sentence(&e.to_string()))),
             Some(Ok(output)) => output,
         };
-        let store = AssetVideos { state: ctx.state() };
+        let store = AssetVideos {
+            state: ctx.state(),
+            stored: std::sync::Mutex::default(),
+        };
         // Each take is one clip; a provider listing more is unexpected, and
         // the first is the one it means.
         let Some(url) = output.video_urls.first() else {
@@ -222,6 +230,13 @@ impl ProviderEngine {
         let saved = download_video(name, url, &self.settings.download, &store)
             .await
             .map_err(|e| Stop::Failed(sentence(&e.to_string())))?;
+        let stored = store.stored.lock().ok().and_then(|mut s| s.take());
+        let (poster, strip) = match stored {
+            Some(bytes) => {
+                crate::posters::make_for(ctx.state(), &saved.asset_id, bytes.to_vec()).await
+            }
+            None => (None, None),
+        };
         let take = SavedTake {
             output: JobOutput {
                 language,
@@ -234,9 +249,16 @@ impl ProviderEngine {
                 has_audio: saved.info.has_audio,
                 revision: None,
                 name: None,
+                poster,
+                strip,
             },
             cost_usd_micros: output.cost_usd_micros,
         };
+        let job_id = request.job_key.split('/').next().unwrap_or_default();
+        let assets = crate::holdings::of_output(&take.output);
+        if let Err(e) = crate::holdings::link(&ctx.state().db, job_id, &assets).await {
+            tracing::warn!(take = %request.job_key, error = format!("{e:#}"), "cannot record the take's assets");
+        }
         if let Err(e) = save_take(&ctx.state().db, &request.job_key, &take).await {
             // The clip is saved as an asset; only a resume would fetch it again.
             tracing::warn!(take = %request.job_key, error = format!("{e:#}"), "cannot record the finished take");

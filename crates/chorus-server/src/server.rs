@@ -7,12 +7,20 @@ use std::sync::Arc;
 use crate::config::ServeConfig;
 use crate::queue::Engine;
 use crate::state::AppState;
-use crate::{draft_engine, hosted, leases, queue, routes};
+use crate::{draft_engine, hosted, leases, library, queue, removal, routes};
 
 /// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let state = AppState::open(&config).await?;
     leases::requeue_interrupted(&state.db).await?;
+    let indexed = library::index_older_jobs(&state.db).await?;
+    if indexed > 0 {
+        tracing::info!(
+            jobs = indexed,
+            "older jobs indexed for the Library's search"
+        );
+    }
+    let purger = removal::spawn_purger(state.clone()).await;
     tracing::info!(
         database = ?state.db.backend(),
         assets = %state.assets.describe(),
@@ -33,6 +41,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    purger.abort();
     Ok(())
 }
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub providers: Arc<Vec<Arc<dyn Provider>>>,
     /// Webhook deliveries already handled (providers redeliver).
     pub webhook_deliveries: Arc<Deduper>,
+    /// How long a deleted job can be restored (see `removal`).
+    pub undo_window: std::time::Duration,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             dist_dir: config.dist_dir.clone(),
             spool,
             delivery: config.delivery,
+            undo_window: config.undo_window,
         })
     }
 }

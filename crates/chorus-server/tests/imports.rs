@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::services::{S3, S3_BUCKET, S3_KEY, S3_SECRET};
+use common::services::S3;
 use serde_json::{Value, json};
 
 fn footage(name: &str) -> Vec<u8> {
@@ -72,21 +72,6 @@ async fn import(s: &common::TestServer, parts: &[Part<'_>]) -> (StatusCode, Valu
     .await
 }
 
-fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                found.extend(files_under(&path));
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn recordings_become_takes_that_play_and_correct() {
     let s = common::server().await;
@@ -147,7 +132,7 @@ async fn recordings_become_takes_that_play_and_correct() {
         "the Library lists it first"
     );
     assert!(
-        files_under(&s.state.spool).is_empty(),
+        common::services::files_under(&s.state.spool).is_empty(),
         "nothing stays in the upload folder"
     );
 
@@ -202,11 +187,11 @@ async fn one_bad_clip_refuses_the_import_and_nothing_is_kept() {
     let (_, listed) = s.get("/api/jobs").await;
     assert_eq!(listed["jobs"], json!([]), "a refused import makes no job");
     assert!(
-        files_under(&s.state.spool).is_empty(),
+        common::services::files_under(&s.state.spool).is_empty(),
         "no spool file stays"
     );
     assert!(
-        files_under(&s.dir.path().join("data/assets")).is_empty(),
+        common::services::files_under(&s.dir.path().join("data/assets")).is_empty(),
         "not even the good clip is stored"
     );
 }
@@ -241,7 +226,7 @@ async fn every_clip_says_what_is_spoken_in_it() {
     let (status, body) = import(&s, &[Part::Field("language", "en")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
-        files_under(&s.state.spool).is_empty(),
+        common::services::files_under(&s.state.spool).is_empty(),
         "no spool file stays"
     );
 }
@@ -250,16 +235,7 @@ async fn every_clip_says_what_is_spoken_in_it() {
 async fn imported_clips_stream_into_a_bucket() {
     let s3 = S3::start();
     let mut s = common::server().await;
-    s.state.assets = chorus_server::assets::AssetStore::open_s3(
-        &format!("s3://{S3_BUCKET}/imports"),
-        &[
-            ("aws_endpoint", s3.endpoint.as_str()),
-            ("aws_access_key_id", S3_KEY),
-            ("aws_secret_access_key", S3_SECRET),
-            ("aws_region", "us-east-1"),
-        ],
-    )
-    .expect("bucket");
+    s.state.assets = s3.bucket("imports");
     let original = footage("talking-2.mp4");
     let (status, job) = import(
         &s,
@@ -288,7 +264,7 @@ async fn imported_clips_stream_into_a_bucket() {
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(bytes, original[..16]);
     assert!(
-        files_under(&s.state.spool).is_empty(),
+        common::services::files_under(&s.state.spool).is_empty(),
         "the spool file is gone"
     );
 }

@@ -13,20 +13,7 @@ use chorus_core::JobStatus;
 use chorus_providers::fake::{AV_MP4, Script};
 use chorus_server::assets::AssetStore;
 use common::hosted::{self, Which};
-use common::services::{S3, S3_BUCKET, S3_KEY, S3_SECRET};
-
-fn bucket(s3: &S3, prefix: &str) -> AssetStore {
-    AssetStore::open_s3(
-        &format!("s3://{S3_BUCKET}/{prefix}"),
-        &[
-            ("aws_endpoint", s3.endpoint.as_str()),
-            ("aws_access_key_id", S3_KEY),
-            ("aws_secret_access_key", S3_SECRET),
-            ("aws_region", "us-east-1"),
-        ],
-    )
-    .expect("bucket")
-}
+use common::services::{S3, S3_KEY, S3_SECRET};
 
 async fn range(
     s: &common::TestServer,
@@ -46,7 +33,7 @@ async fn range(
 async fn uploads_and_clips_live_in_the_bucket_and_serve_ranges() {
     let s3 = S3::start();
     let mut s = common::server().await;
-    s.state.assets = bucket(&s3, "studio/assets");
+    s.state.assets = s3.bucket("studio/assets");
     assert_eq!(s.state.assets.describe(), "s3://chorus/studio/assets");
 
     let image = common::png(640, 480, 9);
@@ -75,13 +62,7 @@ async fn uploads_and_clips_live_in_the_bucket_and_serve_ranges() {
     let (status, body, _) = range(&s, &id, "bytes=-10").await;
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(body, &image[image.len() - 10..]);
-    let (status, body, _) = s
-        .call(
-            Request::get(format!("/api/assets/{id}"))
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
+    let (status, body, _) = s.fetch(&format!("/api/assets/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, image);
 
@@ -113,7 +94,7 @@ async fn uploads_and_clips_live_in_the_bucket_and_serve_ranges() {
 async fn a_record_whose_object_is_gone_is_a_404_and_a_dead_store_an_error() {
     let s3 = S3::start();
     let mut s = common::server().await;
-    s.state.assets = bucket(&s3, "gone");
+    s.state.assets = s3.bucket("gone");
     let (_, uploaded) = s.upload(&common::png(400, 400, 1)).await;
     let id = uploaded["id"].as_str().expect("id").to_string();
     for path in s3.stored_under("gone") {

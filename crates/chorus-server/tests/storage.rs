@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chorus_core::{GenerationRequest, Job, JobId, JobOutput, JobStatus};
+use chorus_core::{Job, JobOutput, JobStatus};
 use chorus_providers::{ProviderJob, SubmitLedger, SubmitRecord};
 use chorus_server::db::Db;
 use chorus_server::jobs::{self, Change};
@@ -69,35 +69,16 @@ on_both!(
 );
 
 fn new_job(model: &str, created_at: i64) -> Job {
-    let mut request = GenerationRequest::new(model);
-    request.prompt = format!("A job made at {created_at}");
-    Job {
-        id: JobId(format!("job_{created_at:08}")),
-        status: JobStatus::Queued,
-        progress: 0.0,
-        request,
-        estimate: None,
+    common::job_record(
+        &format!("job_{created_at:08}"),
+        model,
         created_at,
-        updated_at: created_at,
-        outputs: Vec::new(),
-        error: None,
-        actual_cost_usd_micros: None,
-    }
+        JobStatus::Queued,
+    )
 }
 
 fn output(video: &str) -> JobOutput {
-    JobOutput {
-        language: None,
-        video: video.into(),
-        sidecar: None,
-        width: 1280,
-        height: 720,
-        duration_ms: 5000,
-        fps: 24,
-        has_audio: true,
-        revision: None,
-        name: None,
-    }
+    common::take(video)
 }
 
 fn models(list: &[&str]) -> Vec<String> {

@@ -43,6 +43,8 @@ impl Engine for FinishAtOnce {
                 has_audio: true,
                 revision: None,
                 name: None,
+                poster: None,
+                strip: None,
             }])
         })
     }

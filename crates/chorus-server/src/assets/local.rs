@@ -76,6 +76,13 @@ impl Folder {
         Ok(())
     }
 
+    pub(super) async fn remove(&self, key: &str) -> anyhow::Result<()> {
+        match tokio::fs::remove_file(self.root.join(key)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     pub(super) async fn read(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         Ok(tokio::fs::read(self.root.join(key)).await?)
     }

@@ -178,6 +178,18 @@ impl AssetStore {
         bytes.with_context(|| format!("cannot read asset {id}"))
     }
 
+    /// Removes asset `id`'s bytes (gone already is fine). Its record is the
+    /// caller's (see `removal`): only an asset no job uses is removed.
+    pub async fn remove(&self, id: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(is_valid_id(id), "malformed asset id {id}");
+        let key = relative_key(id);
+        let removed = match &self.place {
+            Place::Local(folder) => folder.remove(&key).await,
+            Place::Object(bucket) => bucket.remove(&key).await,
+        };
+        removed.with_context(|| format!("cannot remove asset {id}"))
+    }
+
     /// Streams bytes `start..=end` of asset `id` (the whole asset for
     /// `None`), for HTTP Range answers.
     pub async fn stream(&self, id: &str, range: Option<(u64, u64)>) -> anyhow::Result<ByteStream> {

@@ -165,6 +165,13 @@ impl Bucket {
         }
     }
 
+    pub(super) async fn remove(&self, key: &str) -> anyhow::Result<()> {
+        match self.store.delete(&self.path(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot reach {}", self.describe())),
+        }
+    }
+
     pub(super) async fn read(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         let got = self.store.get(&self.path(key)).await?;
         Ok(got.bytes().await?.to_vec())

@@ -23,10 +23,10 @@ use sqlx::{Connection as _, SqliteConnection};
 use tokio::sync::oneshot;
 
 use super::{Db, Sqlite, placeholders};
+use crate::search;
 
-const COLUMNS: &str =
-    "id, status, progress, model, request, estimate, outputs, error, created_at, updated_at";
-const PER_ROW: usize = 10;
+const COLUMNS: &str = "id, status, progress, model, request, estimate, outputs, error, created_at, updated_at, search, languages";
+const PER_ROW: usize = 12;
 
 /// Statement sizes a batch is cut into, largest first: few distinct
 /// statement texts, so every one stays in the prepared-statement cache.
@@ -45,6 +45,9 @@ pub(crate) struct NewJobRow {
     error: Option<String>,
     created_at: i64,
     updated_at: i64,
+    /// What the Library's search finds it by (`crate::search`).
+    search: String,
+    languages: String,
 }
 
 impl NewJobRow {
@@ -63,11 +66,13 @@ impl NewJobRow {
             error: job.error.clone(),
             created_at: job.created_at,
             updated_at: job.updated_at,
+            search: search::text_of(&job.request, &job.outputs),
+            languages: search::languages_of(&job.request, &job.outputs),
         })
     }
 }
 
-/// `INSERT` of `rows` records: `VALUES ($1, …, $10), ($11, …, $20), …`.
+/// `INSERT` of `rows` records: `VALUES ($1, …, $12), ($13, …, $24), …`.
 fn insert_sql(rows: usize) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| format!("({})", placeholders(1 + r * PER_ROW, PER_ROW)))
@@ -90,7 +95,9 @@ macro_rules! bind_rows {
                 .bind(&row.outputs)
                 .bind(&row.error)
                 .bind(row.created_at)
-                .bind(row.updated_at);
+                .bind(row.updated_at)
+                .bind(&row.search)
+                .bind(&row.languages);
         }
         query
     }};
@@ -240,13 +247,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_have_ten_placeholders_a_row() {
+    fn statements_have_twelve_placeholders_a_row() {
         assert_eq!(
             insert_sql(2),
             format!(
                 "INSERT INTO jobs ({COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), \
-                 ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12), \
+                 ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
             )
         );
     }

@@ -1,25 +1,30 @@
-//! Jobs: create (checked by chorus-core), list, read, cancel.
+//! Jobs: create (checked by chorus-core), list (pages, search, filters),
+//! read, cancel, delete and restore.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chorus_core::api::JobList;
+use chorus_core::api::{DeletedJob, JobList, LibraryUsage};
 use chorus_core::check::check_with_registry;
 use chorus_core::{GenerationRequest, Job, JobStatus, Problem, estimate_cost, model};
-use serde::Deserialize;
 
 use super::ApiJson;
 use crate::assets;
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::{self, Change};
+use crate::library;
+use crate::removal::{self, Outcome};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/jobs", post(create).get(list))
-        .route("/jobs/{id}", get(read))
+        .route("/jobs/{id}", get(read).delete(delete))
         .route("/jobs/{id}/cancel", post(cancel))
+        .route("/jobs/{id}/restore", post(restore))
+        .route("/library/usage", get(usage))
 }
 
 async fn create(
@@ -56,26 +61,61 @@ async fn create(
     Ok((StatusCode::CREATED, Json(job)))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    limit: Option<u32>,
-}
-
+/// `GET /api/jobs?before=&limit=&q=&status=&language=&model=&from=&to=`
+/// (see `library::Query`): one page, newest first, and the next cursor.
 async fn list(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Json<JobList>> {
-    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    Ok(Json(JobList {
-        jobs: jobs::list(&state.db, limit).await?,
-    }))
+    let Query(pairs) = pairs.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "The query string cannot be read: {}",
+            e.body_text()
+        ))
+    })?;
+    let query = library::Query::parse(&pairs).map_err(ApiError::BadRequest)?;
+    let (jobs, next) = library::find(&state.db, &query).await?;
+    Ok(Json(JobList { jobs, next }))
+}
+
+async fn usage(State(state): State<AppState>) -> ApiResult<Json<LibraryUsage>> {
+    Ok(Json(library::usage(&state.db).await?))
+}
+
+/// Cancels the job if it is unfinished and hides it; it and the assets no
+/// other job uses are removed once the undo window closes.
+async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeletedJob>> {
+    match removal::delete(&state, &id).await? {
+        Outcome::Done(deleted) => Ok(Json(deleted)),
+        Outcome::Missing | Outcome::WindowClosed => Err(no_job(&id)),
+    }
+}
+
+async fn restore(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+    match removal::restore(&state, &id).await? {
+        Outcome::Done(job) => Ok(Json(job)),
+        Outcome::Missing => Err(no_job(&id)),
+        Outcome::WindowClosed => Err(ApiError::Conflict(format!(
+            "Job {id} can no longer be restored: its undo window of {} s has closed",
+            state.undo_window.as_secs_f32()
+        ))),
+    }
+}
+
+fn no_job(id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "There is no job {id} (a deleted job is removed for good once its undo window closes)"
+    ))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
     jobs::get(&state.db, &id)
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("There is no job {id}")))
+        .ok_or_else(|| no_job(&id))
 }
 
 async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {

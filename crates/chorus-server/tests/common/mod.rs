@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use chorus_core::{GenerationRequest, Job, JobId, JobOutput, JobStatus};
 use chorus_server::queue::Engine;
 use chorus_server::{AppState, ServeConfig};
 use http_body_util::BodyExt as _;
@@ -81,6 +82,12 @@ impl TestServer {
         (status, body, headers)
     }
 
+    /// `GET uri`, answered as it comes.
+    pub async fn fetch(&self, uri: &str) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+        self.call(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+    }
+
     pub async fn json(&self, request: Request<Body>) -> (StatusCode, serde_json::Value) {
         let (status, body, _) = self.call(request).await;
         let value = serde_json::from_slice(&body)
@@ -128,6 +135,48 @@ impl TestServer {
                 .expect("request"),
         )
         .await
+    }
+}
+
+/// A job record as a test writes it straight into the database.
+pub fn job_record(id: &str, model: &str, created_at: i64, status: JobStatus) -> Job {
+    let mut request = GenerationRequest::new(model);
+    request.prompt = format!("A job made at {created_at}");
+    Job {
+        id: JobId(id.into()),
+        status,
+        progress: if status == JobStatus::Succeeded {
+            1.0
+        } else {
+            0.0
+        },
+        request,
+        estimate: None,
+        created_at,
+        updated_at: created_at,
+        outputs: Vec::new(),
+        error: None,
+        actual_cost_usd_micros: None,
+        bytes: 0,
+        deleted_at: None,
+    }
+}
+
+/// A 720p take of 5 s whose clip is the asset `video`.
+pub fn take(video: &str) -> JobOutput {
+    JobOutput {
+        language: None,
+        video: video.into(),
+        sidecar: None,
+        width: 1280,
+        height: 720,
+        duration_ms: 5000,
+        fps: 24,
+        has_audio: true,
+        revision: None,
+        name: None,
+        poster: None,
+        strip: None,
     }
 }
 

@@ -14,6 +14,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// Every file below `dir` (none when it is missing).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
 /// A free port on loopback (bound, then released for the service).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -261,19 +275,21 @@ impl S3 {
 
     /// What is stored under `prefix` in the bucket's folder, as paths.
     pub fn stored_under(&self, prefix: &str) -> Vec<PathBuf> {
-        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else {
-                    out.push(path);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.dir.path().join(S3_BUCKET).join(prefix), &mut out);
-        out
+        files_under(&self.dir.path().join(S3_BUCKET).join(prefix))
+    }
+
+    /// An asset store under `prefix` in this server's bucket.
+    pub fn bucket(&self, prefix: &str) -> chorus_server::assets::AssetStore {
+        chorus_server::assets::AssetStore::open_s3(
+            &format!("s3://{S3_BUCKET}/{prefix}"),
+            &[
+                ("aws_endpoint", self.endpoint.as_str()),
+                ("aws_access_key_id", S3_KEY),
+                ("aws_secret_access_key", S3_SECRET),
+                ("aws_region", "us-east-1"),
+            ],
+        )
+        .expect("bucket")
     }
 }
 
