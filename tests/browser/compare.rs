@@ -64,7 +64,7 @@ return {
 /// Counts, from the moment a document starts, every GPU context the page
 /// opens: WebGL contexts and WebGPU canvas contexts (each canvas counted
 /// once), and WebGPU devices. Installed before the app's own code runs.
-const COUNT_GPU_CONTEXTS: &str = r"
+pub(crate) const COUNT_GPU_CONTEXTS: &str = r"
 (() => {
   const counts = { webgl: 0, webgpuCanvas: 0, devices: 0 };
   window.__gpuContexts = counts;
@@ -97,7 +97,7 @@ const COUNT_GPU_CONTEXTS: &str = r"
 /// the page, and at most one WebGPU device besides (the compare view's
 /// motion check). wgpu opens one 1×1 WebGPU canvas per device to probe a
 /// texture format and never draws on it; those may not outnumber devices.
-async fn gpu_contexts_within_budget(s: &Studio, when: &str) -> Result<Value> {
+pub(crate) async fn gpu_contexts_within_budget(s: &Studio, when: &str) -> Result<Value> {
     let counts = s
         .client
         .execute("return window.__gpuContexts ?? null;", vec![])
@@ -160,7 +160,7 @@ pub(crate) async fn measured(s: &Studio) -> Result<Vec<Value>> {
 
 /// Creates a job through the API (as the Compose page would) and waits
 /// until it has rendered; returns its id.
-async fn render(s: &Studio, request: Value) -> Result<String> {
+pub(crate) async fn render(s: &Studio, request: Value) -> Result<String> {
     let id = s.client.execute_async(CREATE_JOB, vec![request]).await?;
     let id = id.as_str().context("no job id")?.to_string();
     ensure!(id.starts_with("job_"), "the job was refused: {id}");

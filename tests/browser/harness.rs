@@ -119,6 +119,23 @@ impl Studio {
         Ok(())
     }
 
+    /// Adds `jobs` finished jobs to the server's database with `chorus
+    /// seed` (their takes are the newest finished job's).
+    pub fn seed(&self, jobs: usize) -> Result<()> {
+        let bin = server_binary(Path::new(env!("CARGO_MANIFEST_DIR")))?;
+        let out = Command::new(bin)
+            .args(["seed", "--jobs", &jobs.to_string(), "--data"])
+            .arg(self.scratch.join("data"))
+            .output()
+            .context("running chorus seed")?;
+        ensure!(
+            out.status.success(),
+            "chorus seed failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
+
     /// This scenario's throwaway folder (removed when it ends), for files
     /// a test hands to the page.
     pub fn scratch(&self) -> &Path {

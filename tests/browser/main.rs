@@ -10,6 +10,7 @@ mod compare;
 mod draft;
 mod harness;
 mod import;
+mod library;
 mod load;
 mod player;
 
