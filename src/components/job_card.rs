@@ -114,7 +114,7 @@ pub fn JobCard(
     };
 
     view! {
-        <li class="job-card" data-testid="job-card" data-job-id=job.id.to_string() data-status=status.as_str()>
+        <article class="job-card" data-testid="job-card" data-job-id=job.id.to_string() data-status=status.as_str()>
             <div class="job-head">
                 <span class=format!("badge status-{}", status.as_str()) data-testid="job-status">
                     {status.label()}
@@ -216,6 +216,6 @@ pub fn JobCard(
                     }).collect_view()}
                 </div>
             })}
-        </li>
+        </article>
     }
 }

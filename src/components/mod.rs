@@ -2,6 +2,7 @@
 //! context; Library pieces take the job they show.
 
 pub mod aspect_preview;
+pub mod card_window;
 pub mod cost_summary;
 pub mod dialogue;
 pub mod format_controls;

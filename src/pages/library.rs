@@ -16,6 +16,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, IntersectionObserver, IntersectionObserverEntry, MessageEvent};
 
 use crate::api;
+use crate::components::card_window::{CardSlot, CardWindow};
 use crate::components::import_panel::{IMPORT_INPUT_ID, ImportPanel, ImportState};
 use crate::components::job_card::JobCard;
 use crate::components::take_tile::OpenTake;
@@ -68,6 +69,10 @@ pub fn LibraryPage() -> impl IntoView {
     let jobs = RwSignal::new(Vec::<Job>::new());
     // One player for the whole Library: the take opened last.
     provide_context(OpenTake::new());
+    // Only the cards near the screen are in the page.
+    let window = CardWindow::new();
+    provide_context(window);
+    on_cleanup(move || window.close());
     let loading = RwSignal::new(Loading::Pending);
     let live = RwSignal::new(false);
     let search = web_sys::window()
@@ -302,7 +307,9 @@ pub fn LibraryPage() -> impl IntoView {
                     key=|job| (job.id.clone(), job.updated_at, job.status)
                     children=move |job| {
                         let on_change = move |updated: Job| jobs.update(|list| upsert(list, updated));
-                        view! { <JobCard job on_change on_deleted /> }
+                        let job_id = job.id.to_string();
+                        let card = ViewFn::from(move || view! { <JobCard job=job.clone() on_change on_deleted /> });
+                        view! { <CardSlot job_id card /> }
                     }
                 />
                 <li class="load-more" node_ref=sentinel aria-hidden=move || next.with(Option::is_none).to_string()>

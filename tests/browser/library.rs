@@ -9,22 +9,51 @@ use serde_json::{Value, json};
 use crate::compare::{COUNT_GPU_CONTEXTS, gpu_contexts_within_budget, render};
 use crate::harness::Studio;
 
-/// The cards on screen: how many, their prompts and languages, whether
-/// every poster that was laid out has loaded, and the load-more state.
+/// The Library as shown: every job's slot (its card only when near the
+/// screen), the cards' languages, the load-more state, the header's total.
 const READ_LIBRARY: &str = r"
+const slots = [...document.querySelectorAll('[data-testid=job-slot]')];
 const cards = [...document.querySelectorAll('[data-testid=job-card]')];
-const posters = [...document.querySelectorAll('[data-testid=take-poster] img')];
 return {
-  count: cards.length,
-  prompts: cards.map((c) => c.querySelector('[data-testid=job-prompt]')?.textContent ?? ''),
+  count: slots.length,
+  ids: slots.map((s) => s.dataset.jobId),
+  cards: cards.length,
   languages: cards.map((c) => [...c.querySelectorAll('[data-testid=job-languages] li')].map((l) => l.textContent)),
-  posters: posters.length,
-  postersLoaded: posters.filter((i) => i.complete && i.naturalWidth > 0).length,
   more: !!document.querySelector('[data-testid=load-more]'),
   usage: document.querySelector('[data-testid=library-usage]')?.textContent ?? null,
   toasts: document.querySelectorAll('[data-testid=undo-toast]').length,
   url: location.pathname + location.search,
 };
+";
+
+/// Walks from the bottom of the Library back to the top a screen at a
+/// time, waiting at each stop for the posters on screen to load; counts the
+/// jobs whose posters were seen, and the jobs that have posters at all.
+const WALK_BACK_UP: &str = r"
+const done = arguments[arguments.length - 1];
+(async () => {
+  const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+  const seen = new Set();
+  const step = Math.max(200, window.innerHeight - 120);
+  for (let y = document.documentElement.scrollHeight; y > -step; y -= step) {
+    window.scrollTo(0, Math.max(0, y));
+    for (let tries = 0; tries < 60; tries += 1) {
+      await wait(50);
+      const onScreen = [...document.querySelectorAll('[data-testid=job-slot]')].filter((slot) => {
+        const r = slot.getBoundingClientRect();
+        return r.bottom > 0 && r.top < window.innerHeight;
+      });
+      const images = onScreen.flatMap((slot) => [...slot.querySelectorAll('[data-testid=take-poster] img')]);
+      if (images.every((i) => i.complete && i.naturalWidth > 0)) {
+        onScreen.filter((slot) => slot.querySelector('[data-testid=take-poster] img')).forEach((slot) => seen.add(slot.dataset.jobId));
+        break;
+      }
+    }
+  }
+  const list = await (await fetch('/api/jobs?limit=200')).json();
+  const withPosters = list.jobs.filter((j) => (j.outputs || []).some((o) => o.poster)).length;
+  done({ seen: seen.size, withPosters });
+})();
 ";
 
 async fn read(s: &Studio) -> Result<Value> {
@@ -82,26 +111,27 @@ async fn sixty_one_jobs_scroll_search_open_and_delete() -> Result<()> {
                 Ok((count(&v) == 61 && v["more"] == false).then_some(v))
             })
             .await?;
-        let prompts: std::collections::HashSet<&str> = all["prompts"]
+        let ids: std::collections::HashSet<&str> = all["ids"]
             .as_array()
-            .context("no prompts")?
+            .context("no slots")?
             .iter()
             .filter_map(Value::as_str)
             .collect();
-        ensure!(prompts.len() == 61, "no job twice, none missing: {} distinct", prompts.len());
-        s.until("every poster after scrolling back", || async {
-            // Lazy images load as they come near the screen: walk back up.
-            s.client
-                .execute(
-                    "const step = window.innerHeight; for (let y = document.body.scrollHeight; y >= 0; y -= step) { window.scrollTo(0, y); } window.scrollTo(0, 0);",
-                    vec![],
-                )
-                .await?;
-            let v = read(s).await?;
-            let (posters, loaded) = (v["posters"].as_u64(), v["postersLoaded"].as_u64());
-            Ok((posters.is_some_and(|p| p > 60) && posters == loaded).then_some(()))
-        })
-        .await?;
+        ensure!(ids.len() == 61, "no job twice, none missing: {} distinct", ids.len());
+        ensure!(
+            all["cards"].as_u64().is_some_and(|c| c < 40),
+            "only the cards near the screen are in the page: {}",
+            all["cards"]
+        );
+        let walk = s
+            .client
+            .execute_async(WALK_BACK_UP, vec![])
+            .await
+            .context("walking back up the Library")?;
+        ensure!(
+            walk["seen"].as_u64().is_some() && walk["seen"] == walk["withPosters"],
+            "every job with takes showed its poster on the way back up: {walk}"
+        );
 
         // One take opens in the player, frame-exact, on the page's one
         // GPU context.
