@@ -152,7 +152,13 @@ pub fn LibraryPage() -> impl IntoView {
         now
     });
 
-    let feed = StoredValue::new_local(open_feed(jobs, live, query, move || load_first(false)));
+    let feed = StoredValue::new_local(open_feed(
+        jobs,
+        live,
+        query,
+        move || load_first(false),
+        load_usage,
+    ));
     on_cleanup(move || feed.set_value(None));
 
     // More as the end of the list comes near.
@@ -447,6 +453,8 @@ fn open_feed(
     live: RwSignal<bool>,
     query: RwSignal<LibraryQuery>,
     refresh: impl Fn() + 'static,
+    // A job that finishes or is deleted changes what the Library takes.
+    recount: impl Fn() + 'static,
 ) -> Option<LiveFeed> {
     let source = EventSource::new("/api/events").ok()?;
     let on_job = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
@@ -454,6 +462,9 @@ fn open_feed(
             .dyn_ref::<MessageEvent>()
             .and_then(|m| m.data().as_string());
         if let Some(event) = data.and_then(|d| serde_json::from_str::<JobEvent>(&d).ok()) {
+            if event.job.status.is_terminal() || event.job.deleted_at.is_some() {
+                recount();
+            }
             // A filtered view only follows the jobs it shows; a new job may
             // not match it.
             if query.with_untracked(LibraryQuery::is_filtered) {
