@@ -127,12 +127,14 @@ pub fn JobCard(
                 {(job.bytes > 0).then(|| view! {
                     <span class="job-bytes" data-testid="job-bytes" title="What this job takes in storage">{describe_size(job.bytes)}</span>
                 })}
-                <span class="job-cost" data-testid="job-cost">{cost_text(&job)}</span>
-                <button type="button" class="icon-button danger job-delete" data-testid="job-delete"
-                    title="Delete this job" aria-label="Delete this job"
-                    on:click=move |_| confirming.set(true)>
-                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M6 2h4l.5 1H13v1.5H3V3h2.5zM4 6h8l-.7 8H4.7z"></path></svg>
-                </button>
+                <span class="job-end">
+                    <span class="job-cost" data-testid="job-cost">{cost_text(&job)}</span>
+                    <button type="button" class="icon-button danger job-delete" data-testid="job-delete"
+                        title="Delete this job" aria-label="Delete this job"
+                        on:click=move |_| confirming.set(true)>
+                        <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M6 2h4l.5 1H13v1.5H3V3h2.5zM4 6h8l-.7 8H4.7z"></path></svg>
+                    </button>
+                </span>
             </div>
             {move || confirming.get().then(|| view! {
                 <div class="confirm-row" role="alertdialog" aria-label="Delete this job?" data-testid="delete-confirm">
