@@ -233,3 +233,100 @@ async fn sixty_one_jobs_scroll_search_open_and_delete() -> Result<()> {
     })
     .await
 }
+
+/// Waits, in the page just navigated to, until the first screen of the
+/// Library is there (30 slots, the posters on screen loaded); returns the
+/// milliseconds since navigation started.
+const FIRST_SCREEN: &str = r"
+const done = arguments[arguments.length - 1];
+const check = () => {
+  const slots = document.querySelectorAll('[data-testid=job-slot]');
+  const images = [...document.querySelectorAll('[data-testid=take-poster] img')].filter((i) => {
+    const r = i.getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight;
+  });
+  if (slots.length >= 30 && images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0)) {
+    done(performance.now());
+  } else {
+    setTimeout(check, 5);
+  }
+};
+check();
+";
+
+/// The page's JavaScript heap and DOM size, from DevTools.
+async fn memory(s: &Studio) -> Result<(f64, f64)> {
+    let metrics = s.cdp("Performance.getMetrics", json!({})).await?;
+    let find = |name: &str| {
+        metrics["metrics"]
+            .as_array()
+            .and_then(|m| m.iter().find(|x| x["name"] == name))
+            .and_then(|x| x["value"].as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    Ok((find("JSHeapUsedSize") / 1e6, find("Nodes")))
+}
+
+/// A fresh navigation to the Library, timed to its first screen.
+async fn first_screen_ms(s: &Studio) -> Result<f64> {
+    s.client.goto("about:blank").await?;
+    s.client.goto(&format!("{}/library", s.base)).await?;
+    let ms = s.client.execute_async(FIRST_SCREEN, vec![]).await?;
+    ms.as_f64().context("no first-screen time")
+}
+
+#[tokio::test]
+#[ignore = "a benchmark: run it with `cargo xtask bench library`"]
+async fn bench_library() -> Result<()> {
+    Studio::run("library-bench", async |s: &Studio| {
+        s.open("/library").await?;
+        s.cdp("Performance.enable", json!({})).await?;
+        render(
+            s,
+            json!({
+                "model": "draft", "mode": "text-to-video",
+                "prompt": "A florist talks about her tulips",
+                "dialogue": [{"language": "de", "text": "Frische Tulpen, jeden Morgen."}],
+                "duration_s": 3, "resolution": "720p", "aspect_ratio": "16:9"
+            }),
+        )
+        .await?;
+        // The reference: a Library of one page, measured the same way.
+        s.seed(29)?;
+        for _ in 0..3 {
+            println!("bench-library\tfirst-screen\t30\t{:.0}", first_screen_ms(s).await?);
+        }
+        s.seed(4_970)?;
+        for _ in 0..3 {
+            println!("bench-library\tfirst-screen\t5000\t{:.0}", first_screen_ms(s).await?);
+        }
+        // Scroll through all of it, a screen at a time as a person would
+        // fling it, with memory at the start and the end.
+        let (heap, nodes) = memory(s).await?;
+        println!("bench-library\tmemory-start\t{heap:.1}\t{nodes:.0}");
+        let started = std::time::Instant::now();
+        loop {
+            let v = s
+                .client
+                .execute(
+                    "window.scrollBy(0, window.innerHeight * 3); return { slots: document.querySelectorAll('[data-testid=job-slot]').length, more: !!document.querySelector('[data-testid=load-more]') };",
+                    vec![],
+                )
+                .await?;
+            if v["more"] == false && v["slots"].as_u64().unwrap_or(0) >= 5_000 {
+                break;
+            }
+            ensure!(started.elapsed().as_secs() < 600, "the scroll-through took over 10 minutes: {v}");
+        }
+        let scrolled = started.elapsed().as_secs_f64();
+        let (heap, nodes) = memory(s).await?;
+        let cards = s
+            .client
+            .execute("return document.querySelectorAll('[data-testid=job-card]').length;", vec![])
+            .await?;
+        println!("bench-library\tscroll-through\t{scrolled:.1}");
+        println!("bench-library\tmemory-end\t{heap:.1}\t{nodes:.0}\t{cards}");
+        Ok(())
+    })
+    .await
+}

@@ -14,8 +14,11 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("sync") => crate::bench_sync::sync(&args[1..]),
         Some("queue") => queue(),
         Some("load") => crate::bench_load::load(&args[1..]),
-        Some(other) => bail!("unknown benchmark `{other}`; available: draft, sync, queue, load"),
-        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue|load"),
+        Some("library") => crate::bench_library::library(),
+        Some(other) => {
+            bail!("unknown benchmark `{other}`; available: draft, sync, queue, load, library")
+        }
+        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue|load|library"),
     }
 }
 

@@ -6,6 +6,7 @@
 //! - `cargo xtask bench <name>`  prints benchmark figures against a reference
 
 mod bench;
+mod bench_library;
 mod bench_load;
 mod bench_sync;
 mod bench_sync_real;
@@ -26,7 +27,8 @@ Commands:
                                         (release) and serve it (default 127.0.0.1:8080)
   test [--skip-browser]                 fmt + clippy, unit and server tests, wasm build,
                                         browser tests in headless Chromium
-  bench <draft|sync|queue|load>         Print benchmark figures beside a reference
+  bench <draft|sync|queue|load|library>
+                                        Print benchmark figures beside a reference
   dist                                  Build the studio (release) into dist/, as the
                                         browser tests and `run` serve it
   help                                  This text
