@@ -259,8 +259,13 @@ impl Studio {
         loop {
             let mut seen = Vec::new();
             for el in self.client.find_all(Locator::Css(css)).await? {
-                let text = el.text().await?;
-                if text.contains(needle) && el.is_displayed().await? {
+                // A live list re-renders a card as its job moves on: an
+                // element gone between finding and reading is looked for
+                // again on the next round, not an error.
+                let Ok(text) = el.text().await else {
+                    continue;
+                };
+                if text.contains(needle) && el.is_displayed().await.unwrap_or(false) {
                     return Ok(text);
                 }
                 seen.push(text);
