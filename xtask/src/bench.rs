@@ -146,6 +146,21 @@ pub fn time(cmd: &mut Command) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// Runs one ignored browser test (a benchmark in `tests/browser`) against
+/// the server binary `chorus` and the built app, and returns what it printed.
+pub fn browser_bench(test: &str, chorus: &std::path::Path) -> anyhow::Result<String> {
+    let root = sh::root();
+    sh::output(
+        sh::cargo()
+            .current_dir(&root)
+            .args(["test", "-p", "chorus-studio", "--test", "browser", "--"])
+            .args(["--ignored", "--exact", test])
+            .args(["--nocapture", "--test-threads=1"])
+            .env("CHORUS_BIN", chorus)
+            .env("CHORUS_DIST", root.join("dist")),
+    )
+}
+
 pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]

@@ -14,18 +14,9 @@ pub fn library() -> anyhow::Result<()> {
     tools::ensure_chromium()?;
     tools::trunk_build(true)?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
-    let root = sh::root();
-    let out = sh::output(
-        sh::cargo()
-            .current_dir(&root)
-            .args(["test", "-p", "chorus-studio", "--test", "browser", "--"])
-            .args(["--ignored", "--exact", "library::bench_library"])
-            .args(["--nocapture", "--test-threads=1"])
-            .env(
-                "CHORUS_BIN",
-                sh::target_dir().join("release").join("chorus"),
-            )
-            .env("CHORUS_DIST", root.join("dist")),
+    let out = crate::bench::browser_bench(
+        "library::bench_library",
+        &sh::target_dir().join("release").join("chorus"),
     )?;
     let mut first: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
     let mut rest = Vec::new();
@@ -46,8 +37,7 @@ pub fn library() -> anyhow::Result<()> {
     println!("\nLibrary, first screen (ms from navigation; 30 slots, posters on screen loaded)");
     println!("{:>8}  {:>8}  {:>8}", "jobs", "median", "runs");
     for (jobs, runs) in &mut first {
-        runs.sort_by(f64::total_cmp);
-        let median = runs[runs.len() / 2];
+        let median = crate::bench::median(runs);
         let mark = if *jobs >= 5000 && median > FIRST_SCREEN_TARGET_MS {
             "  over the 1 s target"
         } else {

@@ -30,7 +30,6 @@ pub fn load(args: &[String]) -> anyhow::Result<()> {
         }
     }
     let files = tools::trunk_build(true)?;
-    let root = sh::root();
     sizes(&files);
     contributors(
         &sh::target_dir()
@@ -39,7 +38,7 @@ pub fn load(args: &[String]) -> anyhow::Result<()> {
             .join("chorus-studio.wasm"),
     )?;
     if browser {
-        first_load(&root)?;
+        first_load()?;
     }
     Ok(())
 }
@@ -180,20 +179,12 @@ struct Samples {
     ms: Vec<f64>,
 }
 
-fn first_load(root: &Path) -> anyhow::Result<()> {
+fn first_load() -> anyhow::Result<()> {
     tools::ensure_chromium()?;
     sh::run(sh::cargo().args(["build", "--release", "-p", "chorus-server"]))?;
-    let out = sh::output(
-        sh::cargo()
-            .current_dir(root)
-            .args(["test", "-p", "chorus-studio", "--test", "browser", "--"])
-            .args(["--ignored", "--exact", "load::bench_first_load"])
-            .args(["--nocapture", "--test-threads=1"])
-            .env(
-                "CHORUS_BIN",
-                sh::target_dir().join("release").join("chorus"),
-            )
-            .env("CHORUS_DIST", root.join("dist")),
+    let out = crate::bench::browser_bench(
+        "load::bench_first_load",
+        &sh::target_dir().join("release").join("chorus"),
     )?;
     let mut table: BTreeMap<Key, Samples> = BTreeMap::new();
     for line in out.lines() {

@@ -161,16 +161,7 @@ fn run(chorus: &Path, scratch: &Path, quick: bool, browser: bool) -> anyhow::Res
 fn browser_times(chorus: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     tools::ensure_chromium()?;
     tools::trunk_build(true)?;
-    let root = sh::root();
-    let out = sh::output(
-        sh::cargo()
-            .current_dir(&root)
-            .args(["test", "-p", "chorus-studio", "--test", "browser", "--"])
-            .args(["--ignored", "--exact", "compare::bench_browser_analysis"])
-            .args(["--nocapture", "--test-threads=1"])
-            .env("CHORUS_BIN", chorus)
-            .env("CHORUS_DIST", root.join("dist")),
-    )?;
+    let out = bench::browser_bench("compare::bench_browser_analysis", chorus)?;
     let rows: Vec<(String, f64)> = out
         .lines()
         .filter_map(|line| {
