@@ -79,9 +79,12 @@ impl Mix {
         }
     }
 
+}
+
+impl Sound for Mix {
     /// Starts every voice at `media_s` seconds into the clip, together.
-    fn start(&mut self, media_s: f64) {
-        self.silence();
+    fn play_from(&mut self, media_s: f64) {
+        self.stop();
         let _ = self.context.resume();
         let when = self.context.current_time() + START_LEAD_S;
         let offset = media_s.max(0.0);
@@ -102,7 +105,7 @@ impl Mix {
         self.origin = Some((when - offset, when));
     }
 
-    fn silence(&mut self) {
+    fn stop(&mut self) {
         for voice in &mut self.voices {
             if let Some(node) = voice.source.take() {
                 let _ = AudioScheduledSourceNode::stop(&node);
@@ -114,29 +117,15 @@ impl Mix {
 
     /// Where playback is, in seconds of the clip, while playing; before the
     /// common start instant it holds at the start position.
-    fn position(&self) -> Option<f64> {
+    fn media_time(&self) -> Option<f64> {
         let (origin, start) = self.origin?;
         Some(self.context.current_time().max(start) - origin)
     }
 }
 
-impl Sound for Mix {
-    fn play_from(&mut self, media_s: f64) {
-        self.start(media_s);
-    }
-
-    fn stop(&mut self) {
-        self.silence();
-    }
-
-    fn media_time(&self) -> Option<f64> {
-        self.position()
-    }
-}
-
 impl Drop for Mix {
     fn drop(&mut self) {
-        self.silence();
+        self.stop();
         let _ = self.context.close();
     }
 }
