@@ -335,11 +335,14 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
             return;
         }
         let ahead = self.wanted.get() + fps.ceil() as usize / 2;
+        if ahead > last {
+            return;
+        }
         let missing: Vec<Rc<S>> = self
             .loaded()
             .into_iter()
             .map(|(_, s)| s)
-            .filter(|s| ahead <= last && !s.is_cached(ahead))
+            .filter(|s| !s.is_cached(ahead))
             .collect();
         if missing.is_empty() {
             return;
