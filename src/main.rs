@@ -36,6 +36,7 @@ mod fields;
 mod import_picks;
 mod job_list;
 mod library_query;
+mod library_selection;
 // The frame-exact player: its pure parts (cache, keyboard map) build
 // natively for tests, the rest for wasm32 only (see player/mod.rs).
 mod player;

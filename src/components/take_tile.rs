@@ -11,7 +11,24 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent, PointerEvent};
 
+use crate::library_selection::{Selection, TakeRef};
 use crate::player::Player;
+
+/// The Library's picked takes, and every take in the order shown (for
+/// Shift-click runs).
+#[derive(Clone, Copy)]
+pub struct LibrarySelection {
+    pub picked: RwSignal<Selection>,
+    pub order: Memo<Vec<TakeRef>>,
+}
+
+/// What a click or key on a poster asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Open,
+    Toggle,
+    Extend,
+}
 
 /// The take the Library has open in its player, if any: job and output.
 #[derive(Clone, Copy)]
@@ -47,9 +64,28 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     let aspect = format!("aspect-ratio: {} / {}", output.width.max(1), output.height.max(1));
     let video = asset_url(&output.video);
     let (width, height) = (output.width, output.height);
-    let title = format!("Open the {label} take in the player (Enter)");
-    let open_it = move || open.0.set(Some((job.clone(), index)));
-    let open_it = StoredValue::new(open_it);
+    let title = format!(
+        "Open the {label} take in the player (Enter); Ctrl-click or X to select it, Shift-click for a run"
+    );
+    let selection = expect_context::<LibrarySelection>();
+    let me: TakeRef = (job.to_string(), index);
+    let picked = {
+        let me = me.clone();
+        Memo::new(move |_| selection.picked.with(|s| s.contains(&me)))
+    };
+    let act = {
+        let me = me.clone();
+        move |act: Act| match act {
+            Act::Open => open.0.set(Some((job.clone(), index))),
+            Act::Toggle => selection.picked.update(|s| s.toggle(me.clone())),
+            Act::Extend => {
+                let order = selection.order.get_untracked();
+                selection.picked.update(|s| s.extend_to(me.clone(), &order));
+            }
+        }
+    };
+    let act = StoredValue::new(act);
+    let toggle = move |_| act.with_value(|f| f(Act::Toggle));
     let close = move |_| open.0.set(None);
     let opened = NodeRef::<html::Div>::new();
     // The opened player takes the keyboard at once; Escape gives it back.
@@ -78,18 +114,27 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
                 </div>
             }.into_any()
         } else {
-            poster_view(&output, aspect.clone(), title.clone(), move || open_it.with_value(|f| f())).into_any()
+            view! {
+                <div class="take-closed" class:picked=move || picked.get()>
+                    {poster_view(&output, aspect.clone(), title.clone(), move |a| act.with_value(|f| f(a)))}
+                    <label class="take-check" title="Select this take">
+                        <input type="checkbox" data-testid="take-select" aria-label=format!("Select the {label} take")
+                            prop:checked=move || picked.get() on:change=toggle />
+                    </label>
+                </div>
+            }.into_any()
         }}
     }
 }
 
 /// The take as its poster: the first picture, the strip's keyframe under
-/// the pointer while hovering, and a play mark; activating it calls `open`.
+/// the pointer while hovering, and a play mark; a click or key calls `act`
+/// with what it asks for.
 fn poster_view(
     output: &JobOutput,
     aspect: String,
     title: String,
-    open: impl Fn() + Clone + 'static,
+    act: impl Fn(Act) + Clone + 'static,
 ) -> impl IntoView {
     let hovered = RwSignal::new(None::<usize>);
     let strip = output.strip.clone();
@@ -97,13 +142,26 @@ fn poster_view(
     let poster = output.poster.as_deref().map(asset_url);
     let has_poster = poster.is_some();
     let on_key = {
-        let open = open.clone();
+        let act = act.clone();
         move |ev: KeyboardEvent| {
-            if ev.key() == "Enter" || ev.key() == " " {
-                ev.prevent_default();
-                open();
-            }
+            let asked = match ev.key().as_str() {
+                "Enter" | " " => Act::Open,
+                "x" | "X" if ev.shift_key() => Act::Extend,
+                "x" | "X" => Act::Toggle,
+                _ => return,
+            };
+            ev.prevent_default();
+            act(asked);
         }
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        act(if ev.shift_key() {
+            Act::Extend
+        } else if ev.ctrl_key() || ev.meta_key() {
+            Act::Toggle
+        } else {
+            Act::Open
+        });
     };
     let on_move = move |ev: PointerEvent| {
         let Some(target) = ev
@@ -148,7 +206,7 @@ fn poster_view(
             data-testid="take-poster"
             aria-label=title.clone()
             title=title
-            on:click=move |_| open()
+            on:click=on_click
             on:keydown=on_key
             on:pointermove=on_move
             on:pointerleave=move |_| hovered.set(None)

@@ -19,7 +19,8 @@ use crate::api;
 use crate::components::card_window::{CardSlot, CardWindow};
 use crate::components::import_panel::{IMPORT_INPUT_ID, ImportPanel, ImportState};
 use crate::components::job_card::JobCard;
-use crate::components::take_tile::OpenTake;
+use crate::components::take_tile::{LibrarySelection, OpenTake};
+use crate::library_selection::{Selection, TakeRef};
 use crate::import_picks::describe_size;
 use crate::job_list::{merge, upsert, upsert_known};
 use crate::library_query::LibraryQuery;
@@ -73,6 +74,22 @@ pub fn LibraryPage() -> impl IntoView {
     let window = CardWindow::new();
     provide_context(window);
     on_cleanup(move || window.close());
+    // Takes picked to act on together, in the order the Library shows them.
+    let selection = LibrarySelection {
+        picked: RwSignal::new(Selection::default()),
+        order: Memo::new(move |_| {
+            jobs.with(|list| {
+                list.iter()
+                    .flat_map(|j| (0..j.outputs.len()).map(|i| (j.id.to_string(), i)))
+                    .collect::<Vec<TakeRef>>()
+            })
+        }),
+    };
+    provide_context(selection);
+    Effect::new(move |_| {
+        let order = selection.order.get();
+        selection.picked.update(|s| s.keep_only(&order));
+    });
     let loading = RwSignal::new(Loading::Pending);
     let live = RwSignal::new(false);
     let search = web_sys::window()
@@ -327,6 +344,7 @@ pub fn LibraryPage() -> impl IntoView {
                     })}
                 </li>
             </ol>
+            <SelectionBar selection jobs on_deleted />
             <div class="undo-stack" aria-live="polite">
                 <For
                     each=move || deleted.get()
@@ -335,6 +353,99 @@ pub fn LibraryPage() -> impl IntoView {
                 />
             </div>
         </div>
+    }
+}
+
+/// What can be done with the picked takes: compare them (two to four of
+/// one job), download them, delete their jobs, or let them go (Esc).
+#[component]
+fn SelectionBar(
+    selection: LibrarySelection,
+    jobs: RwSignal<Vec<Job>>,
+    on_deleted: impl Fn(DeletedJob) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let failed = RwSignal::new(None::<String>);
+    let count = move || selection.picked.with(Selection::len);
+    let compare = move || selection.picked.with(Selection::compare_link);
+    let download = move |_| {
+        let picked = selection.picked.get_untracked();
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        jobs.with_untracked(|list| {
+            for (job, index) in picked.takes() {
+                let Some(output) = list.iter().find(|j| j.id.0 == *job).and_then(|j| j.outputs.get(*index)) else {
+                    continue;
+                };
+                let name = output.name.clone().unwrap_or_else(|| {
+                    let language = output.language.map_or("take", |l| l.code());
+                    format!("{job}-{index}-{language}.mp4")
+                });
+                if let Ok(link) = document.create_element("a") {
+                    let _ = link.set_attribute("href", &chorus_core::api::asset_url(&output.video));
+                    let _ = link.set_attribute("download", &name);
+                    if let Some(link) = link.dyn_ref::<web_sys::HtmlElement>() {
+                        link.click();
+                    }
+                }
+            }
+        });
+    };
+    let delete = move |_| {
+        let ids = selection.picked.with_untracked(Selection::jobs);
+        confirming.set(false);
+        selection.picked.update(Selection::clear);
+        spawn_local(async move {
+            for id in ids {
+                match api::delete_job(&chorus_core::JobId(id)).await {
+                    Ok(gone) => on_deleted(gone),
+                    Err(err) => failed.set(Some(err.message())),
+                }
+            }
+        });
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            selection.picked.update(Selection::clear);
+        }
+    };
+    view! {
+        {move || (!selection.picked.with(Selection::is_empty)).then(|| {
+            let jobs_word = match selection.picked.with(|s| s.jobs().len()) {
+                1 => "its job".to_string(),
+                n => format!("their {n} jobs"),
+            };
+            view! {
+                <div class="selection-bar" role="toolbar" aria-label="Selected takes" data-testid="selection-bar" on:keydown=on_key>
+                    <span class="selection-count" data-testid="selection-count">
+                        {move || match count() { 1 => "1 take selected".to_string(), n => format!("{n} takes selected") }}
+                    </span>
+                    {move || match compare() {
+                        Ok(href) => view! { <a class="button small" href=href data-testid="selection-compare">"Compare"</a> }.into_any(),
+                        Err(why) => view! { <button type="button" class="button small" disabled=true title=why data-testid="selection-compare">"Compare"</button> }.into_any(),
+                    }}
+                    <button type="button" class="button small" data-testid="selection-download" on:click=download>"Download"</button>
+                    {move || if confirming.get() {
+                        view! {
+                            <span class="selection-confirm">
+                                {format!("Delete {jobs_word}?")}
+                                <button type="button" class="button small danger" data-testid="selection-delete-yes" on:click=delete>"Delete"</button>
+                                <button type="button" class="button small" on:click=move |_| confirming.set(false)>"Keep"</button>
+                            </span>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="button small" data-testid="selection-delete"
+                                on:click=move |_| confirming.set(true)>"Delete…"</button>
+                        }.into_any()
+                    }}
+                    <button type="button" class="button small" data-testid="selection-clear" title="Let go of the selection (Esc)"
+                        on:click=move |_| selection.picked.update(Selection::clear)>"Clear"</button>
+                    {move || failed.get().map(|why| view! { <span class="problem error" role="alert">{why}</span> })}
+                </div>
+            }
+        })}
     }
 }
 
