@@ -190,6 +190,38 @@ async fn sixty_one_jobs_scroll_search_open_and_delete() -> Result<()> {
         })
         .await?;
 
+        // Pick two takes of one job: they compare; a third from another
+        // job does not; Esc lets them go.
+        s.click(&format!("{card} [data-testid=take-select]")).await?;
+        let second = s
+            .client
+            .find_all(fantoccini::Locator::Css(&format!("{card} [data-testid=take-poster]")))
+            .await?;
+        let second = second.last().context("the job has a second take")?.clone();
+        second.send_keys("x").await?;
+        let picked = s.find_text("[data-testid=selection-count]", "2 takes selected").await?;
+        let compare = s.find("[data-testid=selection-compare]").await?;
+        ensure!(
+            compare.attr("href").await?.as_deref() == Some(&format!("/compare/{made}?takes=0,1")[..]),
+            "two takes of one job compare: {picked}"
+        );
+        let other = s
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=job-slot]:nth-child(2) [data-testid=take-select]"))
+            .await?;
+        other.first().context("a second job with a take")?.click().await?;
+        s.find_text("[data-testid=selection-count]", "3 takes selected").await?;
+        ensure!(
+            s.find("[data-testid=selection-compare]").await?.attr("disabled").await?.is_some(),
+            "takes of two jobs do not compare"
+        );
+        s.screenshot("library-selection").await?;
+        s.click("[data-testid=selection-clear]").await?;
+        s.until("the selection to clear", || async {
+            Ok(s.client.find_all(fantoccini::Locator::Css("[data-testid=selection-bar]")).await?.is_empty().then_some(()))
+        })
+        .await?;
+
         // Delete, undo, delete for good.
         s.click(&format!("{card} [data-testid=job-delete]")).await?;
         s.click(&format!("{card} [data-testid=delete-yes]")).await?;
