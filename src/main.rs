@@ -50,6 +50,7 @@ wasm_only! {
     mod components;
     mod compose_state;
     mod dom;
+    mod live_feed;
     mod pages;
     mod storage;
 }

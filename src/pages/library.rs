@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{EventSource, IntersectionObserver, IntersectionObserverEntry, MessageEvent};
+use web_sys::{IntersectionObserver, IntersectionObserverEntry};
 
 use crate::api;
 use crate::components::card_window::{CardSlot, CardWindow};
@@ -24,6 +24,7 @@ use crate::library_selection::{Selection, TakeRef};
 use crate::import_picks::describe_size;
 use crate::job_list::{merge, upsert, upsert_known};
 use crate::library_query::LibraryQuery;
+use crate::live_feed::LiveFeed;
 
 /// Jobs per page: a screenful and more.
 const PAGE: u32 = 30;
@@ -35,18 +36,6 @@ enum Loading {
     Pending,
     Done,
     Failed(String),
-}
-
-/// The event stream and the callbacks it holds; dropping them closes it.
-struct LiveFeed {
-    source: EventSource,
-    _callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
-}
-
-impl Drop for LiveFeed {
-    fn drop(&mut self) {
-        self.source.close();
-    }
 }
 
 /// Writes the view into the address bar without a new history entry.
@@ -557,8 +546,9 @@ fn FilterBar(query: RwSignal<LibraryQuery>) -> impl IntoView {
     }
 }
 
-/// Subscribes to `/api/events`. `None` when the browser refuses (the list
-/// still loads once; the badge keeps saying it is not live).
+/// Follows job changes while the page is in view. `None` when the
+/// browser refuses (the list still loads once; the badge keeps saying it
+/// is not live).
 fn open_feed(
     jobs: RwSignal<Vec<Job>>,
     live: RwSignal<bool>,
@@ -567,12 +557,8 @@ fn open_feed(
     // A job that finishes or is deleted changes what the Library takes.
     recount: impl Fn() + 'static,
 ) -> Option<LiveFeed> {
-    let source = EventSource::new("/api/events").ok()?;
-    let on_job = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        let data = ev
-            .dyn_ref::<MessageEvent>()
-            .and_then(|m| m.data().as_string());
-        if let Some(event) = data.and_then(|d| serde_json::from_str::<JobEvent>(&d).ok()) {
+    LiveFeed::open(
+        move |event: JobEvent| {
             if event.job.status.is_terminal() || event.job.deleted_at.is_some() {
                 recount();
             }
@@ -583,25 +569,12 @@ fn open_feed(
             } else {
                 jobs.update(|list| upsert(list, event.job));
             }
-        }
-    });
-    let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        live.set(true);
-        // Catch up on whatever changed while the stream was down.
-        refresh();
-    });
-    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.set(false));
-    source
-        .add_event_listener_with_callback("job", on_job.as_ref().unchecked_ref())
-        .ok()?;
-    source
-        .add_event_listener_with_callback("open", on_open.as_ref().unchecked_ref())
-        .ok()?;
-    source
-        .add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
-        .ok()?;
-    Some(LiveFeed {
-        source,
-        _callbacks: vec![on_job, on_open, on_error],
-    })
+        },
+        move || {
+            live.set(true);
+            // Catch up on whatever changed while the stream was down.
+            refresh();
+        },
+        move || live.set(false),
+    )
 }

@@ -66,7 +66,7 @@ return {
 /// once), and WebGPU devices. Installed before the app's own code runs.
 pub(crate) const COUNT_GPU_CONTEXTS: &str = r"
 (() => {
-  const counts = { webgl: 0, webgpuCanvas: 0, devices: 0 };
+  const counts = { webgl: 0, webgpuCanvas: 0, devices: 0, lost: 0 };
   window.__gpuContexts = counts;
   const seen = new WeakSet();
   const wrap = (proto) => {
@@ -75,7 +75,11 @@ pub(crate) const COUNT_GPU_CONTEXTS: &str = r"
       const context = original.call(this, kind, ...rest);
       if (context && !seen.has(context)) {
         seen.add(context);
-        if (kind === 'webgl' || kind === 'webgl2' || kind === 'experimental-webgl') counts.webgl += 1;
+        if (kind === 'webgl' || kind === 'webgl2' || kind === 'experimental-webgl') {
+          counts.webgl += 1;
+          // What Chromium does past its limit of live WebGL contexts.
+          if (this.addEventListener) this.addEventListener('webglcontextlost', () => { counts.lost += 1; });
+        }
         if (kind === 'webgpu') counts.webgpuCanvas += 1;
       }
       return context;
@@ -107,6 +111,10 @@ pub(crate) async fn gpu_contexts_within_budget(s: &Studio, when: &str) -> Result
         .context("the context counter is not installed")?;
     let canvases = counts["webgpuCanvas"].as_u64().unwrap_or(0);
     let devices = counts["devices"].as_u64().unwrap_or(0);
+    ensure!(
+        counts["lost"].as_u64() == Some(0),
+        "{when}: a picture context was lost, counted {counts}"
+    );
     ensure!(
         webgl == 1,
         "{when}: the page should hold one picture context, counted {counts}"

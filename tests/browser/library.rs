@@ -102,6 +102,14 @@ async fn sixty_one_jobs_scroll_search_open_and_delete() -> Result<()> {
         );
         s.screenshot("library-first-page").await?;
 
+        // Opened again and again in one tab, the Library loads at once:
+        // pages kept for the Back button let their live stream go, so they
+        // do not use up the browser's six connections to the studio.
+        for visit in 1..=7 {
+            let ms = first_screen_ms(s).await?;
+            ensure!(ms < 10_000.0, "visit {visit} of the Library took {ms:.0} ms to show its first screen");
+        }
+
         // Scrolling to the end brings every page; scrolling back, every
         // poster has loaded.
         let all = s
@@ -278,7 +286,11 @@ const check = () => {
     return r.bottom > 0 && r.top < window.innerHeight;
   });
   if (slots.length >= 30 && images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0)) {
-    done(performance.now());
+    // The slowest requests, to say where a slow first screen went.
+    const slow = performance.getEntriesByType('resource')
+      .filter((e) => e.duration > 1000)
+      .map((e) => `${e.name.replace(location.origin, '')} from ${Math.round(e.startTime)} ms took ${Math.round(e.duration)} ms`);
+    done({ ms: performance.now(), slow });
   } else {
     setTimeout(check, 5);
   }
@@ -303,8 +315,11 @@ async fn memory(s: &Studio) -> Result<(f64, f64)> {
 async fn first_screen_ms(s: &Studio) -> Result<f64> {
     s.client.goto("about:blank").await?;
     s.client.goto(&format!("{}/library", s.base)).await?;
-    let ms = s.client.execute_async(FIRST_SCREEN, vec![]).await?;
-    ms.as_f64().context("no first-screen time")
+    let v = s.client.execute_async(FIRST_SCREEN, vec![]).await?;
+    for slow in v["slow"].as_array().into_iter().flatten() {
+        println!("bench-library-slow\t{}", slow.as_str().unwrap_or_default());
+    }
+    v["ms"].as_f64().context("no first-screen time")
 }
 
 #[tokio::test]

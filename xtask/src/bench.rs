@@ -15,10 +15,11 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("queue") => queue(),
         Some("load") => crate::bench_load::load(&args[1..]),
         Some("library") => crate::bench_library::library(),
+        Some("seek") => crate::bench_seek::seek(),
         Some(other) => {
-            bail!("unknown benchmark `{other}`; available: draft, sync, queue, load, library")
+            bail!("unknown benchmark `{other}`; available: draft, sync, queue, load, library, seek")
         }
-        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue|load|library"),
+        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue|load|library|seek"),
     }
 }
 
@@ -149,16 +150,37 @@ pub fn time(cmd: &mut Command) -> anyhow::Result<f64> {
 /// Runs one ignored browser test (a benchmark in `tests/browser`) against
 /// the server binary `chorus` and the built app, and returns what it printed.
 pub fn browser_bench(test: &str, chorus: &std::path::Path) -> anyhow::Result<String> {
+    browser_bench_with(test, chorus, &[])
+}
+
+/// `browser_bench` with more environment for the test.
+pub fn browser_bench_with(
+    test: &str,
+    chorus: &std::path::Path,
+    env: &[(&str, String)],
+) -> anyhow::Result<String> {
     let root = sh::root();
-    sh::output(
+    let out = sh::output(
         sh::cargo()
             .current_dir(&root)
+            .envs(env.iter().map(|(k, v)| (*k, v)))
             .args(["test", "-p", "chorus-studio", "--test", "browser", "--"])
             .args(["--ignored", "--exact", test])
             .args(["--nocapture", "--test-threads=1"])
             .env("CHORUS_BIN", chorus)
             .env("CHORUS_DIST", root.join("dist")),
-    )
+    )?;
+    Ok(figures(&out))
+}
+
+/// The figure lines of a benchmark's output, each from its `bench-` tag
+/// on: the test runner writes "test name ... " without a newline, so the
+/// first figure line would otherwise start with it.
+fn figures(out: &str) -> String {
+    out.lines()
+        .filter_map(|line| line.find("bench-").map(|at| &line[at..]))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn median(values: &mut [f64]) -> f64 {
@@ -228,4 +250,16 @@ fn submit_to_succeeded(chorus: &std::path::Path, scratch: &std::path::Path) -> a
     let _ = server.kill();
     let _ = server.wait();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn figure_lines_start_at_their_tag() {
+        let out = "running 1 test\ntest library::bench ... bench-library\tfirst\t30\nbench-library\tfirst\t31\ntest result: ok";
+        assert_eq!(
+            super::figures(out),
+            "bench-library\tfirst\t30\nbench-library\tfirst\t31"
+        );
+    }
 }

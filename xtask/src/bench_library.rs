@@ -20,6 +20,7 @@ pub fn library() -> anyhow::Result<()> {
     )?;
     let mut first: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
     let mut rest = Vec::new();
+    let mut slow = Vec::new();
     for line in out.lines() {
         let cells: Vec<&str> = line.split('\t').collect();
         match cells[..] {
@@ -28,6 +29,7 @@ pub fn library() -> anyhow::Result<()> {
                     first.entry(jobs).or_default().push(ms);
                 }
             }
+            ["bench-library-slow", request] => slow.push(request.to_string()),
             ["bench-library", what, ref figures @ ..] => {
                 rest.push((what.to_string(), figures.join("\t")));
             }
@@ -45,6 +47,12 @@ pub fn library() -> anyhow::Result<()> {
         };
         let all: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
         println!("{jobs:>8}  {median:>8.0}  {:>8}{mark}", all.join(" "));
+    }
+    if !slow.is_empty() {
+        println!("\nRequests over 1 s during a first screen");
+        for request in &slow {
+            println!("  {request}");
+        }
     }
     println!("\nScroll-through and memory (JS heap MB, DOM nodes, cards in the page)");
     for (what, figures) in rest {

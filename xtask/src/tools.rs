@@ -165,6 +165,11 @@ pub fn ensure_native_deps() -> anyhow::Result<()> {
             "/usr/include/x86_64-linux-gnu/libavformat/avformat.h",
             "libavformat-dev",
         ),
+        // Posters of HEVC and AV1 takes in colour.
+        (
+            "/usr/include/x86_64-linux-gnu/libswscale/swscale.h",
+            "libswscale-dev",
+        ),
         ("pkg-config", "pkg-config"),
         ("clang", "clang"),
         ("/usr/lib/llvm-14/lib/libclang.so", "libclang-dev"),

@@ -18,6 +18,13 @@ pub enum DecodeError {
         #[source]
         source: chorus_media::MediaError,
     },
+    /// The file's index could not be found or read.
+    #[error("{file}: {source}")]
+    Refused {
+        file: String,
+        #[source]
+        source: crate::ProbeError,
+    },
     #[error("{file} has no audio track: lip-sync needs both picture and sound")]
     NoAudio { file: String },
     #[error("{file} has no video track: lip-sync needs both picture and sound")]

@@ -22,5 +22,5 @@ pub use audio::{DecodedAudio, decode_audio};
 pub use error::DecodeError;
 pub use probe::{AudioFormat, ClipProbe, Container, ProbeError, VideoFormat, probe_file};
 pub use source::Mp4Source;
-pub use stills::{Still, keyframe_stills};
+pub use stills::{Still, keyframe_stills, keyframe_stills_file};
 pub use video::{VideoInfo, decode_luma_frames};

@@ -134,6 +134,96 @@ pub(crate) fn decode_video(
     threads: usize,
     emit: &mut dyn FnMut(&LumaFrame<'_>, bool) -> Result<(), DecodeError>,
 ) -> Result<(), DecodeError> {
+    let mut wide = Vec::new();
+    decode_frames(
+        source,
+        track,
+        stream,
+        range,
+        threads,
+        &mut |frame, shown| {
+            let luma = luma(frame, &mut wide).ok_or_else(|| unsupported_format(source, frame))?;
+            emit(&luma, shown)
+        },
+    )
+}
+
+/// Keyframe `index` decoded alone, as 8-bit RGB (`None` when it gives no
+/// picture by itself), converted by libswscale.
+pub(crate) fn still_rgb(
+    source: &Mp4Source<'_>,
+    track: &Track,
+    stream: &VideoStream,
+    index: usize,
+    threads: usize,
+) -> Result<Option<(u32, u32, Vec<u8>)>, DecodeError> {
+    let mut still = None;
+    decode_frames(
+        source,
+        track,
+        stream,
+        index..index + 1,
+        threads,
+        &mut |frame, _| {
+            if still.is_none() {
+                still = Some(rgb(source, frame, index)?);
+            }
+            Ok(())
+        },
+    )?;
+    Ok(still)
+}
+
+/// `frame` as packed RGB, row after row with no padding.
+fn rgb(
+    source: &Mp4Source<'_>,
+    frame: &ff::frame::Video,
+    index: usize,
+) -> Result<(u32, u32, Vec<u8>), DecodeError> {
+    let (width, height) = (frame.width(), frame.height());
+    let fail = |e: ff::Error| DecodeError::VideoDecode {
+        file: source.name().to_owned(),
+        codec: "libswscale",
+        index,
+        reason: format!("cannot turn the picture into RGB: {e}"),
+    };
+    let mut scaler = ff::software::scaling::Context::get(
+        frame.format(),
+        width,
+        height,
+        Pixel::RGB24,
+        width,
+        height,
+        ff::software::scaling::Flags::BILINEAR,
+    )
+    .map_err(|_| unsupported_format(source, frame))?;
+    let mut out = ff::frame::Video::empty();
+    scaler.run(frame, &mut out).map_err(fail)?;
+    let (data, stride) = (out.data(0), out.stride(0));
+    let row = width as usize * 3;
+    let mut packed = Vec::with_capacity(row * height as usize);
+    for line in data.chunks(stride).take(height as usize) {
+        packed.extend_from_slice(line.get(..row).unwrap_or(line));
+    }
+    Ok((width, height, packed))
+}
+
+fn unsupported_format(source: &Mp4Source<'_>, frame: &ff::frame::Video) -> DecodeError {
+    let format = frame.format();
+    let name = format.descriptor().map_or("unknown", |d| d.name());
+    source.unsupported("picture format", name.to_owned())
+}
+
+/// Decodes samples `range` and hands on each picture with whether it is
+/// shown.
+fn decode_frames(
+    source: &Mp4Source<'_>,
+    track: &Track,
+    stream: &VideoStream,
+    range: Range<usize>,
+    threads: usize,
+    emit: &mut dyn FnMut(&ff::frame::Video, bool) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
     init();
     let name = stream.name();
     let fail = |index: usize, e: ff::Error| DecodeError::VideoDecode {
@@ -172,7 +262,6 @@ pub(crate) fn decode_video(
     order.sort_by_key(|&i| (samples[i].presentation_time, i));
     let mut out = Pictures {
         frame: ff::frame::Video::empty(),
-        wide: Vec::new(),
         by_time,
         order,
         delivered: 0,
@@ -206,7 +295,7 @@ pub(crate) fn decode_video(
                 // (a decoder that gives none would refuse it forever).
                 Err(ff::Error::Other { errno: EAGAIN }) => {
                     let before = out.delivered;
-                    out.drain(source, &mut decoder, samples, emit)
+                    out.drain(&mut decoder, samples, emit)
                         .map_err(|e| e.into_decode(&fail, index))?;
                     if out.delivered == before {
                         return Err(fail(index, ff::Error::Other { errno: EAGAIN }));
@@ -215,20 +304,18 @@ pub(crate) fn decode_video(
                 Err(e) => return Err(fail(index, e)),
             }
         }
-        out.drain(source, &mut decoder, samples, emit)
+        out.drain(&mut decoder, samples, emit)
             .map_err(|e| e.into_decode(&fail, index))?;
     }
     let last = range.end.saturating_sub(1);
     decoder.send_eof().map_err(|e| fail(last, e))?;
-    out.drain(source, &mut decoder, samples, emit)
+    out.drain(&mut decoder, samples, emit)
         .map_err(|e| e.into_decode(&fail, last))
 }
 
 /// What the picture loop keeps between packets.
 struct Pictures {
     frame: ff::frame::Video,
-    /// Luma narrowed to 8 bits, for 10- and 12-bit streams.
-    wide: Vec<u8>,
     by_time: HashMap<i64, usize>,
     /// The range's samples in presentation order, for a picture that comes
     /// out without a time.
@@ -260,10 +347,9 @@ impl Pictures {
     /// Hands on every picture the decoder has ready.
     fn drain(
         &mut self,
-        source: &Mp4Source<'_>,
         decoder: &mut ff::decoder::Video,
         samples: &[chorus_media::Sample],
-        emit: &mut dyn FnMut(&LumaFrame<'_>, bool) -> Result<(), DecodeError>,
+        emit: &mut dyn FnMut(&ff::frame::Video, bool) -> Result<(), DecodeError>,
     ) -> Result<(), Drained> {
         loop {
             match decoder.receive_frame(&mut self.frame) {
@@ -279,12 +365,7 @@ impl Pictures {
                 .and_then(|&i| samples.get(i));
             let shown = sample.is_some_and(|s| s.is_shown);
             self.delivered += 1;
-            let frame = luma(&self.frame, &mut self.wide).ok_or_else(|| {
-                let format = self.frame.format();
-                let name = format.descriptor().map_or("unknown", |d| d.name());
-                Drained::Ours(source.unsupported("picture format", name.to_owned()))
-            })?;
-            emit(&frame, shown).map_err(Drained::Ours)?;
+            emit(&self.frame, shown).map_err(Drained::Ours)?;
         }
     }
 }

@@ -228,7 +228,20 @@ pub fn probe_file(path: &Path) -> Result<ClipProbe, ProbeError> {
     let mut file = Clip::open(path)?;
     let head = file.read_at(0, file.size.min(HEAD_BYTES))?;
     let container = container_of(&head)?;
-    let (at, len) = find_moov(&mut file)?;
+    let movie = read_index(&mut file)?;
+    check(container, &movie, &mut file)
+}
+
+/// The clip at `path`, open, and its index, read without its samples.
+pub(crate) fn open_indexed(path: &Path) -> Result<(Clip<'_>, Movie), ProbeError> {
+    let mut file = Clip::open(path)?;
+    let movie = read_index(&mut file)?;
+    Ok((file, movie))
+}
+
+/// Finds and parses the file's index (its `moov` box).
+fn read_index(file: &mut Clip<'_>) -> Result<Movie, ProbeError> {
+    let (at, len) = find_moov(file)?;
     if len > MAX_INDEX_BYTES {
         return Err(ProbeError::Damaged {
             reason: format!(
@@ -239,7 +252,7 @@ pub fn probe_file(path: &Path) -> Result<ClipProbe, ProbeError> {
         });
     }
     let moov = file.read_at(at, len)?;
-    let movie = chorus_media::parse_moov(&moov, at).map_err(|e| match e {
+    chorus_media::parse_moov(&moov, at).map_err(|e| match e {
         MediaError::Unsupported { what, .. } if what.contains("fragmented") => {
             ProbeError::Fragmented
         }
@@ -249,13 +262,11 @@ pub fn probe_file(path: &Path) -> Result<ClipProbe, ProbeError> {
                 Bytes(at)
             ),
         },
-    })?;
-    drop(moov);
-    check(container, &movie, &mut file)
+    })
 }
 
 /// The file being probed: read only where asked.
-struct Clip<'p> {
+pub(crate) struct Clip<'p> {
     file: File,
     path: &'p Path,
     size: u64,
@@ -274,7 +285,7 @@ impl<'p> Clip<'p> {
 
     /// `len` bytes from `start`, which the caller has checked lie inside
     /// the file.
-    fn read_at(&mut self, start: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
+    pub(crate) fn read_at(&mut self, start: u64, len: u64) -> Result<Vec<u8>, ProbeError> {
         let io = |source| ProbeError::Io {
             path: self.path.to_path_buf(),
             source,

@@ -4,14 +4,16 @@
 //! pictures, not all of them. H.264 comes out in colour (OpenH264's YUV to
 //! RGB); HEVC and AV1, decoded by libavcodec for their luma only, in grey.
 
-use chorus_media::Track;
-use chorus_sync::LumaFrame;
+use std::path::Path;
+
+use chorus_media::{Track, TrackKind};
 use openh264::OpenH264API;
 use openh264::decoder::{Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 
 use crate::annexb::NalConfig;
 use crate::libav;
+use crate::probe::open_indexed;
 use crate::video::{Picture, picture, thread_count};
 use crate::{DecodeError, Mp4Source};
 
@@ -24,6 +26,38 @@ pub struct Still {
     pub height: u32,
     /// `width * height` pixels, 3 bytes each, row after row.
     pub rgb: Vec<u8>,
+}
+
+/// `keyframe_stills` of the clip at `path`, reading only its index and the
+/// keyframes chosen, so a clip of any size costs a few pictures' bytes.
+pub fn keyframe_stills_file(path: &Path, count: usize) -> Result<Vec<Still>, DecodeError> {
+    let name = path.display().to_string();
+    let (mut clip, mut movie) = open_indexed(path).map_err(|source| DecodeError::Refused {
+        file: name.clone(),
+        source,
+    })?;
+    let track = movie
+        .tracks
+        .iter_mut()
+        .find(|t| t.kind == TrackKind::Video)
+        .ok_or_else(|| DecodeError::NoVideo { file: name.clone() })?;
+    // The chosen keyframes' bytes, one after another, and the index moved
+    // to point into them.
+    let mut bytes = Vec::new();
+    for index in spread(&track.keyframes, count) {
+        let Some(sample) = track.samples.get_mut(index) else {
+            continue;
+        };
+        let data = clip
+            .read_at(sample.offset, u64::from(sample.size))
+            .map_err(|source| DecodeError::Refused {
+                file: name.clone(),
+                source,
+            })?;
+        sample.offset = bytes.len() as u64;
+        bytes.extend_from_slice(&data);
+    }
+    keyframe_stills(&Mp4Source::from_movie(name, &bytes, movie), count)
 }
 
 /// Up to `count` keyframes of the first video track, spread evenly over
@@ -43,19 +77,7 @@ pub fn keyframe_stills(source: &Mp4Source<'_>, count: usize) -> Result<Vec<Still
         let still = match &decoder {
             Picture::H264(config) => h264_still(source, track, config, index),
             Picture::Libav(stream) => {
-                let mut grey = None;
-                libav::decode_video(
-                    source,
-                    track,
-                    stream,
-                    index..index + 1,
-                    thread_count(),
-                    &mut |frame, _| {
-                        grey.get_or_insert_with(|| grey_rgb(frame));
-                        Ok(())
-                    },
-                )
-                .map(|()| grey)
+                libav::still_rgb(source, track, stream, index, thread_count())
             }
         };
         let time_ms = track.samples.get(index).map_or(0, |s| {
@@ -121,18 +143,6 @@ fn h264_still(
     let mut rgb = vec![0; width * height * 3];
     picture.write_rgb8(&mut rgb);
     Ok(Some((width as u32, height as u32, rgb)))
-}
-
-/// A luma picture as grey RGB.
-fn grey_rgb(frame: &LumaFrame<'_>) -> (u32, u32, Vec<u8>) {
-    let width = frame.width as usize;
-    let mut rgb = Vec::with_capacity(width * frame.height as usize * 3);
-    for row in frame.data.chunks(frame.stride).take(frame.height as usize) {
-        for &y in &row[..width] {
-            rgb.extend_from_slice(&[y, y, y]);
-        }
-    }
-    (frame.width, frame.height, rgb)
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chorus_decode::{AudioFormat, Container, ProbeError, VideoFormat, analyze_file, probe_file};
+use chorus_decode::{
+    AudioFormat, Container, Mp4Source, ProbeError, Still, VideoFormat, analyze_file,
+    keyframe_stills, keyframe_stills_file, probe_file,
+};
 use chorus_sync::AnalysisConfig;
 
 /// The synthetic source: two seconds of test card and a 440 Hz tone.
@@ -60,6 +63,24 @@ const HEVC: [&str; 8] = [
 const AV1: [&str; 6] = ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"];
 const AAC: [&str; 2] = ["-c:a", "aac"];
 const OPUS: [&str; 2] = ["-c:a", "libopus"];
+
+/// Whether a picture has colour: some pixel's red and green differ widely.
+fn colourful(still: &Still) -> bool {
+    still
+        .rgb
+        .chunks_exact(3)
+        .any(|p| p[0].abs_diff(p[1]) > 100 || p[1].abs_diff(p[2]) > 100)
+}
+
+/// Mean absolute difference of two pictures' channels.
+fn mean_difference(a: &[u8], b: &[u8]) -> f64 {
+    let total: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.len().max(1) as f64
+}
 
 /// The top-level boxes of a file: (kind, start).
 fn top_level_boxes(path: &Path) -> Vec<(String, u64)> {
@@ -124,6 +145,7 @@ fn every_codec_pair_import_takes_probes_with_its_size_and_length() {
             "opus",
         ),
     ];
+    let mut posters: Vec<(String, Still)> = Vec::new();
     for (path, container, video, audio, video_codec, audio_codec) in cases {
         let name = path
             .file_name()
@@ -141,6 +163,35 @@ fn every_codec_pair_import_takes_probes_with_its_size_and_length() {
         let (v, a) = probe.codecs.split_once(", ").expect("two codec strings");
         assert!(v.starts_with(video_codec), "{name}: {}", probe.codecs);
         assert_eq!(a, audio_codec, "{name}");
+        let bytes = std::fs::read(&path).expect("read the clip");
+        let source = Mp4Source::parse(&name, &bytes).expect("parse");
+        let first = keyframe_stills(&source, 1)
+            .unwrap_or_else(|e| panic!("{name}: no poster: {e}"))
+            .remove(0);
+        // Read from the file in part, the same picture.
+        let from_file = keyframe_stills_file(&path, 1).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            from_file,
+            std::slice::from_ref(&first),
+            "{name}: the file's poster differs"
+        );
+        posters.push((name, first));
+    }
+    // Every codec's poster is the same test card, in the same colours.
+    let (reference, card) = &posters[0];
+    assert!(colourful(card), "{reference}: the test card is grey");
+    for (name, still) in &posters[1..] {
+        assert_eq!(
+            (still.width, still.height),
+            (card.width, card.height),
+            "{name}"
+        );
+        assert!(colourful(still), "{name}: its poster is grey");
+        let differs = mean_difference(&still.rgb, &card.rgb);
+        assert!(
+            differs < 10.0,
+            "{name}: differs from {reference}'s poster by {differs:.1} a channel"
+        );
     }
     // The MOV's index does come after its samples.
     let boxes = top_level_boxes(&dir.join("hevc_aac.mov"));

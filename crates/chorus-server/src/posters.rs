@@ -9,7 +9,7 @@
 
 use anyhow::Context as _;
 use chorus_core::{JobOutput, Strip};
-use chorus_decode::{Mp4Source, Still, keyframe_stills};
+use chorus_decode::{Mp4Source, Still, keyframe_stills, keyframe_stills_file};
 use image::imageops::FilterType;
 use image::{ImageEncoder as _, RgbImage};
 
@@ -41,7 +41,16 @@ pub struct Made {
 /// run it on a blocking thread).
 pub fn make(name: &str, mp4: &[u8]) -> anyhow::Result<Made> {
     let source = Mp4Source::parse(name, mp4)?;
-    let stills = keyframe_stills(&source, STRIP_FRAMES)?;
+    from_stills(&keyframe_stills(&source, STRIP_FRAMES)?)
+}
+
+/// `make` for the clip at `path`, reading only its index and the keyframes
+/// shown, whatever its size.
+pub fn make_from_file(path: &std::path::Path) -> anyhow::Result<Made> {
+    from_stills(&keyframe_stills_file(path, STRIP_FRAMES)?)
+}
+
+fn from_stills(stills: &[Still]) -> anyhow::Result<Made> {
     let pictures: Vec<RgbImage> = stills.iter().map(to_image).collect::<anyhow::Result<_>>()?;
     let poster_at = stills
         .iter()
@@ -100,10 +109,6 @@ fn jpeg(picture: &RgbImage) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The largest clip posters are made for, whole in memory: 256 MiB.
-/// Larger imports keep no poster (the studio falls back to the player).
-pub const MAX_SOURCE_BYTES: u64 = 256 * 1024 * 1024;
-
 /// Makes and stores the poster and strip of the take `video` from `mp4`,
 /// its bytes; a failure is logged and gives neither.
 pub async fn make_for(
@@ -111,31 +116,32 @@ pub async fn make_for(
     video: &str,
     mp4: Vec<u8>,
 ) -> (Option<String>, Option<Strip>) {
-    match make_and_store(state, video, mp4).await {
-        Ok((poster, strip)) => (Some(poster), Some(strip)),
-        Err(e) => {
-            tracing::warn!(video = %video, error = format!("{e:#}"), "no poster for this take");
-            (None, None)
-        }
-    }
+    let name = format!("take {video}");
+    made_and_stored(state, video, move || make(&name, &mp4)).await
 }
 
-/// `make_for` a take's file, read whole when it is at most
-/// `MAX_SOURCE_BYTES`.
+/// `make_for` the take stored at `path` (an import's spooled file), read
+/// in part.
 pub async fn make_for_file(
     state: &AppState,
     video: &str,
     path: &std::path::Path,
 ) -> (Option<String>, Option<Strip>) {
-    let size = tokio::fs::metadata(path).await.map_or(0, |m| m.len());
-    if size > MAX_SOURCE_BYTES {
-        tracing::info!(video = %video, bytes = size, "no poster for a clip this large");
-        return (None, None);
-    }
-    match tokio::fs::read(path).await {
-        Ok(bytes) => make_for(state, video, bytes).await,
+    let path = path.to_path_buf();
+    made_and_stored(state, video, move || make_from_file(&path)).await
+}
+
+/// Runs `made` on a blocking thread and stores what it makes; a failure is
+/// logged and gives neither.
+async fn made_and_stored(
+    state: &AppState,
+    video: &str,
+    made: impl FnOnce() -> anyhow::Result<Made> + Send + 'static,
+) -> (Option<String>, Option<Strip>) {
+    match store(state, made).await {
+        Ok((poster, strip)) => (Some(poster), Some(strip)),
         Err(e) => {
-            tracing::warn!(video = %video, error = %e, "no poster: cannot read the clip");
+            tracing::warn!(video = %video, error = format!("{e:#}"), "no poster for this take");
             (None, None)
         }
     }
@@ -147,25 +153,23 @@ pub fn set(output: &mut JobOutput, (poster, strip): (Option<String>, Option<Stri
     output.strip = strip;
 }
 
-async fn make_and_store(
+async fn store(
     state: &AppState,
-    video: &str,
-    mp4: Vec<u8>,
+    made: impl FnOnce() -> anyhow::Result<Made> + Send + 'static,
 ) -> anyhow::Result<(String, Strip)> {
-    let name = format!("take {video}");
-    let made = tokio::task::spawn_blocking(move || make(&name, &mp4))
+    let made = tokio::task::spawn_blocking(made)
         .await
         .context("the poster task stopped")??;
-    let store = |bytes: Vec<u8>, width: u32, height: u32| async move {
+    let put = |bytes: Vec<u8>, width: u32, height: u32| async move {
         state
             .assets
             .put(&state.db, &bytes, "image/jpeg", Some((width, height)))
             .await
     };
     let (width, height) = made.poster_size;
-    let poster = store(made.poster, width, height).await?;
+    let poster = put(made.poster, width, height).await?;
     let strip_width = made.frame_width * made.times_ms.len() as u32;
-    let strip = store(made.strip, strip_width, made.frame_height).await?;
+    let strip = put(made.strip, strip_width, made.frame_height).await?;
     Ok((
         poster.id,
         Strip {
