@@ -287,6 +287,79 @@ fn av1_codec_string() {
     );
 }
 
+/// A take from our own draft engine (see make.sh): OpenH264 Constrained
+/// Baseline without B-frames, a keyframe every second, AAC-LC mono, index
+/// first. Numbers from ffprobe on the committed file.
+#[test]
+fn draft_engine_take() {
+    let bytes: &[u8] = include_bytes!("fixtures/draft_de.mp4");
+    let movie = parse(bytes);
+    let track = video(&movie);
+    assert_eq!(
+        (track.width, track.height, track.timescale),
+        (720, 720, 24000)
+    );
+    assert_eq!(track.frame_count(), 72);
+    assert_eq!(track.frame_rate, Some(FrameRate::Constant(rational(24, 1))));
+    let total: u64 = track.samples.iter().map(|s| u64::from(s.size)).sum();
+    assert_eq!(total, 148_565);
+    // ffprobe's pts, dts, duration, size, pos and key flag of packets 0,
+    // 24 and 71.
+    let expect = [
+        (0, 0, 1000, 7417, 2052, true),
+        (24, 24_000, 1000, 11_257, 66_594, true),
+        (71, 71_000, 1000, 1021, 173_261, false),
+    ];
+    for (i, time, duration, size, pos, key) in expect {
+        let s = &track.samples[i];
+        assert_eq!(
+            (
+                s.presentation_time,
+                s.decode_time,
+                s.duration,
+                s.size,
+                s.offset,
+                s.is_keyframe
+            ),
+            (time, time, duration, size, pos, key),
+            "sample {i}"
+        );
+    }
+    // No B-frames: decode order is presentation order, and a frame decodes
+    // from the keyframe of its second.
+    assert!(
+        track
+            .samples
+            .windows(2)
+            .all(|w| w[0].presentation_time < w[1].presentation_time)
+    );
+    assert_eq!(track.keyframes, [0, 24, 48]);
+    assert_eq!(track.decode_range_for_frame(30), Some(24..31));
+    assert_eq!(track.decode_range_for_frame(23), Some(0..24));
+    let codec = video_codec(track);
+    let avc = codec.avc.as_ref().expect("avcC");
+    // Constrained Baseline: profile 66 with constraint_set1; level 3.1.
+    assert_eq!((avc.profile_idc, avc.level_idc), (66, 31));
+    assert!(avc.constraint_flags & 0x40 != 0);
+    assert!(
+        codec.codec.starts_with("avc1.42") && codec.codec.ends_with("1f"),
+        "{}",
+        codec.codec
+    );
+    let audio = movie.audio_track().expect("audio");
+    let CodecConfig::Audio(sound) = &audio.codec else {
+        panic!("expected audio, got {:?}", audio.codec);
+    };
+    assert_eq!(sound.codec, "mp4a.40.2");
+    assert_eq!((sound.sample_rate, sound.channels), (48_000, 1));
+    assert_eq!(audio.samples.len(), 143);
+    // Cut inside the index, as a broken download would be: an error.
+    assert!(matches!(
+        parse_file(&bytes[..1500]),
+        Err(MediaError::Truncated { .. })
+    ));
+}
+
 #[test]
 fn truncated_file_is_an_error() {
     let err = parse_file(include_bytes!("fixtures/truncated.mp4")).unwrap_err();
