@@ -4,7 +4,7 @@
 
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{VideoFrame, VideoPixelFormat};
+use web_sys::{PlaneLayout, VideoFrame, VideoFrameCopyToOptions, VideoPixelFormat};
 
 use super::picture::Picture;
 
@@ -41,11 +41,47 @@ fn unpack(all: &[u8], (offset, stride): (usize, usize), row_len: usize, rows: us
     out
 }
 
+/// An I420 frame's visible picture, asked of the browser already packed
+/// plane after plane, so each byte is copied once into the browser's buffer
+/// and once into ours (a 1080p frame is 3 MB, and a seek copies up to a
+/// GOP of them).
+async fn copy_i420(frame: OwnedFrame) -> Result<Picture, String> {
+    let (width, height) = frame.0.visible_rect().map_or(
+        (frame.0.coded_width(), frame.0.coded_height()),
+        |r| (r.width() as u32, r.height() as u32),
+    );
+    let (luma, chroma) = (width * height, width.div_ceil(2) * height.div_ceil(2));
+    let layout = [
+        PlaneLayout::new(0, width),
+        PlaneLayout::new(luma, width.div_ceil(2)),
+        PlaneLayout::new(luma + chroma, width.div_ceil(2)),
+    ];
+    let options = VideoFrameCopyToOptions::new();
+    options.set_layout(&layout);
+    let target = Uint8Array::new_with_length(luma + 2 * chroma);
+    frame
+        .0
+        .copy_to_with_u8_array_and_options(&target, &options)
+        .await
+        .map_err(|e| format!("could not copy a frame: {e:?}"))?;
+    drop(frame);
+    Ok(Picture {
+        width,
+        height,
+        y: target.subarray(0, luma).to_vec(),
+        u: target.subarray(luma, luma + chroma).to_vec(),
+        v: target.subarray(luma + chroma, luma + 2 * chroma).to_vec(),
+    })
+}
+
 /// Copies the visible picture out of `frame` (then dropped, so closed).
 /// Decoders give I420 in software and often NV12 in hardware; NV12's
 /// interleaved chroma is split here so the renderer sees I420 only.
 pub async fn copy_out(frame: OwnedFrame) -> Result<Picture, String> {
     let format = frame.0.format();
+    if format == Some(VideoPixelFormat::I420) {
+        return copy_i420(frame).await;
+    }
     let size = frame
         .0
         .allocation_size()

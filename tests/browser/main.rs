@@ -13,6 +13,7 @@ mod import;
 mod library;
 mod load;
 mod player;
+mod player_bench;
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;

@@ -83,18 +83,7 @@ fn draft() -> anyhow::Result<()> {
         ffmpeg_times.push(time(
             Command::new("ffmpeg")
                 .args(["-loglevel", "error", "-y"])
-                .args([
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    "testsrc2=size=1920x1080:rate=24:duration=15",
-                ])
-                .args([
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    "sine=frequency=440:sample_rate=48000:duration=15",
-                ])
+                .args(test_card_inputs(440))
                 .args([
                     "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
                 ])
@@ -181,6 +170,25 @@ fn figures(out: &str) -> String {
         .filter_map(|line| line.find("bench-").map(|at| &line[at..]))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// ffmpeg's inputs for 15 s of a 1080p, 24 fps test card and a tone.
+pub fn test_card_inputs(tone_hz: u32) -> Vec<String> {
+    [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1920x1080:rate=24:duration=15",
+        "-f",
+        "lavfi",
+        "-i",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .chain([format!(
+        "sine=frequency={tone_hz}:sample_rate=48000:duration=15"
+    )])
+    .collect()
 }
 
 pub fn median(values: &mut [f64]) -> f64 {

@@ -8,6 +8,7 @@
 mod bench;
 mod bench_library;
 mod bench_load;
+mod bench_seek;
 mod bench_sync;
 mod bench_sync_real;
 mod dist;
@@ -27,7 +28,7 @@ Commands:
                                         (release) and serve it (default 127.0.0.1:8080)
   test [--skip-browser]                 fmt + clippy, unit and server tests, wasm build,
                                         browser tests in headless Chromium
-  bench <draft|sync|queue|load|library>
+  bench <draft|sync|queue|load|library|seek>
                                         Print benchmark figures beside a reference
   dist                                  Build the studio (release) into dist/, as the
                                         browser tests and `run` serve it

@@ -1,0 +1,312 @@
+//! The seek benchmark (`cargo xtask bench seek` makes the clip and runs
+//! it; ignored in the suite). One headless Chromium session: the clip is
+//! imported twice (one job, two takes), then
+//! - 200 random seeks in the Library's player, by the timeline, timed from
+//!   the press to the frame drawn;
+//! - the same 200 targets in an `HTMLVideoElement` (`currentTime`, then
+//!   `seeked` and `requestVideoFrameCallback`);
+//! - both takes playing side by side in the compare view.
+//!
+//! Every frame of the clip carries its number as a barcode (12 cells, then
+//! the same 12 inverted) that the page reads back from the pixels shown,
+//! so "exact" means the picture on screen, not what the player says.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::{Value, json};
+
+use crate::harness::Studio;
+
+/// Seeks measured in each player, after a few unmeasured ones.
+const SEEKS: u64 = 200;
+const WARM_UP: u64 = 5;
+/// How long both takes play side by side.
+const PLAY_S: u64 = 10;
+
+/// Reads the barcode of whatever `source` shows (a canvas or a video);
+/// `null` when the cells do not read as a number and its inverse.
+const BARCODE: &str = r"
+window.__readBarcode = (source) => {
+  const probe = window.__barcodeCanvas ??= Object.assign(document.createElement('canvas'), { width: 384, height: 216 });
+  const g = probe.getContext('2d', { willReadFrequently: true });
+  g.imageSmoothingEnabled = false;
+  g.drawImage(source, 0, 0, 384, 216);
+  const row = g.getImageData(0, 8, 384, 1).data;
+  const white = (x) => { const i = Math.floor(x) * 4; return row[i] + row[i + 1] + row[i + 2] > 384; };
+  let n = 0;
+  for (let k = 0; k < 12; k++) {
+    const bit = white((k + 0.5) * 16);
+    if (bit === white((k + 12.5) * 16)) return null;
+    if (bit) n |= 1 << k;
+  }
+  return n;
+};
+";
+
+/// Starts the seek loop in the page; results land on `window.__seekBench`.
+/// Arguments: which player, the number of seeks and warm-up seeks, the
+/// frame count and rate, and (for the video) the clip's URL.
+const SEEK_LOOP: &str = r"
+const [kind, seeks, warmUp, frameCount, fps, src] = arguments;
+const state = { done: false, error: null, seeks: [] };
+window.__seekBench = state;
+let seed = 20261206;
+const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+const within = (promise, ms, what) => Promise.race([promise,
+  new Promise((_, fail) => setTimeout(() => fail(new Error(`${what}: nothing after ${ms} ms`)), ms))]);
+(async () => {
+  let seekTo, surface;
+  if (kind === 'ours') {
+    const player = document.querySelector('[data-testid=player]');
+    const bar = player.querySelector('[data-testid=player-timeline]');
+    surface = player.querySelector('[data-testid=player-canvas]');
+    seekTo = (target) => {
+      const drawn = new Promise((resolve) => {
+        const watch = new MutationObserver(() => {
+          if (Number(player.dataset.frame) === target) { watch.disconnect(); resolve(performance.now()); }
+        });
+        watch.observe(player, { attributes: true, attributeFilter: ['data-frame'] });
+      });
+      const rect = bar.getBoundingClientRect();
+      const init = { bubbles: true, clientX: rect.left + (target + 0.5) * rect.width / frameCount,
+        clientY: rect.top + rect.height / 2, pointerId: 1, isPrimary: true };
+      const started = performance.now();
+      bar.dispatchEvent(new PointerEvent('pointerdown', init));
+      bar.dispatchEvent(new PointerEvent('pointerup', init));
+      return [started, drawn];
+    };
+  } else {
+    const video = document.createElement('video');
+    Object.assign(video, { muted: true, preload: 'auto', playsInline: true, src });
+    video.style.cssText = 'position:fixed;right:0;bottom:0;width:480px;height:270px;z-index:9999';
+    document.body.append(video);
+    await within(new Promise((r) => video.addEventListener('loadeddata', r, { once: true })), 30000, 'the video loading');
+    surface = video;
+    seekTo = (target) => {
+      const presented = new Promise((r) => video.requestVideoFrameCallback(() => r(performance.now())));
+      const seeked = new Promise((r) => video.addEventListener('seeked', r, { once: true }));
+      const started = performance.now();
+      video.currentTime = (target + 0.5) / fps;
+      return [started, seeked.then(() => presented)];
+    };
+  }
+  let previous = 0;
+  for (let i = 0; i < warmUp + seeks; i++) {
+    let target;
+    do { target = Math.floor(random() * frameCount); } while (target === previous);
+    previous = target;
+    const [started, shown] = seekTo(target);
+    const at = await within(shown, 20000, `seek ${i} to frame ${target}`);
+    if (i >= warmUp) state.seeks.push({ target, ms: at - started, read: window.__readBarcode(surface) });
+  }
+  state.done = true;
+})().catch((e) => { state.error = String(e); state.done = true; });
+";
+
+/// Samples the compare view (just set playing) for `seconds` on every
+/// animation frame: the page's frame times, and each screen's frame and
+/// barcode.
+const PLAY_LOOP: &str = r"
+const [seconds] = arguments;
+const state = { done: false, error: null, ticks: [], screens: [] };
+window.__playBench = state;
+const canvases = [...document.querySelectorAll('[data-testid=compare-screen] canvas')];
+state.screens = canvases.map(() => ({ frames: [], wrong: 0, unread: 0 }));
+const tick = (now) => {
+  state.ticks.push(now);
+  const frames = window.__chorusCompare?.frames ?? [];
+  canvases.forEach((canvas, i) => {
+    const screen = state.screens[i];
+    const frame = frames[i];
+    if (frame === null || frame === undefined || screen.frames.at(-1)?.[0] === frame) return;
+    const read = window.__readBarcode(canvas);
+    if (read === null) screen.unread += 1; else if (read !== frame) screen.wrong += 1;
+    screen.frames.push([frame, now]);
+  });
+  if (now - state.ticks[0] < seconds * 1000) requestAnimationFrame(tick);
+  else state.done = true;
+};
+requestAnimationFrame(tick);
+";
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let at = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[at.min(sorted.len() - 1)]
+}
+
+/// Waits for a loop started in the page to finish; returns its state.
+async fn finished(s: &Studio, hook: &str, within: Duration) -> Result<Value> {
+    let started = Instant::now();
+    loop {
+        let state = s
+            .client
+            .execute(&format!("return window.{hook} ?? null;"), vec![])
+            .await?;
+        if state["done"] == true {
+            if let Some(error) = state["error"].as_str() {
+                bail!("the page's {hook} failed: {error}");
+            }
+            return Ok(state);
+        }
+        ensure!(
+            started.elapsed() < within,
+            "{hook} did not finish within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// p50, p95, max and exact share of one player's seeks; prints its row.
+fn report(name: &str, state: &Value) -> Result<(f64, usize, usize)> {
+    let seeks = state["seeks"].as_array().context("no seeks")?;
+    let mut ms: Vec<f64> = seeks.iter().filter_map(|s| s["ms"].as_f64()).collect();
+    ms.sort_by(f64::total_cmp);
+    let exact = seeks.iter().filter(|s| s["read"] == s["target"]).count();
+    let unreadable = seeks.iter().filter(|s| s["read"].is_null()).count();
+    let p95 = percentile(&ms, 0.95);
+    println!(
+        "bench-seek\t{name:<26}\t{:>7.1}\t{p95:>7.1}\t{:>7.1}\t{:>5.1} % ({exact}/{}, {unreadable} unreadable)",
+        percentile(&ms, 0.5),
+        ms.last().copied().unwrap_or(f64::NAN),
+        exact as f64 * 100.0 / seeks.len().max(1) as f64,
+        seeks.len()
+    );
+    Ok((p95, exact, seeks.len()))
+}
+
+#[tokio::test]
+#[ignore = "a benchmark: run it with `cargo xtask bench seek`"]
+async fn bench_seek() -> Result<()> {
+    let clip = std::env::var("CHORUS_BENCH_CLIP")
+        .context("CHORUS_BENCH_CLIP names the clip (cargo xtask bench seek makes it)")?;
+    Studio::run("bench-seek", async |s: &Studio| {
+        // The clip twice: one job with two takes.
+        let second = s.scratch().join("counting-1080p24 copy.mp4");
+        std::fs::copy(&clip, &second)?;
+        s.open("/library").await?;
+        s.find("[data-testid=import-input]")
+            .await?
+            .send_keys(&format!("{clip}\n{}", second.display()))
+            .await?;
+        s.click("[data-testid=import-send]").await?;
+        s.find("[data-testid=import-done]").await?;
+        let job = s
+            .client
+            .execute_async(
+                "const done = arguments[0]; fetch('/api/jobs?limit=1').then((r) => r.json()).then((l) => done(l.jobs[0]));",
+                vec![],
+            )
+            .await?;
+        let id = job["id"].as_str().context("no job")?.to_string();
+        let video = job["outputs"][0]["video"].as_str().context("no take")?.to_string();
+        s.client.execute(BARCODE, vec![]).await?;
+
+        // Our player, opened on the first take.
+        s.click("[data-testid=job-card] [data-testid=take-poster]").await?;
+        let count = s
+            .until("the player's first frame", || async {
+                let v = s
+                    .client
+                    .execute(
+                        "const p = document.querySelector('[data-testid=player]'); return p && p.dataset.frame === '0' ? Number(p.dataset.frameCount) : null;",
+                        vec![],
+                    )
+                    .await?;
+                Ok(v.as_u64())
+            })
+            .await?;
+        ensure!(count == 360, "the clip has 15 s at 24 fps, the player says {count} frames");
+        let fps = 24.0;
+        let backend = s
+            .client
+            .execute("return document.querySelector('[data-testid=player]').dataset.backend;", vec![])
+            .await?;
+        s.client
+            .execute(SEEK_LOOP, vec![json!("ours"), json!(SEEKS), json!(WARM_UP), json!(count), json!(fps), json!(null)])
+            .await?;
+        let ours = finished(s, "__seekBench", Duration::from_secs(600)).await?;
+        s.screenshot("bench-seek-ours").await?;
+        s.client
+            .execute(
+                SEEK_LOOP,
+                vec![json!("video"), json!(SEEKS), json!(WARM_UP), json!(count), json!(fps), json!(format!("/api/assets/{video}"))],
+            )
+            .await?;
+        let theirs = finished(s, "__seekBench", Duration::from_secs(600)).await?;
+        s.screenshot("bench-seek-video").await?;
+
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        println!(
+            "bench-seek\tSeek, 1080p H.264, 15 s at 24 fps, keyframe every 2 s, B-frames; {SEEKS} random seeks each, same targets; headless Chromium, {backend} backend, {cores} cores"
+        );
+        println!("bench-seek\t{:<26}\t{:>7}\t{:>7}\t{:>7}\texact frame (read from pixels)", "seek → frame on screen", "p50 ms", "p95 ms", "max ms");
+        let (our_p95, exact, seeks) = report("Chorus player", &ours)?;
+        let (video_p95, _, _) = report("HTMLVideoElement", &theirs)?;
+        let ratio = our_p95 / video_p95;
+        println!(
+            "bench-seek\tp95 ours / <video>: {ratio:.2} (target ≤ 0.25: {})",
+            if ratio <= 0.25 { "met" } else { "missed" }
+        );
+
+        // Both takes side by side, playing.
+        s.open(&format!("/compare/{id}?takes=0,1")).await?;
+        s.until("both screens at the first frame", || async {
+            let v = s.client.execute("return window.__chorusCompare?.frames ?? null;", vec![]).await?;
+            Ok((v == json!([0, 0])).then_some(()))
+        })
+        .await?;
+        s.client.execute(BARCODE, vec![]).await?;
+        // A real click: the page may start its sound only on a person's
+        // gesture.
+        s.click("[data-testid=compare-play]").await?;
+        s.client.execute(PLAY_LOOP, vec![json!(PLAY_S)]).await?;
+        let played = finished(s, "__playBench", Duration::from_secs(PLAY_S + 60)).await?;
+        s.screenshot("bench-seek-playback").await?;
+        s.click("[data-testid=compare-play]").await?;
+        let ticks: Vec<f64> = played["ticks"].as_array().context("no ticks")?.iter().filter_map(Value::as_f64).collect();
+        let span = (ticks.last().copied().unwrap_or(0.0) - ticks.first().copied().unwrap_or(0.0)) / 1000.0;
+        let page_fps = (ticks.len().saturating_sub(1)) as f64 / span.max(1e-9);
+        let mut gaps: Vec<f64> = ticks.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_by(f64::total_cmp);
+        println!(
+            "bench-seek\tTwo 1080p takes playing side by side for {PLAY_S} s in the compare view: the page drew {page_fps:.1} frames/s (from animation-frame timestamps; longest gap {:.0} ms, p95 {:.0} ms; target ≥ 60: {})",
+            gaps.last().copied().unwrap_or(f64::NAN),
+            percentile(&gaps, 0.95),
+            if page_fps >= 59.0 { "met" } else { "missed" }
+        );
+        let mut all_right = true;
+        for (i, screen) in played["screens"].as_array().context("no screens")?.iter().enumerate() {
+            let frames: Vec<(u64, f64)> = screen["frames"]
+                .as_array()
+                .context("no frames")?
+                .iter()
+                .filter_map(|f| Some((f[0].as_u64()?, f[1].as_f64()?)))
+                .collect();
+            let (Some(first), Some(last)) = (frames.first(), frames.last()) else {
+                bail!("screen {i} showed no frame while playing");
+            };
+            let seconds = (last.1 - first.1) / 1000.0;
+            let advanced = last.0.saturating_sub(first.0);
+            let skipped: u64 = frames.windows(2).map(|w| w[1].0.saturating_sub(w[0].0 + 1)).sum();
+            let (wrong, unread) = (screen["wrong"].as_u64().unwrap_or(0), screen["unread"].as_u64().unwrap_or(0));
+            all_right &= wrong == 0 && unread == 0;
+            println!(
+                "bench-seek\t  screen {}: {} new frames/s over {seconds:.1} s (clip 24); {} shown, {skipped} skipped; {wrong} wrong and {unread} unreadable from pixels",
+                i + 1,
+                format_args!("{:.1}", frames.len().saturating_sub(1) as f64 / seconds.max(1e-9)),
+                frames.len(),
+            );
+            ensure!(advanced > 0, "screen {i} did not move while playing");
+        }
+        // Latency and frame rates depend on the machine and are reported;
+        // a wrong frame is a bug anywhere.
+        ensure!(exact == seeks, "our player showed {} wrong frames: {}", seeks - exact, ours["seeks"]);
+        ensure!(all_right, "a screen showed a frame other than the one it reported while playing");
+        Ok(())
+    })
+    .await
+}
