@@ -228,7 +228,7 @@ async fn bench_seek() -> Result<()> {
         s.client
             .execute(SEEK_LOOP, vec![json!("ours"), json!(SEEKS), json!(WARM_UP), json!(count), json!(fps), json!(null)])
             .await?;
-        let ours = finished(s, "__seekBench", Duration::from_secs(600)).await?;
+        let ours = finished(s, "__seekBench", Duration::from_mins(10)).await?;
         s.screenshot("bench-seek-ours").await?;
         s.client
             .execute(
@@ -236,7 +236,7 @@ async fn bench_seek() -> Result<()> {
                 vec![json!("video"), json!(SEEKS), json!(WARM_UP), json!(count), json!(fps), json!(format!("/api/assets/{video}"))],
             )
             .await?;
-        let theirs = finished(s, "__seekBench", Duration::from_secs(600)).await?;
+        let theirs = finished(s, "__seekBench", Duration::from_mins(10)).await?;
         s.screenshot("bench-seek-video").await?;
 
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
