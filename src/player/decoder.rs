@@ -1,6 +1,8 @@
 //! A WebCodecs `VideoDecoder` fed one GOP at a time. Chunks go in decode
 //! order; the decoder hands frames back in presentation order, each copied
-//! out and closed at once so the decoder's own frame pool never runs dry.
+//! out and closed at once so the decoder's own frame pool never runs dry,
+//! and handed to the owner's sink as soon as it is copied (so a seek can
+//! show its frame while the rest of the GOP is still decoding).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -27,10 +29,15 @@ pub struct Chunk<'a> {
     pub is_keyframe: bool,
 }
 
-/// What the decoder's callbacks share with the caller.
+/// Where every decoded picture goes, with its timestamp in microseconds.
+pub type Sink = Rc<dyn Fn(i64, Picture)>;
+
+/// What the decoder's callbacks share with the caller, for the GOP being
+/// decoded (`generation`); copies still running from an abandoned GOP
+/// still reach the sink but count for nothing here.
 #[derive(Default)]
 struct Outputs {
-    pictures: Vec<(i64, Picture)>,
+    generation: u64,
     /// Frames output but still being copied out.
     pending: usize,
     error: Option<String>,
@@ -46,21 +53,35 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub fn new(codec: &VideoCodec) -> Result<Self, String> {
+    pub fn new(codec: &VideoCodec, deliver: Sink) -> Result<Self, String> {
         let outputs = Rc::new(RefCell::new(Outputs::default()));
         let sink = Rc::clone(&outputs);
         let on_output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
             let owned = OwnedFrame(frame);
             let timestamp = owned.0.timestamp() as i64;
             let sink = Rc::clone(&sink);
-            sink.borrow_mut().pending += 1;
+            let deliver = Rc::clone(&deliver);
+            let generation = {
+                let mut out = sink.borrow_mut();
+                out.pending += 1;
+                out.generation
+            };
             spawn_local(async move {
                 let copied = copy_out(owned).await;
-                let mut out = sink.borrow_mut();
-                out.pending -= 1;
-                match copied {
-                    Ok(picture) => out.pictures.push((timestamp, picture)),
-                    Err(why) => out.error = Some(why),
+                {
+                    // An abandoned GOP's copies count for nothing here.
+                    let mut out = sink.borrow_mut();
+                    if out.generation == generation {
+                        out.pending -= 1;
+                        if let Err(why) = &copied {
+                            out.error = Some(why.clone());
+                        }
+                    }
+                }
+                // A picture is the right picture of its timestamp whichever
+                // GOP asked for it.
+                if let Ok(picture) = copied {
+                    deliver(timestamp, picture);
                 }
             });
         });
@@ -89,9 +110,11 @@ impl Decoder {
         })
     }
 
-    /// Decodes `chunks` (one GOP, decode order, keyframe first) and returns
-    /// every picture it produced with its timestamp in microseconds.
-    pub async fn decode_gop(&self, chunks: &[Chunk<'_>]) -> Result<Vec<(i64, Picture)>, String> {
+    /// Decodes `chunks` (one GOP, decode order, keyframe first); every
+    /// picture goes to the sink as it comes. Returns once all have, or
+    /// fails (also when another GOP's decode started meanwhile: a reset
+    /// abandons this one).
+    pub async fn decode_gop(&self, chunks: &[Chunk<'_>]) -> Result<(), String> {
         // A reset decoder needs configuring again; doing it per GOP also
         // recovers from an earlier error, which closes the decoder's state.
         if self.codec.state() == CodecState::Closed {
@@ -100,7 +123,13 @@ impl Decoder {
         self.codec
             .reset()
             .map_err(|e| format!("decoder reset failed: {e:?}"))?;
-        *self.outputs.borrow_mut() = Outputs::default();
+        let generation = {
+            let mut out = self.outputs.borrow_mut();
+            out.generation += 1;
+            out.pending = 0;
+            out.error = None;
+            out.generation
+        };
         self.codec.configure(&self.config).map_err(|e| {
             format!(
                 "this browser cannot decode {}: {e:?}",
@@ -126,14 +155,23 @@ impl Decoder {
             .await
             .map_err(|e| format!("decoding failed: {e:?}"))?;
         // Outputs arrive before flush resolves; their copies may still run.
-        while self.outputs.borrow().pending > 0 {
+        loop {
+            let (now, pending) = {
+                let out = self.outputs.borrow();
+                (out.generation, out.pending)
+            };
+            if now != generation {
+                return Err("another GOP's decode took the decoder".into());
+            }
+            if pending == 0 {
+                break;
+            }
             TimeoutFuture::new(0).await;
         }
-        let mut out = self.outputs.borrow_mut();
-        if let Some(why) = out.error.take() {
-            return Err(why);
+        match self.outputs.borrow_mut().error.take() {
+            Some(why) => Err(why),
+            None => Ok(()),
         }
-        Ok(std::mem::take(&mut out.pictures))
     }
 }
 

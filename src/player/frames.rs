@@ -1,17 +1,21 @@
 //! The frame-exact core: given a frame number, produce exactly that picture.
 //! A missing frame costs one ranged fetch of its GOP (coalesced into one
-//! request), one decode from the GOP's keyframe, and the rest of the GOP
-//! lands in the cache for the scrubbing that usually follows.
+//! request) and a decode from the GOP's keyframe, answered as soon as the
+//! frame itself is decoded; the rest of the GOP keeps decoding behind it
+//! into the cache, for the scrubbing that usually follows, unless a frame
+//! of another GOP is asked for first.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::rc::Rc;
 
 use chorus_media::{ByteRange, CodecConfig, Track};
+use gloo_timers::future::TimeoutFuture;
+use leptos::task::spawn_local;
 
 use super::cache::{DEFAULT_BUDGET, FrameCache};
-use super::decoder::{Chunk, Decoder};
+use super::decoder::{Chunk, Decoder, Sink};
 use super::picture::Picture;
 use super::source::{fetch_range, load_index};
 
@@ -19,10 +23,25 @@ pub struct FrameSource {
     url: String,
     pub track: Track,
     decoder: Decoder,
-    cache: RefCell<FrameCache>,
-    /// Decoded frames carry the chunk's timestamp back; this maps it to the
-    /// frame number (hidden samples have no frame and are dropped).
-    frame_of_timestamp: HashMap<i64, usize>,
+    /// Filled by the decoder's sink as pictures come out.
+    cache: Rc<RefCell<FrameCache>>,
+    /// The GOP decode under way or last finished.
+    running: RefCell<Option<Rc<Run>>>,
+}
+
+/// One GOP's decode and who is waiting on it.
+struct Run {
+    gop: Range<usize>,
+    /// Callers waiting for one of its frames; while any are, no other GOP
+    /// may take the decoder.
+    waiting: Cell<usize>,
+    outcome: RefCell<Option<Result<(), String>>>,
+}
+
+impl Run {
+    fn finished(&self) -> bool {
+        self.outcome.borrow().is_some()
+    }
 }
 
 impl FrameSource {
@@ -35,19 +54,28 @@ impl FrameSource {
         let CodecConfig::Video(codec) = &track.codec else {
             return Err("the video track has no video codec".into());
         };
-        let decoder = Decoder::new(codec)?;
+        // Decoded frames carry the chunk's timestamp back; this maps it to
+        // the frame number (hidden samples have no frame and are dropped).
         let mut frame_of_timestamp = HashMap::new();
         for frame in 0..track.frame_count() {
             if let Some(sample) = track.frame_sample(frame) {
                 frame_of_timestamp.insert(i64::from(timestamp_us(&track, sample)), frame);
             }
         }
+        let cache = Rc::new(RefCell::new(FrameCache::new(DEFAULT_BUDGET)));
+        let filled = Rc::clone(&cache);
+        let sink: Sink = Rc::new(move |timestamp, picture| {
+            if let Some(&frame) = frame_of_timestamp.get(&timestamp) {
+                filled.borrow_mut().insert(frame, picture);
+            }
+        });
+        let decoder = Decoder::new(codec, sink)?;
         Ok(Rc::new(Self {
             url: url.to_string(),
             track,
             decoder,
-            cache: RefCell::new(FrameCache::new(DEFAULT_BUDGET)),
-            frame_of_timestamp,
+            cache,
+            running: RefCell::new(None),
         }))
     }
 
@@ -95,16 +123,61 @@ impl FrameSource {
         self.cache.borrow().contains(frame)
     }
 
-    /// The picture of `frame`, decoding its GOP first when it is not cached.
-    pub async fn picture(&self, frame: usize) -> Result<Rc<Picture>, String> {
+    /// The picture of `frame`: from the cache, or decoded from its GOP's
+    /// keyframe, answered as soon as it comes out of the decoder.
+    pub async fn picture(self: &Rc<Self>, frame: usize) -> Result<Rc<Picture>, String> {
         if let Some(picture) = self.cache.borrow_mut().get(frame) {
             return Ok(picture);
         }
-        self.decode_gop_of(frame).await?;
-        self.cache
-            .borrow_mut()
-            .get(frame)
-            .ok_or_else(|| format!("the decoder did not produce frame {frame}"))
+        let gop = self
+            .gop_of(frame)
+            .ok_or_else(|| format!("frame {frame} is not in this video"))?;
+        let run = self.run_for(gop).await;
+        run.waiting.set(run.waiting.get() + 1);
+        let found = loop {
+            if let Some(picture) = self.cache.borrow_mut().get(frame) {
+                break Ok(picture);
+            }
+            if let Some(outcome) = run.outcome.borrow().clone() {
+                break Err(outcome.err().unwrap_or_else(|| {
+                    format!("the decoder did not produce frame {frame}")
+                }));
+            }
+            TimeoutFuture::new(1).await;
+        };
+        run.waiting.set(run.waiting.get() - 1);
+        found
+    }
+
+    /// The decode of `gop`: the one under way, or a new one. Another GOP's
+    /// decode is abandoned when nobody waits on it any more, and otherwise
+    /// finished first.
+    async fn run_for(self: &Rc<Self>, gop: Range<usize>) -> Rc<Run> {
+        loop {
+            let current = self.running.borrow().clone();
+            if let Some(run) = current.filter(|r| !r.finished()) {
+                if run.gop == gop {
+                    return run;
+                }
+                if run.waiting.get() > 0 {
+                    TimeoutFuture::new(1).await;
+                    continue;
+                }
+            }
+            let run = Rc::new(Run {
+                gop,
+                waiting: Cell::new(0),
+                outcome: RefCell::new(None),
+            });
+            *self.running.borrow_mut() = Some(Rc::clone(&run));
+            let this = Rc::clone(self);
+            let decoding = Rc::clone(&run);
+            spawn_local(async move {
+                let outcome = this.decode_gop(decoding.gop.clone()).await;
+                *decoding.outcome.borrow_mut() = Some(outcome);
+            });
+            return run;
+        }
     }
 
     /// Sample indices of the GOP holding `frame`: its keyframe up to the
@@ -121,10 +194,7 @@ impl FrameSource {
         Some(start..end)
     }
 
-    async fn decode_gop_of(&self, frame: usize) -> Result<(), String> {
-        let gop = self
-            .gop_of(frame)
-            .ok_or_else(|| format!("frame {frame} is not in this video"))?;
+    async fn decode_gop(&self, gop: Range<usize>) -> Result<(), String> {
         let samples = self
             .track
             .samples
@@ -162,14 +232,7 @@ impl FrameSource {
                 is_keyframe: sample.is_keyframe,
             });
         }
-        let pictures = self.decoder.decode_gop(&chunks).await?;
-        let mut cache = self.cache.borrow_mut();
-        for (timestamp, picture) in pictures {
-            if let Some(&frame) = self.frame_of_timestamp.get(&timestamp) {
-                cache.insert(frame, picture);
-            }
-        }
-        Ok(())
+        self.decoder.decode_gop(&chunks).await
     }
 }
 
