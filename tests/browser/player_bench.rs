@@ -49,7 +49,7 @@ window.__readBarcode = (source) => {
 /// frame count and rate, and (for the video) the clip's URL.
 const SEEK_LOOP: &str = r"
 const [kind, seeks, warmUp, frameCount, fps, src] = arguments;
-const state = { done: false, error: null, seeks: [] };
+const state = { done: false, error: null, seeks: [], steps: [] };
 window.__seekBench = state;
 let seed = 20261206;
 const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
@@ -95,10 +95,17 @@ const within = (promise, ms, what) => Promise.race([promise,
   for (let i = 0; i < warmUp + seeks; i++) {
     let target;
     do { target = Math.floor(random() * frameCount); } while (target === previous);
-    previous = target;
     const [started, shown] = seekTo(target);
     const at = await within(shown, 20000, `seek ${i} to frame ${target}`);
+    previous = target;
     if (i >= warmUp) state.seeks.push({ target, ms: at - started, read: window.__readBarcode(surface) });
+    // The next frame: a step an editor makes after landing.
+    if (i >= warmUp && target + 1 < frameCount) {
+      const [stepped, next] = seekTo(target + 1);
+      const nextAt = await within(next, 20000, `step after seek ${i} to frame ${target + 1}`);
+      state.steps.push({ target: target + 1, ms: nextAt - stepped, read: window.__readBarcode(surface) });
+      previous = target + 1;
+    }
   }
   state.done = true;
 })().catch((e) => { state.error = String(e); state.done = true; });
@@ -161,8 +168,8 @@ async fn finished(s: &Studio, hook: &str, within: Duration) -> Result<Value> {
 }
 
 /// p50, p95, max and exact share of one player's seeks; prints its row.
-fn report(name: &str, state: &Value) -> Result<(f64, usize, usize)> {
-    let seeks = state["seeks"].as_array().context("no seeks")?;
+fn report(name: &str, state: &Value, key: &str) -> Result<(f64, usize, usize)> {
+    let seeks = state[key].as_array().context("no seeks")?;
     let mut ms: Vec<f64> = seeks.iter().filter_map(|s| s["ms"].as_f64()).collect();
     ms.sort_by(f64::total_cmp);
     let exact = seeks.iter().filter(|s| s["read"] == s["target"]).count();
@@ -244,8 +251,10 @@ async fn bench_seek() -> Result<()> {
             "bench-seek\tSeek, 1080p H.264, 15 s at 24 fps, keyframe every 2 s, B-frames; {SEEKS} random seeks each, same targets; headless Chromium, {backend} backend, {cores} cores"
         );
         println!("bench-seek\t{:<26}\t{:>7}\t{:>7}\t{:>7}\texact frame (read from pixels)", "seek → frame on screen", "p50 ms", "p95 ms", "max ms");
-        let (our_p95, exact, seeks) = report("Chorus player", &ours)?;
-        let (video_p95, _, _) = report("HTMLVideoElement", &theirs)?;
+        let (our_p95, exact, seeks) = report("Chorus player", &ours, "seeks")?;
+        let (video_p95, _, _) = report("HTMLVideoElement", &theirs, "seeks")?;
+        let (_, exact_steps, steps) = report("  then the next frame: ours", &ours, "steps")?;
+        report("  then the next frame: <video>", &theirs, "steps")?;
         let ratio = our_p95 / video_p95;
         println!(
             "bench-seek\tp95 ours / <video>: {ratio:.2} (target ≤ 0.25: {})",
@@ -305,6 +314,7 @@ async fn bench_seek() -> Result<()> {
         // Latency and frame rates depend on the machine and are reported;
         // a wrong frame is a bug anywhere.
         ensure!(exact == seeks, "our player showed {} wrong frames: {}", seeks - exact, ours["seeks"]);
+        ensure!(exact_steps == steps, "our player stepped to {} wrong frames: {}", steps - exact_steps, ours["steps"]);
         ensure!(all_right, "a screen showed a frame other than the one it reported while playing");
         Ok(())
     })
