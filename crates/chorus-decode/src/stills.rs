@@ -1,8 +1,8 @@
 //! A few of a clip's keyframes as RGB pictures, for posters and scrub
 //! strips. Each chosen keyframe is decoded alone with a fresh decoder (a
 //! keyframe needs no picture before it), so a long clip costs a handful of
-//! pictures, not all of them. H.264 comes out in colour (OpenH264's YUV to
-//! RGB); HEVC and AV1, decoded by libavcodec for their luma only, in grey.
+//! pictures, not all of them. H.264 is turned to RGB by OpenH264; HEVC and
+//! AV1 are decoded by libavcodec and turned to RGB by libswscale.
 
 use std::path::Path;
 
