@@ -12,6 +12,7 @@ pub mod job;
 pub mod language;
 pub mod model;
 pub mod request;
+pub mod review;
 
 pub use check::{Problem, Severity, check_request};
 pub use cost::{Cost, estimate_cost};
