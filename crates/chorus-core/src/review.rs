@@ -461,6 +461,54 @@ pub struct Review {
     pub approvals: bool,
     pub verdicts: bool,
     pub expires_at: Option<i64>,
+    /// Lip-sync readings of the shared takes, when the link shows them
+    /// (empty otherwise); a take not yet measured has none.
+    #[serde(default)]
+    pub readings: Vec<TakeReading>,
+}
+
+/// The ITU-R BT.1359 band a measured offset falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadingVerdict {
+    InSync,
+    /// Noticeable, within what BT.1359 calls acceptable.
+    Detectable,
+    Unacceptable,
+    /// The analysis could not tell (no face, no speech, …): `summary` says why.
+    CantTell,
+}
+
+impl ReadingVerdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReadingVerdict::InSync => "In sync",
+            ReadingVerdict::Detectable => "Noticeable",
+            ReadingVerdict::Unacceptable => "Out of sync",
+            ReadingVerdict::CantTell => "Can't tell",
+        }
+    }
+}
+
+/// One take's lip-sync as measured by the server (the same analysis as
+/// `chorus sync`), once per take file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TakeReading {
+    /// Index in the job's outputs.
+    pub take: usize,
+    /// Sound against picture, ms; positive: the sound is late.
+    pub offset_ms: Option<f64>,
+    pub verdict: ReadingVerdict,
+    /// One sentence: the offset and how sure, or why it can't tell.
+    pub summary: String,
+}
+
+/// `GET /api/jobs/{id}/feedback`: every comment and standing decision on a
+/// job's review links, for the studio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobFeedback {
+    pub comments: Vec<Comment>,
+    pub decisions: Vec<Decision>,
 }
 
 /// `POST /r/{token}/api/unlock`: the passcode, once per browser.
