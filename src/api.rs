@@ -38,12 +38,12 @@ impl ApiError {
     }
 }
 
-fn network(err: &gloo_net::Error) -> ApiError {
+pub(crate) fn network(err: &gloo_net::Error) -> ApiError {
     ApiError::Network(err.to_string())
 }
 
 /// Reads a success body as `T`, or the error body otherwise.
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+pub(crate) async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     let status = response.status();
     if response.ok() {
         // A 2xx that is not the expected JSON means something other than the

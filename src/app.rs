@@ -10,9 +10,32 @@ use crate::compose_state::ComposeState;
 use crate::pages::compare::ComparePage;
 use crate::pages::compose::ComposePage;
 use crate::pages::library::LibraryPage;
+use crate::pages::review::ReviewPage;
+use crate::review::feedback::FeedbackStore;
+
+/// Whether this page is a client's review link, which shows none of the
+/// studio around it.
+fn is_review_page() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|p| p.starts_with("/r/"))
+}
 
 #[component]
 pub fn App() -> impl IntoView {
+    if is_review_page() {
+        return view! {
+            <Router>
+                <main id="main" class="page review" tabindex="-1">
+                    <Routes fallback=|| view! { <NotFound /> }>
+                        <Route path=path!("/r/:token") view=ReviewPage />
+                    </Routes>
+                </main>
+            </Router>
+        }
+        .into_any();
+    }
+    provide_context(FeedbackStore::new());
     // Lives as long as the app, so a trip to the Library keeps uploads in
     // flight and the page's state intact.
     provide_context(ComposeState::new());
@@ -30,6 +53,7 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+    .into_any()
 }
 
 /// Alt+1 / Alt+2 switch pages from anywhere, even while typing.

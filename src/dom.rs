@@ -31,6 +31,11 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
+/// Unix time in milliseconds, as the server records it.
+pub fn epoch_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
 /// Moves keyboard focus to the element with `id` and scrolls it into view.
 pub fn focus_id(id: &str) {
     let element = web_sys::window()

@@ -12,7 +12,6 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use chorus_core::api::JobEvent;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{Event, EventSource, EventTarget, MessageEvent};
@@ -26,6 +25,7 @@ pub struct LiveFeed {
 }
 
 struct Inner {
+    url: String,
     source: RefCell<Option<EventSource>>,
     /// The stream's own listeners, kept for every stream opened.
     stream: Vec<(&'static str, Callback)>,
@@ -33,25 +33,34 @@ struct Inner {
     page: RefCell<Vec<(EventTarget, &'static str, Callback)>>,
 }
 
+/// What to do with each named event's data.
+pub type Handlers = Vec<(&'static str, Box<dyn FnMut(String)>)>;
+
 impl LiveFeed {
-    /// Opens the feed now when the page is visible. `on_job` gets every
-    /// change; `on_open` runs each time the stream (re)connects and when the
-    /// server says the tab fell behind, so the caller reloads what it
-    /// shows; `on_down` runs when the stream drops or is let go.
-    pub fn open(
-        on_job: impl FnMut(JobEvent) + 'static,
+    /// Follows the event stream at `url` while the page is visible, each
+    /// named event to its handler. `on_open` runs each time the stream
+    /// (re)connects and when the server says the tab fell behind, so the
+    /// caller reloads what it shows; `on_down` runs when the stream drops
+    /// or is let go.
+    pub fn listen(
+        url: &str,
+        handlers: Handlers,
         on_open: impl FnMut() + 'static,
         on_down: impl FnMut() + 'static,
     ) -> Option<Self> {
-        let on_job = RefCell::new(on_job);
         let on_open = Rc::new(RefCell::new(on_open));
         let on_down = Rc::new(RefCell::new(on_down));
-        let job = Callback::new(move |ev: Event| {
-            let data = ev.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string());
-            if let Some(event) = data.and_then(|d| serde_json::from_str::<JobEvent>(&d).ok()) {
-                (on_job.borrow_mut())(event);
-            }
-        });
+        let mut stream: Vec<(&'static str, Callback)> = handlers
+            .into_iter()
+            .map(|(kind, mut handle)| {
+                let callback = Callback::new(move |ev: Event| {
+                    if let Some(data) = ev.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string()) {
+                        handle(data);
+                    }
+                });
+                (kind, callback)
+            })
+            .collect();
         let opened = {
             let on_open = on_open.clone();
             Callback::new(move |_| (on_open.borrow_mut())())
@@ -61,9 +70,11 @@ impl LiveFeed {
             let on_down = on_down.clone();
             Callback::new(move |_| (on_down.borrow_mut())())
         };
+        stream.extend([("open", opened), ("resync", resync), ("error", down)]);
         let inner = Rc::new(Inner {
+            url: url.to_string(),
             source: RefCell::new(None),
-            stream: vec![("job", job), ("open", opened), ("resync", resync), ("error", down)],
+            stream,
             page: RefCell::new(Vec::new()),
         });
         let window = web_sys::window()?;
@@ -102,12 +113,21 @@ impl LiveFeed {
     }
 }
 
+/// A handler that reads each event's data as `T` (and skips what it cannot read).
+pub fn json_handler<T: serde::de::DeserializeOwned>(mut handle: impl FnMut(T) + 'static) -> Box<dyn FnMut(String)> {
+    Box::new(move |data: String| {
+        if let Ok(value) = serde_json::from_str::<T>(&data) {
+            handle(value);
+        }
+    })
+}
+
 impl Inner {
     fn connect(&self) {
         if self.source.borrow().is_some() {
             return;
         }
-        let Ok(source) = EventSource::new("/api/events") else {
+        let Ok(source) = EventSource::new(&self.url) else {
             return;
         };
         for (kind, callback) in &self.stream {

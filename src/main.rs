@@ -37,6 +37,7 @@ mod import_picks;
 mod job_list;
 mod library_query;
 mod library_selection;
+mod sketch;
 // The frame-exact player: its pure parts (cache, keyboard map) build
 // natively for tests, the rest for wasm32 only (see player/mod.rs).
 mod player;
@@ -52,6 +53,8 @@ wasm_only! {
     mod dom;
     mod live_feed;
     mod pages;
+    mod review;
+    mod review_api;
     mod storage;
 }
 

@@ -5,6 +5,8 @@ use chorus_core::cost::format_usd;
 use chorus_core::model::find;
 use chorus_core::{IMPORT_MODEL, Job, JobStatus, registry};
 use leptos::prelude::*;
+
+use crate::review::share::ReviewPanel;
 use leptos::task::spawn_local;
 
 use chorus_core::api::DeletedJob;
@@ -195,6 +197,7 @@ pub fn JobCard(
                     </a>
                 </div>
             })}
+            {(status == JobStatus::Succeeded && !job.outputs.is_empty()).then(|| view! { <ReviewPanel job=job.clone() /> })}
             {(status == JobStatus::Succeeded && !outputs.is_empty()).then(|| view! {
                 <div class="outputs">
                     {outputs.into_iter().enumerate().map(|(index, out)| {

@@ -12,7 +12,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent, PointerEvent};
 
 use crate::library_selection::{Selection, TakeRef};
-use crate::player::Player;
+use crate::player::{Player, PlayerLink};
+use crate::review::feedback::FeedbackStore;
+use crate::review::shapes::ShapesLayer;
 
 /// The Library's picked takes, and every take in the order shown (for
 /// Shift-click runs).
@@ -69,6 +71,8 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     );
     let selection = expect_context::<LibrarySelection>();
     let me: TakeRef = (job.to_string(), index);
+    let comments_job = job.clone();
+    let shapes_job = job.clone();
     let picked = {
         let me = me.clone();
         Memo::new(move |_| selection.picked.with(|s| s.contains(&me)))
@@ -88,6 +92,28 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     let toggle = move |_| act.with_value(|f| f(Act::Toggle));
     let close = move |_| open.0.set(None);
     let opened = NodeRef::<html::Div>::new();
+    // Reviewers' comments on this take, as markers; a marker clicked shows
+    // its frame and drawing.
+    let link = PlayerLink::new();
+    let feedback = use_context::<FeedbackStore>();
+    Effect::new(move |_| {
+        if let Some(store) = feedback {
+            link.markers.set(store.markers(&comments_job, index));
+        }
+    });
+    let picked_shapes = Signal::derive(move || {
+        let Some(picked) = link.picked.get() else {
+            return Vec::new();
+        };
+        let frame = link.frame.get();
+        feedback
+            .map(|store| store.comments(&shapes_job))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.id == picked && c.frame <= frame && frame <= c.frame_out.unwrap_or(c.frame))
+            .filter_map(|c| c.shape)
+            .collect::<Vec<_>>()
+    });
     // The opened player takes the keyboard at once; Escape gives it back.
     Effect::new(move |_| {
         if let Some(player) = opened
@@ -108,7 +134,9 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
         {move || if is_open.get() {
             view! {
                 <div class="take-open" data-testid="take-open" node_ref=opened on:keydown=on_escape>
-                    <Player src=video.clone() width height label=label.clone() />
+                    <Player src=video.clone() width height label=label.clone() link>
+                        <ShapesLayer width height shown=picked_shapes />
+                    </Player>
                     <button type="button" class="button small take-close" data-testid="take-close"
                         title="Back to the poster, freeing the player (Esc)" on:click=close>"Close player"</button>
                 </div>

@@ -24,7 +24,9 @@ use crate::library_selection::{Selection, TakeRef};
 use crate::import_picks::describe_size;
 use crate::job_list::{merge, upsert, upsert_known};
 use crate::library_query::LibraryQuery;
-use crate::live_feed::LiveFeed;
+use crate::live_feed::{LiveFeed, json_handler};
+use crate::review::feedback::FeedbackStore;
+use chorus_core::review::ReviewEvent;
 
 /// Jobs per page: a screenful and more.
 const PAGE: u32 = 30;
@@ -557,23 +559,35 @@ fn open_feed(
     // A job that finishes or is deleted changes what the Library takes.
     recount: impl Fn() + 'static,
 ) -> Option<LiveFeed> {
-    LiveFeed::open(
-        move |event: JobEvent| {
-            if event.job.status.is_terminal() || event.job.deleted_at.is_some() {
-                recount();
-            }
-            // A filtered view only follows the jobs it shows; a new job may
-            // not match it.
-            if query.with_untracked(LibraryQuery::is_filtered) {
-                jobs.update(|list| upsert_known(list, event.job));
-            } else {
-                jobs.update(|list| upsert(list, event.job));
-            }
-        },
+    let feedback = use_context::<FeedbackStore>();
+    let on_job = move |event: JobEvent| {
+        if event.job.status.is_terminal() || event.job.deleted_at.is_some() {
+            recount();
+        }
+        // A filtered view only follows the jobs it shows; a new job may
+        // not match it.
+        if query.with_untracked(LibraryQuery::is_filtered) {
+            jobs.update(|list| upsert_known(list, event.job));
+        } else {
+            jobs.update(|list| upsert(list, event.job));
+        }
+    };
+    // What reviewers say reaches the cards and players at once.
+    let on_review = move |event: ReviewEvent| {
+        if let Some(store) = feedback {
+            store.apply(event);
+        }
+    };
+    LiveFeed::listen(
+        "/api/events",
+        vec![("job", json_handler(on_job)), ("review", json_handler(on_review))],
         move || {
             live.set(true);
             // Catch up on whatever changed while the stream was down.
             refresh();
+            if let Some(store) = feedback {
+                store.reload();
+            }
         },
         move || live.set(false),
     )

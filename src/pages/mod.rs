@@ -3,3 +3,4 @@
 pub mod compare;
 pub mod compose;
 pub mod library;
+pub mod review;

@@ -34,6 +34,7 @@ wasm_only! {
     mod frame;
     pub(crate) mod frames;
     pub(crate) mod gpu;
+    pub(crate) mod link;
     pub(crate) mod live;
     pub(crate) mod mix;
     pub(crate) mod probe;
@@ -45,5 +46,7 @@ wasm_only! {
     pub(crate) mod view;
 }
 
+#[cfg(target_arch = "wasm32")]
+pub use link::{Marker, PlayerLink};
 #[cfg(target_arch = "wasm32")]
 pub use view::Player;

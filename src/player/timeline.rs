@@ -52,6 +52,11 @@ pub fn Timeline(
     /// Loudness per bucket across the take, 0.0–1.0; empty when silent.
     peaks: Signal<Vec<f32>>,
     on_seek: Callback<usize>,
+    /// Comments to show along the bar; clicking one calls `on_marker`.
+    #[prop(optional, into)]
+    markers: Signal<Vec<super::Marker>>,
+    #[prop(optional)]
+    on_marker: Option<Callback<String>>,
 ) -> impl IntoView {
     let dragging = RwSignal::new(false);
     // The bar itself, not the event's target: the pointer may be over a
@@ -125,6 +130,40 @@ pub fn Timeline(
                 {move || mark_out.get().map(|f| view! {
                     <span class="timeline-mark out" title=format!("Out: frame {f}") style=format!("left:{:.3}%", percent(f + 1, frame_count.get()))></span>
                 })}
+            </div>
+            <div class="timeline-markers">
+                {move || {
+                    let count = frame_count.get();
+                    markers.get().into_iter().map(|m| {
+                        let id = m.id.clone();
+                        let width = m.frame_out.map(|out| percent(out + 1 - m.frame.min(out), count));
+                        let style = match width {
+                            Some(w) => format!("left:{:.3}%;width:{w:.3}%", percent(m.frame, count)),
+                            None => format!("left:{:.3}%", percent(m.frame, count)),
+                        };
+                        view! {
+                            <button
+                                type="button"
+                                class="timeline-marker"
+                                class:span=width.is_some()
+                                class:muted=m.muted
+                                style=style
+                                title=m.label.clone()
+                                aria-label=m.label.clone()
+                                data-testid="timeline-marker"
+                                data-frame=m.frame.to_string()
+                                data-comment=m.id.clone()
+                                // The bar under it would seek to the pointer instead.
+                                on:pointerdown=|ev: PointerEvent| ev.stop_propagation()
+                                on:click=move |_| {
+                                    if let Some(pick) = on_marker {
+                                        pick.run(id.clone());
+                                    }
+                                }
+                            ></button>
+                        }
+                    }).collect_view()
+                }}
             </div>
             <div
                 class="timeline-playhead"

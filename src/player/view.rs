@@ -36,6 +36,12 @@ pub fn Player(
     height: u32,
     /// What this take is, for screen readers ("German take").
     label: String,
+    /// The page's hold on the player: frame, marks, seeking, markers.
+    #[prop(optional)]
+    link: Option<super::PlayerLink>,
+    /// Drawn over the picture (a review's shapes), sized to it.
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let loaded = RwSignal::new(None::<Loaded>);
@@ -91,6 +97,38 @@ pub fn Player(
     });
 
     let with_player = move |f: &dyn Fn(&Rc<Live>)| transport.with_value(|t| f(t));
+    if let Some(link) = link {
+        Effect::new(move |_| link.frame.set(state.playhead.get()));
+        Effect::new(move |_| link.frame_count.set(state.frame_count.get()));
+        Effect::new(move |_| link.mark_in.set(state.mark_in.get()));
+        Effect::new(move |_| link.mark_out.set(state.mark_out.get()));
+        Effect::new(move |_| {
+            if let Some(frame) = link.seek.get() {
+                link.seek.set(None);
+                with_player(&|p| {
+                    p.pause();
+                    p.seek(frame);
+                });
+            }
+        });
+        Effect::new(move |_| {
+            if link.clear_marks.get() {
+                link.clear_marks.set(false);
+                with_player(&|p| p.apply(super::keys::Command::ClearMarks));
+            }
+        });
+    }
+    let markers = Signal::derive(move || link.map(|l| l.markers.get()).unwrap_or_default());
+    let on_marker = Callback::new(move |id: String| {
+        let Some(link) = link else { return };
+        let frame = link
+            .markers
+            .with_untracked(|m| m.iter().find(|m| m.id == id).map(|m| m.frame));
+        link.picked.set(Some(id));
+        if let Some(frame) = frame {
+            link.seek.set(Some(frame));
+        }
+    });
     let on_keydown = move |ev: KeyboardEvent| {
         if let Some(command) = command_of(&ev) {
             ev.prevent_default();
@@ -142,6 +180,7 @@ pub fn Player(
                         (speed != 0.0 && (speed - 1.0).abs() > f64::EPSILON).then(|| format!("{speed:+}×"))
                     }}</span>
                 </div>
+                {children.map(|c| view! { <div class="player-layer">{c()}</div> })}
                 {move || state.error.get().map(|why| view! { <p class="player-error" role="alert">{why}</p> })}
             </div>
             <TransportBar state on_command name="player" timecode detail />
@@ -153,6 +192,8 @@ pub fn Player(
                 keyframes=keyframes
                 peaks=peaks.into()
                 on_seek=seek
+                markers
+                on_marker
             />
         </div>
     }

@@ -136,6 +136,24 @@ impl Db {
         }
     }
 
+    /// Runs one query whose columns are all text (`CAST` the others) and
+    /// answers its rows, `NULL` as `None`; for tests and tooling that
+    /// inspect what is stored.
+    pub async fn text_rows(&self, sql: &str) -> anyhow::Result<Vec<Vec<Option<String>>>> {
+        use sqlx::Row as _;
+        let rows = on_db!(self, pool => {
+            let rows = sqlx::query(sql).fetch_all(pool).await?;
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| row.try_get::<Option<String>, _>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        });
+        Ok(rows)
+    }
+
     /// Runs one statement that returns nothing; for tests and tooling that
     /// reset or inspect the schema.
     pub async fn execute(&self, sql: &str) -> anyhow::Result<u64> {

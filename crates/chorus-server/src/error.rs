@@ -29,6 +29,17 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// A review link that was revoked or has expired.
+    #[error("{0}")]
+    Closed(String),
+    /// A review link with a passcode, asked without its unlock cookie.
+    #[error("{0}")]
+    PasscodeRequired(String),
+    #[error("{0}")]
+    WrongPasscode(String),
+    /// Too many wrong tries; `retry_after_s` says when to try again.
+    #[error("{message}")]
+    TooManyTries { message: String, retry_after_s: u64 },
     #[error("requested range is outside the file")]
     RangeNotSatisfiable { size: u64 },
     #[error(transparent)]
@@ -58,6 +69,9 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Closed(_) => StatusCode::GONE,
+            ApiError::PasscodeRequired(_) | ApiError::WrongPasscode(_) => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyTries { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +86,10 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "too_large",
             ApiError::UnsupportedMedia(_) => "unsupported_media",
+            ApiError::Closed(_) => "closed",
+            ApiError::PasscodeRequired(_) => "passcode_required",
+            ApiError::WrongPasscode(_) => "wrong_passcode",
+            ApiError::TooManyTries { .. } => "too_many_tries",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::Internal(_) => "internal",
         }
@@ -106,12 +124,20 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::RangeNotSatisfiable { size } = self
-            && let Ok(value) = format!("bytes */{size}").parse()
-        {
-            response
-                .headers_mut()
-                .insert(axum::http::header::CONTENT_RANGE, value);
+        match self {
+            ApiError::RangeNotSatisfiable { size } => {
+                if let Ok(value) = format!("bytes */{size}").parse() {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::CONTENT_RANGE, value);
+                }
+            }
+            ApiError::TooManyTries { retry_after_s, .. } => {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, retry_after_s.into());
+            }
+            _ => {}
         }
         response
     }

@@ -1,17 +1,20 @@
 //! What the server tells its parts as things happen: the event bus behind
 //! `GET /api/events` (every job change is published here and fanned out to
-//! each connected studio tab), and the wakers that let a provider's webhook
+//! each connected studio tab; every change on a client review beside it,
+//! for the studio and the open review pages), and the wakers that let a provider's webhook
 //! cut short the wait of the worker polling that provider job.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chorus_core::Job;
+use chorus_core::review::ReviewEvent;
 use tokio::sync::{Notify, broadcast};
 
 #[derive(Clone)]
 pub struct Events {
     sender: broadcast::Sender<Job>,
+    reviews: broadcast::Sender<ReviewEvent>,
 }
 
 impl Events {
@@ -19,7 +22,8 @@ impl Events {
         // A slow tab that falls this far behind skips ahead; it then reloads
         // the list, so nothing is lost from its view.
         let (sender, _) = broadcast::channel(256);
-        Events { sender }
+        let (reviews, _) = broadcast::channel(256);
+        Events { sender, reviews }
     }
 
     pub fn publish(&self, job: &Job) {
@@ -29,6 +33,15 @@ impl Events {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Job> {
         self.sender.subscribe()
+    }
+
+    /// Announces a comment, a decision or a change to a review link.
+    pub fn publish_review(&self, event: ReviewEvent) {
+        let _ = self.reviews.send(event);
+    }
+
+    pub fn subscribe_reviews(&self) -> broadcast::Receiver<ReviewEvent> {
+        self.reviews.subscribe()
     }
 }
 

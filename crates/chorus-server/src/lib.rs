@@ -23,6 +23,8 @@ pub mod import;
 pub mod library;
 /// Deleting jobs for real, after an undo window.
 pub mod removal;
+/// Client review: links, comments, decisions, passcodes, exports.
+pub mod reviews;
 /// The axum router: every `/api/…` route and the single-page app.
 pub mod routes;
 /// The folder where imported clips are received while they are hashed.
@@ -63,6 +65,8 @@ pub mod posters;
 pub mod search;
 /// What every request and job shares: database, stores, events, models.
 pub mod state;
+/// Tries counted in memory, per key within a window.
+pub mod throttle;
 
 pub use config::{Delivery, QueueSettings, ServeConfig};
 pub use db::Db;

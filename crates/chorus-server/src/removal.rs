@@ -26,6 +26,7 @@ use chorus_core::api::DeletedJob;
 use crate::db::{now_ms, on_db};
 use crate::holdings;
 use crate::jobs::{self, COLUMNS, Change, JobRow};
+use crate::reviews;
 use crate::state::AppState;
 
 /// What a delete or restore found.
@@ -161,8 +162,9 @@ async fn purge(state: &AppState, sweep: bool) -> anyhow::Result<Purged> {
     Ok(purged)
 }
 
-/// Drops what the removed job `id` held: its ledger entries, its links,
-/// and each asset nothing else links to. Returns how many assets went.
+/// Drops what the removed job `id` held: its ledger entries, its review
+/// links (with their comments and decisions), its asset links, and each
+/// asset nothing else links to (with its lip-sync reading). Returns how many assets went.
 async fn release(state: &AppState, id: &str) -> anyhow::Result<usize> {
     let held = holdings::assets_of(&state.db, id).await?;
     // The ledger's keys are "{job_id}/{take}": every key from "id/" up to,
@@ -175,6 +177,7 @@ async fn release(state: &AppState, id: &str) -> anyhow::Result<usize> {
     .execute(pool)
     .await
     .map(|_| ()))?;
+    reviews::links::remove_job(&state.db, id).await?;
     on_db!(write &state.db, pool => sqlx::query("DELETE FROM job_assets WHERE job_id = $1")
         .bind(id)
         .execute(pool)
@@ -192,6 +195,7 @@ async fn release(state: &AppState, id: &str) -> anyhow::Result<usize> {
         if unused.is_none() {
             continue;
         }
+        reviews::readings::remove(&state.db, &asset).await?;
         match state.assets.remove(&asset).await {
             Ok(()) => removed += 1,
             Err(e) => {

@@ -37,7 +37,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr()?;
     println!("Chorus studio is running at http://{addr}/");
-    axum::serve(listener, routes::app(state))
+    // The peer's address reaches handlers (review passcode tries are
+    // counted per client).
+    let app = routes::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();

@@ -6,13 +6,17 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chorus_core::ModelSpec;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::assets::AssetStore;
 use crate::config::{QueueSettings, ServeConfig};
 use crate::db::Db;
 use crate::events::{Events, Wakers};
+use crate::throttle::Throttle;
 use chorus_providers::{Deduper, Provider};
+
+/// The window wrong review passcodes are counted in.
+pub const PASSCODE_WINDOW: std::time::Duration = std::time::Duration::from_mins(15);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -38,6 +42,10 @@ pub struct AppState {
     pub webhook_deliveries: Arc<Deduper>,
     /// How long a deleted job can be restored (see `removal`).
     pub undo_window: std::time::Duration,
+    /// Wrong review passcodes tried lately, per link and per client.
+    pub passcode_tries: Arc<Throttle>,
+    /// Lip-sync readings of shared takes run one at a time.
+    pub analyses: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -70,6 +78,8 @@ impl AppState {
             spool,
             delivery: config.delivery,
             undo_window: config.undo_window,
+            passcode_tries: Arc::new(Throttle::new(PASSCODE_WINDOW)),
+            analyses: Arc::new(Semaphore::new(1)),
         })
     }
 }

@@ -22,36 +22,52 @@ async fn serve(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    send(&state, &id, &headers, super::spa::IMMUTABLE, None).await
+}
+
+/// Answers with asset `id`'s bytes, or the part a `Range` header asks for,
+/// cached as `cache_control` says; `disposition` makes it a download.
+/// Shared with review links, which serve a few assets under their address.
+pub(super) async fn send(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    cache_control: &'static str,
+    disposition: Option<String>,
+) -> ApiResult<Response> {
     let not_found = || ApiError::NotFound(format!("There is no asset {id}"));
-    if !assets::is_valid_id(&id) {
+    if !assets::is_valid_id(id) {
         return Err(not_found());
     }
-    let record = assets::find(&state.db, &id).await?.ok_or_else(not_found)?;
+    let record = assets::find(&state.db, id).await?.ok_or_else(not_found)?;
     // The record knows the size, so a Range answer needs no extra round
     // trip to the store (which may be an object store across the network).
     let size = u64::try_from(record.bytes).unwrap_or(0);
 
     let etag = format!("\"{id}\"");
+    let common = |builder: axum::http::response::Builder| {
+        let builder = with_common(builder, &record.mime, &etag, cache_control);
+        match &disposition {
+            Some(value) => builder.header(header::CONTENT_DISPOSITION, value),
+            None => builder,
+        }
+    };
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         == Some(etag.as_str())
     {
-        return with_common(
-            Response::builder().status(StatusCode::NOT_MODIFIED),
-            &record.mime,
-            &etag,
-        )
-        .body(Body::empty())
-        .map_err(|e| ApiError::Internal(e.into()));
+        return common(Response::builder().status(StatusCode::NOT_MODIFIED))
+            .body(Body::empty())
+            .map_err(|e| ApiError::Internal(e.into()));
     }
 
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(value) => parse_range(value, size)?,
         None => None,
     };
-    let builder = with_common(Response::builder(), &record.mime, &etag);
-    let bytes = state.assets.stream(&id, range).await.map_err(|e| {
+    let builder = common(Response::builder());
+    let bytes = state.assets.stream(id, range).await.map_err(|e| {
         // The database lists it but the store has lost it: say so once.
         tracing::error!(asset = %id, error = format!("{e:#}"), "an asset's bytes are missing");
         not_found()
@@ -74,6 +90,7 @@ fn with_common(
     builder: axum::http::response::Builder,
     mime: &str,
     etag: &str,
+    cache_control: &'static str,
 ) -> axum::http::response::Builder {
     builder
         .header(
@@ -83,13 +100,13 @@ fn with_common(
         )
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::ETAG, etag)
-        .header(header::CACHE_CONTROL, super::spa::IMMUTABLE)
+        .header(header::CACHE_CONTROL, cache_control)
 }
 
 /// Parses a single `bytes=` range against a file of `size` bytes into an
 /// inclusive (start, end). Multi-range requests get the whole file (allowed by
 /// RFC 9110); a range wholly outside the file is a 416.
-pub fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, ApiError> {
+pub(crate) fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, ApiError> {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };

@@ -1,5 +1,7 @@
 //! `GET /api/events`: a server-sent event stream of job changes, one `job`
-//! event per change, so every open studio tab stays current without polling.
+//! event per change, so every open studio tab stays current without polling;
+//! and beside them a `review` event (a `ReviewEvent`) for every comment,
+//! decision and change to a review link.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -35,5 +37,16 @@ async fn stream(
             Some(Ok(Event::default().event("resync").data("{}")))
         }
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    let reviews =
+        BroadcastStream::new(state.events.subscribe_reviews()).filter_map(|item| match item {
+            Ok(event) => Event::default()
+                .event("review")
+                .json_data(event)
+                .ok()
+                .map(Ok),
+            Err(BroadcastStreamRecvError::Lagged(_)) => {
+                Some(Ok(Event::default().event("resync").data("{}")))
+            }
+        });
+    Sse::new(events.merge(reviews)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

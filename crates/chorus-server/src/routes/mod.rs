@@ -1,4 +1,5 @@
-//! The HTTP surface: one small router per area, merged into one app.
+//! The HTTP surface: one small router per area, merged into one app: the
+//! studio's API under `/api`, review links under `/r/{token}`, and the app.
 
 mod assets;
 mod events;
@@ -7,9 +8,13 @@ mod imports;
 mod jobs;
 mod models;
 mod policy;
+mod review_feed;
+mod review_link;
+mod reviews;
 mod spa;
 mod speech_fit;
 mod takes;
+mod token_guard;
 mod uploads;
 mod webhooks;
 
@@ -25,7 +30,8 @@ use crate::state::AppState;
 
 pub use extract::{ApiJson, JSON_LIMIT};
 
-/// The whole server: `/api/…` and the studio app with a single-page fallback.
+/// The whole server: `/api/…`, review links (`/r/{token}/…`), and the
+/// studio app with a single-page fallback.
 pub fn app(state: AppState) -> Router {
     let dist = state.dist_dir.clone();
     let delivery = state.delivery;
@@ -39,15 +45,26 @@ pub fn app(state: AppState) -> Router {
         .merge(speech_fit::router())
         .merge(takes::router())
         .merge(webhooks::router())
+        .merge(reviews::router())
         .fallback(api_not_found)
         // Routes that take more (uploads) set their own limit.
-        .layer(DefaultBodyLimit::max(JSON_LIMIT));
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            token_guard::refuse_review_tokens,
+        ));
     let api = match delivery {
         Delivery::Production => api.layer(policy::json_compression()),
         Delivery::Plain => api,
     };
     Router::new()
         .nest("/api", api)
+        .nest("/r/{token}", review_link::router(&dist, delivery))
+        .route(
+            "/r/{token}/",
+            review_link::page_with_slash(&dist, delivery)
+                .layer(middleware::from_fn(review_link::private_answers)),
+        )
         .with_state(state)
         .merge(spa::router(&dist, delivery))
         .layer(middleware::from_fn(policy::security_headers))

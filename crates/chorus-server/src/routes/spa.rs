@@ -17,6 +17,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{MethodRouter, get, get_service};
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -26,15 +27,46 @@ use crate::config::Delivery;
 /// content-addressed assets).
 pub(super) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// The page shown in the app's place when it has not been built.
+fn not_built(dist: &Path) -> String {
+    format!(
+        "<!doctype html><title>Chorus</title><body style=\"font-family:sans-serif;padding:3rem\">\
+         <h1>The studio app isn't built</h1><p>No app was found in <code>{}</code>. \
+         Run <code>cargo xtask run</code>, which builds it and starts the server.</p></body>",
+        dist.display()
+    )
+}
+
+/// The app's page alone, for addresses outside the app's own (a review
+/// link's `/r/<token>`, where the app finds its review page): sent as the
+/// fallback sends it, brotli or gzip copies by `Accept-Encoding` in
+/// production. Caching is the caller's to set.
+pub(super) fn page<S: Clone + Send + Sync + 'static>(
+    dist: &Path,
+    delivery: Delivery,
+) -> MethodRouter<S> {
+    let index = dist.join("index.html");
+    if !index.exists() {
+        let message = not_built(dist);
+        return get(move || {
+            let message = message.clone();
+            async move { (StatusCode::SERVICE_UNAVAILABLE, Html(message)) }
+        });
+    }
+    match delivery {
+        Delivery::Production => get_service(
+            ServeFile::new(&index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        ),
+        Delivery::Plain => get_service(ServeFile::new(&index)),
+    }
+}
+
 pub fn router(dist: &Path, delivery: Delivery) -> Router {
     let index = dist.join("index.html");
     if !index.exists() {
-        let message = format!(
-            "<!doctype html><title>Chorus</title><body style=\"font-family:sans-serif;padding:3rem\">\
-             <h1>The studio app isn't built</h1><p>No app was found in <code>{}</code>. \
-             Run <code>cargo xtask run</code>, which builds it and starts the server.</p></body>",
-            dist.display()
-        );
+        let message = not_built(dist);
         return Router::new().fallback(move || {
             let message = message.clone();
             async move { (StatusCode::SERVICE_UNAVAILABLE, Html(message)) }

@@ -53,6 +53,8 @@ async fn shift_audio(
             ..output.clone()
         };
         if let Some(updated) = jobs::append_output(&state, &id, &job.outputs, version).await? {
+            // A new version of a shared take: measure it for its reviews.
+            crate::reviews::readings::measure_open_links(&state, &updated).await?;
             return Ok((StatusCode::CREATED, Json(updated)));
         }
         // The job changed between reading and writing (another correction,

@@ -1,0 +1,57 @@
+//! What a page holding a player can read from it and ask of it: the frame
+//! shown, the in and out marks, seeking, and markers on the timeline (the
+//! review comments). The player writes the first three; the page writes
+//! `seek` and `markers`.
+
+use leptos::prelude::*;
+
+/// A point or span on the timeline the page wants shown (a comment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub id: String,
+    pub frame: usize,
+    /// Last frame of a span, inclusive.
+    pub frame_out: Option<usize>,
+    /// Shown on hover and to screen readers.
+    pub label: String,
+    /// Drawn quieter (a resolved comment).
+    pub muted: bool,
+}
+
+#[derive(Clone, Copy)]
+pub struct PlayerLink {
+    /// The frame under the playhead.
+    pub frame: RwSignal<usize>,
+    pub frame_count: RwSignal<usize>,
+    pub mark_in: RwSignal<Option<usize>>,
+    pub mark_out: RwSignal<Option<usize>>,
+    /// Set by the page to move the playhead; the player takes it (and
+    /// pauses) and sets it back to `None`.
+    pub seek: RwSignal<Option<usize>>,
+    /// Set by the page to clear the in and out marks.
+    pub clear_marks: RwSignal<bool>,
+    pub markers: RwSignal<Vec<Marker>>,
+    /// The marker last clicked on the timeline.
+    pub picked: RwSignal<Option<String>>,
+}
+
+impl PlayerLink {
+    pub fn new() -> Self {
+        PlayerLink {
+            frame: RwSignal::new(0),
+            frame_count: RwSignal::new(0),
+            mark_in: RwSignal::new(None),
+            mark_out: RwSignal::new(None),
+            seek: RwSignal::new(None),
+            clear_marks: RwSignal::new(false),
+            markers: RwSignal::new(Vec::new()),
+            picked: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for PlayerLink {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,334 @@
+//! The studio's review panel on a job card: share some takes as a link
+//! (its options shown and changeable later), the links made so far with who
+//! opened them, and what reviewers said, with replies, resolving and the
+//! exports an editor takes to Resolve.
+
+use chorus_core::job::versions_of;
+use chorus_core::review::{
+    Comment, Downloads, NewComment, NewReviewLink, ReviewLink, ReviewLinkChange,
+};
+use chorus_core::Job;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::comments::{CommentActions, CommentList};
+use super::feedback::{FeedbackStore, summary};
+use crate::review_api;
+
+fn take_name(job: &Job, index: usize) -> String {
+    let output = &job.outputs[index];
+    output
+        .language
+        .map(|l| l.display_name().to_string())
+        .or_else(|| output.name.clone())
+        .unwrap_or_else(|| format!("Take {}", index + 1))
+}
+
+fn when(ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+fn link_state(link: &ReviewLink) -> (&'static str, String) {
+    let now = crate::dom::epoch_ms();
+    if let Some(at) = link.revoked_at {
+        return ("closed", format!("Revoked {}", when(at)));
+    }
+    match link.expires_at {
+        Some(at) if at <= now => ("closed", format!("Expired {}", when(at))),
+        Some(at) => ("open", format!("Open until {}", when(at))),
+        None => ("open", "Open, never expires".to_string()),
+    }
+}
+
+#[component]
+pub fn ReviewPanel(job: Job) -> impl IntoView {
+    let store = expect_context::<FeedbackStore>();
+    let job_id = job.id.clone();
+    store.want(&job_id);
+    let open = RwSignal::new(false);
+    let sharing = RwSignal::new(false);
+    let summary_text = {
+        let id = job_id.clone();
+        move || summary(&store.comments(&id), &store.decisions(&id))
+    };
+    view! {
+        <div class="review-panel" data-testid="review-panel">
+            <div class="review-row">
+                <button type="button" class="button small" data-testid="share-open"
+                    aria-expanded=move || sharing.get().to_string()
+                    title="Make a link a client can open to watch, comment and approve"
+                    on:click=move |_| sharing.update(|s| *s = !*s)>"Share for review"</button>
+                <button type="button" class="button small ghost" data-testid="feedback-open"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)>
+                    {let s = summary_text.clone(); move || s().unwrap_or_else(|| "No review feedback yet".into())}
+                </button>
+            </div>
+            {let job = job.clone(); move || sharing.get().then(|| view! { <ShareForm job=job.clone() /> })}
+            {let job = job.clone(); move || open.get().then(|| view! { <FeedbackView job=job.clone() /> })}
+        </div>
+    }
+}
+
+#[component]
+fn ShareForm(job: Job) -> impl IntoView {
+    let originals: Vec<usize> = (0..job.outputs.len())
+        .filter(|&i| job.outputs[i].revision.is_none())
+        .collect();
+    let picked = RwSignal::new(originals.clone());
+    let expiry = RwSignal::new("30".to_string());
+    let passcode = RwSignal::new(String::new());
+    let downloads = RwSignal::new(Downloads::AfterApproval);
+    let approvals = RwSignal::new(true);
+    let verdicts = RwSignal::new(true);
+    let created = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let links = RwSignal::new(Vec::<ReviewLink>::new());
+    let job_id = job.id.clone();
+    let reload = {
+        let id = job_id.clone();
+        move || {
+            let id = id.clone();
+            spawn_local(async move {
+                if let Ok(found) = review_api::links(&id).await {
+                    links.set(found.links);
+                }
+            });
+        }
+    };
+    reload();
+    let create = {
+        let id = job_id.clone();
+        let reload = reload.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let request = NewReviewLink {
+                takes: picked.get_untracked(),
+                expires_in_days: expiry.get_untracked().parse().ok(),
+                passcode: Some(passcode.get_untracked()).filter(|p| !p.is_empty()),
+                downloads: downloads.get_untracked(),
+                approvals: approvals.get_untracked(),
+                verdicts: verdicts.get_untracked(),
+            };
+            let id = id.clone();
+            let reload = reload.clone();
+            busy.set(true);
+            spawn_local(async move {
+                match review_api::create_link(&id, &request).await {
+                    Ok(made) => {
+                        let origin = web_sys::window()
+                            .and_then(|w| w.location().origin().ok())
+                            .unwrap_or_default();
+                        created.set(Some(format!("{origin}{}", made.path)));
+                        problem.set(None);
+                        reload();
+                    }
+                    Err(err) => problem.set(Some(err.message())),
+                }
+                busy.set(false);
+            });
+        }
+    };
+    let copy = move |_| {
+        if let (Some(url), Some(window)) = (created.get_untracked(), web_sys::window()) {
+            let _ = window.navigator().clipboard().write_text(&url);
+        }
+    };
+    let names: Vec<(usize, String, usize)> = originals
+        .iter()
+        .map(|&i| (i, take_name(&job, i), versions_of(&job.outputs, i).len()))
+        .collect();
+    view! {
+        <form class="share-form" data-testid="share-form" on:submit=create>
+            <fieldset>
+                <legend>"Takes"</legend>
+                {names.into_iter().map(|(i, name, versions)| view! {
+                    <label class="check">
+                        <input type="checkbox" data-testid="share-take"
+                            prop:checked=move || picked.with(|p| p.contains(&i))
+                            on:change=move |_| picked.update(|p| if let Some(at) = p.iter().position(|&x| x == i) { p.remove(at); } else { p.push(i); p.sort_unstable(); }) />
+                        {name}
+                        {(versions > 1).then(|| view! { <span class="hint-inline">{format!(" ({versions} versions)")}</span> })}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <div class="share-options">
+                <label>"Expires"
+                    <select data-testid="share-expiry" on:change=move |ev| expiry.set(event_target_value(&ev))>
+                        <option value="7">"in 7 days"</option>
+                        <option value="30" selected=true>"in 30 days"</option>
+                        <option value="90">"in 90 days"</option>
+                        <option value="never">"never (until revoked)"</option>
+                    </select>
+                </label>
+                <label>"Passcode"
+                    <input type="text" autocomplete="off" maxlength="128" placeholder="optional" data-testid="share-passcode"
+                        prop:value=move || passcode.get() on:input=move |ev| passcode.set(event_target_value(&ev)) />
+                </label>
+                <label>"Downloads"
+                    <select data-testid="share-downloads" on:change=move |ev| {
+                        if let Some(d) = Downloads::parse(&event_target_value(&ev)) { downloads.set(d); }
+                    }>
+                        {Downloads::ALL.into_iter().map(|d| view! {
+                            <option value=d.as_str() selected=d == Downloads::AfterApproval>{d.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="check"><input type="checkbox" prop:checked=move || approvals.get()
+                    on:change=move |_| approvals.update(|a| *a = !*a) />"Approvals"</label>
+                <label class="check"><input type="checkbox" prop:checked=move || verdicts.get()
+                    on:change=move |_| verdicts.update(|v| *v = !*v) />"Show lip-sync verdicts"</label>
+            </div>
+            <button type="submit" class="button primary small" data-testid="share-create"
+                disabled=move || busy.get() || picked.with(Vec::is_empty)>"Create link"</button>
+            {move || problem.get().map(|p| view! { <p class="problem error" role="alert">{p}</p> })}
+            {move || created.get().map(|url| view! {
+                <div class="share-made" role="status">
+                    <input type="text" readonly=true class="share-url" data-testid="share-url" prop:value=url.clone() />
+                    <button type="button" class="button small" on:click=copy>"Copy"</button>
+                    <p class="hint">"Shown this once: Chorus keeps only a fingerprint of it. Make a new link if it is lost."</p>
+                </div>
+            })}
+        </form>
+        <LinkList links reload=Callback::new(move |()| reload()) />
+    }
+}
+
+#[component]
+fn LinkList(links: RwSignal<Vec<ReviewLink>>, reload: Callback<()>) -> impl IntoView {
+    let act = move |future: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>| {
+        spawn_local(async move {
+            future.await;
+            reload.run(());
+        });
+    };
+    view! {
+        <ul class="link-list" data-testid="link-list">
+            {move || links.get().into_iter().map(|link| {
+                let (state, words) = link_state(&link);
+                let id = link.id.clone();
+                let id2 = link.id.clone();
+                let opened = link.opened.first().map(|o| format!("Last opened by {} {}", if o.name.is_empty() { "someone" } else { &o.name }, when(o.at)))
+                    .unwrap_or_else(|| "Not opened yet".into());
+                let options = format!(
+                    "{} take(s) · {} · {}{}",
+                    link.takes.len(),
+                    link.downloads.label(),
+                    if link.approvals { "approvals on" } else { "approvals off" },
+                    if link.has_passcode { " · passcode" } else { "" },
+                );
+                view! {
+                    <li class=format!("link {state}") data-testid="review-link" data-state=state>
+                        <span class="link-state">{words}</span>
+                        <span class="hint-inline">{options}</span>
+                        <span class="hint-inline">{format!("{opened} · {} comments · {} decisions", link.comments, link.decisions)}</span>
+                        {(state == "open").then(|| view! {
+                            <span class="link-actions">
+                                <button type="button" class="button small" data-testid="link-extend"
+                                    title="Keep it open 30 more days from today"
+                                    on:click=move |_| {
+                                        let id = id.clone();
+                                        act(Box::pin(async move {
+                                            let change = ReviewLinkChange { expires_in_days: Some(Some(30)), ..ReviewLinkChange::default() };
+                                            let _ = review_api::change_link(&id, &change).await;
+                                        }));
+                                    }>"Extend 30 days"</button>
+                                <button type="button" class="button small danger" data-testid="link-revoke"
+                                    title="Close it now, open pages included"
+                                    on:click=move |_| {
+                                        let id = id2.clone();
+                                        act(Box::pin(async move { let _ = review_api::revoke_link(&id).await; }));
+                                    }>"Revoke"</button>
+                            </span>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn FeedbackView(job: Job) -> impl IntoView {
+    let store = expect_context::<FeedbackStore>();
+    let job_id = job.id.clone();
+    let originals: Vec<usize> = (0..job.outputs.len())
+        .filter(|&i| job.outputs[i].revision.is_none())
+        .collect();
+    let picked = RwSignal::new(None::<String>);
+    let reply = {
+        let id = job_id.clone();
+        Callback::new(move |(parent, text): (Comment, String)| {
+            let id = id.clone();
+            spawn_local(async move {
+                let comment = NewComment {
+                    take: parent.take,
+                    frame: parent.frame,
+                    frame_out: None,
+                    author: "Studio".into(),
+                    text,
+                    shape: None,
+                    parent: Some(parent.id.clone()),
+                };
+                if let Ok(made) = review_api::reply(&id, &comment).await {
+                    store.keep_comment(&id, made);
+                }
+            });
+        })
+    };
+    let resolve = {
+        let id = job_id.clone();
+        Callback::new(move |(comment, resolved): (Comment, bool)| {
+            let id = id.clone();
+            spawn_local(async move {
+                if let Ok(made) = review_api::resolve(&comment.id, resolved).await {
+                    store.keep_comment(&id, made);
+                }
+            });
+        })
+    };
+    let actions = CommentActions {
+        reply,
+        resolve: Some(resolve),
+    };
+    let on_pick = Callback::new(move |_c: Comment| {});
+    view! {
+        <div class="feedback-view" data-testid="feedback-view">
+            <p class="exports">
+                "Export comments: "
+                <a class="button small" href=review_api::export_href(&job_id, "csv", None) download="" data-testid="export-csv">"CSV"</a>
+                <a class="button small" href=review_api::export_href(&job_id, "edl", None) download="" data-testid="export-edl"
+                    title="Markers DaVinci Resolve imports onto a timeline">"EDL for Resolve"</a>
+            </p>
+            {originals.into_iter().map(|original| {
+                let id = job_id.clone();
+                let id2 = job_id.clone();
+                let name = take_name(&job, original);
+                let fps = job.outputs[original].fps;
+                let versions = versions_of(&job.outputs, original);
+                let newest = versions.last().map_or(1, |&i| job.outputs[i].version());
+                let members = versions.clone();
+                let comments = Signal::derive(move || {
+                    store.comments(&id).into_iter().filter(|c| members.contains(&c.take)).collect::<Vec<_>>()
+                });
+                let decision = move || store.decisions(&id2).into_iter().filter(|d| d.take == original).max_by_key(|d| d.at);
+                view! {
+                    <section class="feedback-take" data-testid="feedback-take">
+                        <h4>{name}
+                            {move || decision().map(|d| view! {
+                                <span class=format!("chip {}", if d.verdict == chorus_core::review::Verdict::Approved { "ok" } else { "warn" })
+                                    data-testid="feedback-decision" title=d.note.clone().unwrap_or_default()>
+                                    {format!("{} by {} (v{})", d.verdict.label(), d.author, d.version)}
+                                </span>
+                            })}
+                        </h4>
+                        <CommentList comments fps version=Signal::derive(move || newest) picked on_pick actions />
+                    </section>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
