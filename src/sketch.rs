@@ -26,7 +26,6 @@ impl Tool {
             Tool::Freehand => "Pen",
         }
     }
-    }
 }
 
 /// A point on the picture from a pointer position inside a box of

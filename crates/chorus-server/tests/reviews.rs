@@ -467,7 +467,7 @@ async fn an_expired_link_is_closed(s: &TestServer, f: &Fixture) {
     assert_eq!(status, StatusCode::GONE, "{refused}");
 
     // Given more days, it opens again.
-    let (status, changed) = send(
+    let (status, changed, _) = send(
         s,
         "PATCH",
         &format!("/api/reviews/{id}"),
