@@ -92,7 +92,8 @@ pub fn ShapesLayer(
             class="shapes-layer"
             class:drawing=drawing
             viewBox=format!("0 0 {w} {h}")
-            preserveAspectRatio="none"
+            // The canvas letterboxes the picture the same way.
+            preserveAspectRatio="xMidYMid meet"
             data-testid="shapes-layer"
             on:pointerdown=down
             on:pointermove=moved

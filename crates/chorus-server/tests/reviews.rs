@@ -723,12 +723,14 @@ async fn comments_are_checked_field_by_field(s: &TestServer, f: &Fixture) {
     assert_eq!(status, StatusCode::CREATED, "{made}");
     assert_eq!(made["side"], "reviewer");
     assert_eq!(made["shape"]["kind"], "rect");
-    let (status, _) = s
-        .post_json(
-            &format!("/r/{token}/api/opened"),
-            &json!({"name": "Mia"}),
-        )
-        .await;
+    let (status, _, _) = send(
+        s,
+        "POST",
+        &format!("/r/{token}/api/opened"),
+        &[],
+        Some(&json!({"name": "Mia"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, refused) = s
         .post_json(&format!("/r/{token}/api/opened"), &json!({"name": ""}))
