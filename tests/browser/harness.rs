@@ -51,6 +51,7 @@ pub struct Studio {
     pub base: String,
     pub client: Client,
     scratch: PathBuf,
+    driver_port: u16,
     server: Process,
     _driver: Process,
 }
@@ -196,38 +197,24 @@ impl Studio {
         )?;
         wait_for_http(driver_port, "/status", &driver).await?;
 
-        let profile = scratch.join("chromium-profile");
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--disable-quic", "--disable-gpu",
-                    // The player draws with wgpu: WebGL2 on SwiftShader needs the opt-in now
-                    // that Chromium dropped its automatic fallback (WebGPU for ?gpu=webgpu).
-                    "--enable-unsafe-webgpu", "--enable-unsafe-swiftshader",
-                    "--window-size=1440,1100",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
-        let client = ClientBuilder::rustls()
-            .context("TLS roots for the WebDriver client")?
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .context("starting headless Chromium through chromedriver")?;
+        let client = browser(driver_port, &scratch.join("chromium-profile"), "1440,1100").await?;
 
         Ok(Studio {
             base: format!("http://{addr}"),
             client,
             scratch,
+            driver_port,
             server,
             _driver: driver,
         })
+    }
+
+    /// A second browser on this server, with its own profile (its own
+    /// storage and cookies), a window of `size` ("390,844"): a client
+    /// opening a review link beside the studio. Closed by the caller.
+    pub async fn another_browser(&self, size: &str) -> Result<Client> {
+        let profile = self.scratch.join(format!("chromium-profile-{size}"));
+        browser(self.driver_port, &profile, size).await
     }
 
     pub async fn open(&self, path: &str) -> Result<()> {
@@ -235,7 +222,7 @@ impl Studio {
         self.check_csp().await?;
         self.client.goto(&format!("{}{path}", self.base)).await?;
         self.find(
-            "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page]",
+            "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page], [data-testid=review-page]",
         )
         .await
         .context("the app did not start")?;
@@ -373,6 +360,33 @@ setTimeout(() => {
     .catch((e) => done({ hook, reports, policy: null, error: String(e) }));
 }, 50);
 ";
+
+/// A headless Chromium session through the chromedriver on `driver_port`.
+async fn browser(driver_port: u16, profile: &Path, size: &str) -> Result<Client> {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-quic", "--disable-gpu",
+                // The player draws with wgpu: WebGL2 on SwiftShader needs the opt-in now
+                // that Chromium dropped its automatic fallback (WebGPU for ?gpu=webgpu).
+                "--enable-unsafe-webgpu", "--enable-unsafe-swiftshader",
+                format!("--window-size={size}"),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::rustls()
+        .context("TLS roots for the WebDriver client")?
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .context("starting headless Chromium through chromedriver")
+}
 
 /// A Chrome DevTools Protocol command sent through chromedriver's
 /// `goog/cdp/execute` endpoint.

@@ -14,6 +14,7 @@ mod library;
 mod load;
 mod player;
 mod player_bench;
+mod review;
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;

@@ -39,7 +39,7 @@ const done = arguments[arguments.length - 1];
 
 /// Presses the timeline where `frame` sits (the middle of its slot), the way
 /// a pointer would: pointerdown then pointerup at that x.
-const CLICK_TIMELINE_AT_FRAME: &str = r"
+pub(crate) const CLICK_TIMELINE_AT_FRAME: &str = r"
 const [frame] = arguments;
 const player = document.querySelector('[data-testid=player]');
 const bar = player.querySelector('[data-testid=player-timeline]');

@@ -63,7 +63,7 @@ impl Throttle {
             if times.len() >= *limit
                 && let Some(oldest) = times.get(times.len() - limit)
             {
-                wait = wait.max(self.window - (now - *oldest));
+                wait = wait.max(self.window.saturating_sub(now - *oldest));
             }
         }
         if wait > Duration::ZERO {
@@ -108,25 +108,25 @@ mod tests {
 
     #[test]
     fn the_limit_holds_until_the_window_moves_on() {
-        let throttle = Throttle::new(Duration::from_secs(900));
+        let throttle = Throttle::new(Duration::from_mins(15));
         let start = Instant::now();
         for i in 0..5 {
             let at = start + Duration::from_secs(i * 10);
             throttle.take_at(&keys(5, 20), at).expect("under the limit");
         }
         let wait = throttle
-            .take_at(&keys(5, 20), start + Duration::from_secs(60))
+            .take_at(&keys(5, 20), start + Duration::from_mins(1))
             .expect_err("the sixth try waits");
-        assert_eq!(wait, Duration::from_secs(840), "until the first try leaves");
+        assert_eq!(wait, Duration::from_mins(14), "until the first try leaves");
         // Once the first try is 15 minutes old, one more fits.
         throttle
-            .take_at(&keys(5, 20), start + Duration::from_secs(900))
+            .take_at(&keys(5, 20), start + Duration::from_mins(15))
             .expect("a slot again");
     }
 
     #[test]
     fn every_key_must_have_room_and_right_tries_give_theirs_back() {
-        let throttle = Throttle::new(Duration::from_secs(60));
+        let throttle = Throttle::new(Duration::from_mins(1));
         let now = Instant::now();
         let ticket = throttle.take_at(&keys(1, 20), now).expect("first");
         assert!(throttle.take_at(&keys(1, 20), now).is_err(), "link full");

@@ -244,7 +244,11 @@ async fn creating_a_link_keeps_only_its_hash(s: &TestServer, f: &Fixture) {
         let (status, refused) = s
             .post_json(&format!("/api/jobs/{}/reviews", f.job), &body)
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {refused}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {refused}"
+        );
         assert_eq!(fields(&refused), [field], "{refused}");
     }
     let (status, _) = s
@@ -271,7 +275,11 @@ async fn creating_a_link_keeps_only_its_hash(s: &TestServer, f: &Fixture) {
     }
     assert!(headers.contains_key("content-security-policy"));
     let (status, other_page, _) = s.fetch(&format!("/r/{}", "A".repeat(43))).await;
-    assert_eq!((status, &other_page), (StatusCode::OK, &page), "reveals nothing");
+    assert_eq!(
+        (status, &other_page),
+        (StatusCode::OK, &page),
+        "reveals nothing"
+    );
     let (status, slash_page, headers) = s.fetch(&format!("/r/{token}/")).await;
     assert_eq!((status, &slash_page), (StatusCode::OK, &page));
     assert_eq!(headers["cache-control"], "no-store");
@@ -351,7 +359,13 @@ async fn a_token_opens_exactly_what_was_shared(s: &TestServer, f: &Fixture) {
         .post_json(&format!("/r/{token}/api/comments"), &comment(3, "Better"))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{on_version}");
-    assert_eq!((on_version["original"].as_u64(), on_version["version"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (
+            on_version["original"].as_u64(),
+            on_version["version"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
 
     // The token opens nothing of the studio's.
     let bearer = format!("Bearer {token}");
@@ -387,7 +401,10 @@ async fn a_token_opens_exactly_what_was_shared(s: &TestServer, f: &Fixture) {
     // Another link's comment cannot be replied to here.
     let (_, ja_token) = share(s, &f.job, &json!({"takes": [2]})).await;
     let (status, elsewhere) = s
-        .post_json(&format!("/r/{ja_token}/api/comments"), &comment(2, "JA here"))
+        .post_json(
+            &format!("/r/{ja_token}/api/comments"),
+            &comment(2, "JA here"),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{elsewhere}");
     let mut reply = comment(0, "Replying across links");
@@ -457,9 +474,7 @@ async fn an_expired_link_is_closed(s: &TestServer, f: &Fixture) {
         closed["error"]["message"],
         "This review link expired on 7 December 2025"
     );
-    let (status, _, _) = s
-        .fetch(&format!("/r/{token}/assets/{}", f.videos[0]))
-        .await;
+    let (status, _, _) = s.fetch(&format!("/r/{token}/assets/{}", f.videos[0])).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no files from a closed link");
     let (status, refused) = s
         .post_json(&format!("/r/{token}/api/comments"), &comment(0, "Late"))
@@ -548,7 +563,10 @@ async fn revoking_closes_a_live_review_page(s: &TestServer, f: &Fixture) {
         }
     })
     .await;
-    assert!(ended.is_ok(), "the stream is still open 2 s after the revoke: {seen}");
+    assert!(
+        ended.is_ok(),
+        "the stream is still open 2 s after the revoke: {seen}"
+    );
     assert!(revoked_at.elapsed() < Duration::from_secs(2));
     let after = seen.split("event: comment").nth(1).unwrap_or("");
     assert!(after.contains("event: closed"), "{seen}");
@@ -556,7 +574,10 @@ async fn revoking_closes_a_live_review_page(s: &TestServer, f: &Fixture) {
 
     let (status, closed) = s.get(&format!("/r/{token}/api/review")).await;
     assert_eq!(status, StatusCode::GONE, "{closed}");
-    assert_eq!(closed["error"]["message"], "This review link was closed by the studio");
+    assert_eq!(
+        closed["error"]["message"],
+        "This review link was closed by the studio"
+    );
     let refused = client
         .get(format!("http://{addr}/r/{token}/api/events"))
         .send()
@@ -578,10 +599,12 @@ async fn passcodes_are_asked_once_and_tries_are_counted(s: &TestServer, f: &Fixt
     let (status, locked) = s.get(&review).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{locked}");
     assert_eq!(code(&locked), "passcode_required");
-    let (status, _, _) = s
-        .fetch(&format!("/r/{token}/assets/{}", f.videos[0]))
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "files wait for the passcode too");
+    let (status, _, _) = s.fetch(&format!("/r/{token}/assets/{}", f.videos[0])).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "files wait for the passcode too"
+    );
 
     let (status, wrong) = s.post_json(&unlock, &json!({"passcode": "tulip"})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{wrong}");
@@ -603,7 +626,11 @@ async fn passcodes_are_asked_once_and_tries_are_counted(s: &TestServer, f: &Fixt
         )),
         "{set_cookie}"
     );
-    let cookie = set_cookie.split(';').next().expect("name=value").to_string();
+    let cookie = set_cookie
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_string();
     let (status, opened, _) = send(s, "GET", &review, &[("cookie", &cookie)], None).await;
     assert_eq!(status, StatusCode::OK, "{opened}");
     let (status, _, _) = send(
@@ -615,11 +642,30 @@ async fn passcodes_are_asked_once_and_tries_are_counted(s: &TestServer, f: &Fixt
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = send(s, "GET", &review, &[("cookie", "chorus_review=forged")], None).await;
+    let (status, _, _) = send(
+        s,
+        "GET",
+        &review,
+        &[("cookie", "chorus_review=forged")],
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Over plain http the cookie is not marked Secure.
-    let (_, _, headers) = send(s, "POST", &unlock, &[], Some(&json!({"passcode": "tulip season"}))).await;
-    assert!(!headers["set-cookie"].to_str().expect("ascii").contains("Secure"));
+    let (_, _, headers) = send(
+        s,
+        "POST",
+        &unlock,
+        &[],
+        Some(&json!({"passcode": "tulip season"})),
+    )
+    .await;
+    assert!(
+        !headers["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .contains("Secure")
+    );
 
     // Four more wrong tries are answered; the sixth waits, right or not.
     for _ in 0..4 {
@@ -686,20 +732,42 @@ async fn comments_are_checked_field_by_field(s: &TestServer, f: &Fixture) {
     };
     let stroke: Vec<[f32; 2]> = (0..600).map(|i| [0.5, i as f32 / 600.0]).collect();
     for (body, field, says) in [
-        (with_shape(json!({"kind": "pin", "at": [1.5, 0.5]})), "shape", "1.5"),
-        (with_shape(json!({"kind": "freehand", "points": stroke})), "shape", "600 points"),
-        (with_shape(json!({"kind": "circle", "at": [0.5, 0.5]})), "shape", "circle"),
+        (
+            with_shape(json!({"kind": "pin", "at": [1.5, 0.5]})),
+            "shape",
+            "1.5",
+        ),
+        (
+            with_shape(json!({"kind": "freehand", "points": stroke})),
+            "shape",
+            "600 points",
+        ),
+        (
+            with_shape(json!({"kind": "circle", "at": [0.5, 0.5]})),
+            "shape",
+            "circle",
+        ),
         (with_shape(json!({"kind": "pin", "at": [0.5]})), "shape", ""),
         (comment(0, &"a".repeat(2001)), "text", "2001 characters"),
         (comment(0, "nul \u{0} inside"), "text", "control character"),
-        (json!({"take": 0, "frame": 120, "author": "Mia", "text": "Past the end"}), "frame", "120 frames"),
-        (json!({"take": 0, "frame": 1, "author": " ", "text": "Who?"}), "author", ""),
+        (
+            json!({"take": 0, "frame": 120, "author": "Mia", "text": "Past the end"}),
+            "frame",
+            "120 frames",
+        ),
+        (
+            json!({"take": 0, "frame": 1, "author": " ", "text": "Who?"}),
+            "author",
+            "",
+        ),
     ] {
         let (status, refused) = s.post_json(&uri, &body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
         assert_eq!(code(&refused), "invalid_request");
         assert_eq!(fields(&refused), [field], "{refused}");
-        let message = refused["error"]["problems"][0]["message"].as_str().unwrap_or("");
+        let message = refused["error"]["problems"][0]["message"]
+            .as_str()
+            .unwrap_or("");
         assert!(message.contains(says), "{message}");
     }
     // Several problems at once are all listed.
@@ -742,9 +810,7 @@ async fn comments_are_checked_field_by_field(s: &TestServer, f: &Fixture) {
 async fn decisions_stand_per_take(s: &TestServer, f: &Fixture) {
     let (link, token) = share(s, &f.job, &json!({"takes": [0, 1]})).await;
     let uri = format!("/r/{token}/api/decisions");
-    let decide = |take: usize, verdict: &str, note: Option<&str>| {
-        json!({"take": take, "version": 1, "verdict": verdict, "note": note, "author": "Mia"})
-    };
+    let decide = |take: usize, verdict: &str, note: Option<&str>| json!({"take": take, "version": 1, "verdict": verdict, "note": note, "author": "Mia"});
     let (status, approved) = s.post_json(&uri, &decide(0, "approved", None)).await;
     assert_eq!(status, StatusCode::CREATED, "{approved}");
     assert_eq!(approved["verdict"], "approved");
@@ -755,14 +821,19 @@ async fn decisions_stand_per_take(s: &TestServer, f: &Fixture) {
         .await;
     assert_eq!(status, StatusCode::OK);
     let disposition = headers["content-disposition"].to_str().expect("ascii");
-    assert!(disposition.starts_with("attachment; filename=\""), "{disposition}");
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
     assert!(disposition.contains("en-v1.mp4"), "{disposition}");
     let (status, _, _) = s
         .fetch(&format!("/r/{token}/assets/{}?download=1", f.videos[1]))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "DE is not approved");
 
-    let (status, refused) = s.post_json(&uri, &decide(0, "changes_requested", None)).await;
+    let (status, refused) = s
+        .post_json(&uri, &decide(0, "changes_requested", None))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(fields(&refused), ["note"]);
     let (status, changed) = s
@@ -772,7 +843,11 @@ async fn decisions_stand_per_take(s: &TestServer, f: &Fixture) {
     let (status, refused) = s.post_json(&uri, &decide(2, "approved", None)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "JA is not shared: {refused}");
     let (status, refused) = s.post_json(&uri, &decide(3, "approved", None)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a version is not an original: {refused}");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a version is not an original: {refused}"
+    );
     let mut no_version = decide(1, "approved", None);
     no_version["version"] = json!(9);
     let (status, refused) = s.post_json(&uri, &no_version).await;
@@ -829,13 +904,19 @@ async fn replies_resolving_and_exports(s: &TestServer, f: &Fixture) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let (status, second) = s
-        .post_json(&format!("/r/{token}/api/comments"), &comment(1, "=SUM(A1) | pipe"))
+        .post_json(
+            &format!("/r/{token}/api/comments"),
+            &comment(1, "=SUM(A1) | pipe"),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
 
     let replies = format!("/api/jobs/{}/comments", f.job);
     let (status, refused) = s
-        .post_json(&replies, &json!({"take": 0, "frame": 0, "author": "Ana", "text": "Hi"}))
+        .post_json(
+            &replies,
+            &json!({"take": 0, "frame": 0, "author": "Ana", "text": "Hi"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(fields(&refused), ["parent"]);
@@ -857,21 +938,34 @@ async fn replies_resolving_and_exports(s: &TestServer, f: &Fixture) {
     assert_eq!(reply["frame"], 37, "at the comment's frame");
     assert_eq!(reply["link_id"], first["link_id"]);
 
-    let resolve = format!("/api/comments/{}/resolve", first["id"].as_str().expect("id"));
+    let resolve = format!(
+        "/api/comments/{}/resolve",
+        first["id"].as_str().expect("id")
+    );
     let (status, resolved) = s.post_json(&resolve, &json!({"resolved": true})).await;
     assert_eq!(status, StatusCode::OK, "{resolved}");
     let at = resolved["resolved_at"].as_i64().expect("resolved");
     let (_, again) = s.post_json(&resolve, &json!({"resolved": true})).await;
-    assert_eq!(again["resolved_at"].as_i64(), Some(at), "keeps its first time");
+    assert_eq!(
+        again["resolved_at"].as_i64(),
+        Some(at),
+        "keeps its first time"
+    );
     let (status, _) = s
-        .post_json("/api/comments/cm_nobody/resolve", &json!({"resolved": true}))
+        .post_json(
+            "/api/comments/cm_nobody/resolve",
+            &json!({"resolved": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     let (status, feedback) = s.get(&format!("/api/jobs/{}/feedback", f.job)).await;
     assert_eq!(status, StatusCode::OK);
     let comments = feedback["comments"].as_array().expect("comments");
-    let created: Vec<i64> = comments.iter().map(|c| c["created_at"].as_i64().expect("at")).collect();
+    let created: Vec<i64> = comments
+        .iter()
+        .map(|c| c["created_at"].as_i64().expect("at"))
+        .collect();
     assert!(created.is_sorted(), "oldest first");
     assert!(comments.iter().any(|c| c["id"] == reply["id"]));
 
@@ -889,7 +983,10 @@ async fn replies_resolving_and_exports(s: &TestServer, f: &Fixture) {
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     assert_eq!(
         reader.headers().expect("header").iter().collect::<Vec<_>>(),
-        ["take", "language", "version", "frame", "timecode", "range", "author", "side", "text", "shape", "status", "created"]
+        [
+            "take", "language", "version", "frame", "timecode", "range", "author", "side", "text",
+            "shape", "status", "created"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert!(rows.iter().all(|r| &r[0] == "0"), "take 0 only");
@@ -900,23 +997,50 @@ async fn replies_resolving_and_exports(s: &TestServer, f: &Fixture) {
     let row = &rows[at];
     assert_eq!(
         row.iter().take(11).collect::<Vec<_>>(),
-        ["0", "en", "1", "37", "00:00:01:13", "00:00:01:13-00:00:02:00", "Mia", "reviewer", "Her mouth is late", "pin", "resolved"]
+        [
+            "0",
+            "en",
+            "1",
+            "37",
+            "00:00:01:13",
+            "00:00:01:13-00:00:02:00",
+            "Mia",
+            "reviewer",
+            "Her mouth is late",
+            "pin",
+            "resolved"
+        ]
     );
-    assert!(row[11].ends_with('Z') && row[11].contains('T'), "RFC 3339: {}", &row[11]);
+    assert!(
+        row[11].ends_with('Z') && row[11].contains('T'),
+        "RFC 3339: {}",
+        &row[11]
+    );
     assert_eq!(&rows[at + 1][8], "Fixed in v2", "the reply follows");
     assert_eq!(&rows[at + 1][7], "studio");
     let (_, everything, _) = s.fetch(&format!("/api/jobs/{}/comments.csv", f.job)).await;
     let text = String::from_utf8(everything).expect("utf-8");
-    assert!(text.contains("'=SUM(A1) | pipe"), "formulas kept as text: {text}");
+    assert!(
+        text.contains("'=SUM(A1) | pipe"),
+        "formulas kept as text: {text}"
+    );
 
     // EDL: markers Resolve imports, at one hour.
     let (status, edl, headers) = s
         .fetch(&format!("/api/jobs/{}/comments.edl?take=0", f.job))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-disposition"].to_str().expect("ascii").ends_with("-markers.edl\""));
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .ends_with("-markers.edl\"")
+    );
     let edl = String::from_utf8(edl).expect("utf-8");
-    assert!(edl.starts_with("TITLE: A florist arranges tulips in a sunny shop\nFCM: NON-DROP FRAME\n"), "{edl}");
+    assert!(
+        edl.starts_with("TITLE: A florist arranges tulips in a sunny shop\nFCM: NON-DROP FRAME\n"),
+        "{edl}"
+    );
     assert!(
         edl.contains(
             "  001      V     C        00:00:01:13 00:00:02:01 01:00:01:13 01:00:02:01\n \
@@ -926,7 +1050,10 @@ async fn replies_resolving_and_exports(s: &TestServer, f: &Fixture) {
     );
     let (_, all_takes, _) = s.fetch(&format!("/api/jobs/{}/comments.edl", f.job)).await;
     let all_takes = String::from_utf8(all_takes).expect("utf-8");
-    assert!(all_takes.contains("|C:ResolveColorRed |M:[de v1] Mia: =SUM(A1) pipe |D:1"), "{all_takes}");
+    assert!(
+        all_takes.contains("|C:ResolveColorRed |M:[de v1] Mia: =SUM(A1) pipe |D:1"),
+        "{all_takes}"
+    );
     let (status, _, _) = s
         .fetch(&format!("/api/jobs/{}/comments.csv?take=9", f.job))
         .await;
@@ -947,7 +1074,10 @@ async fn the_studio_hears_comments_and_decisions(s: &TestServer, f: &Fixture) {
         .expect("connects");
     let mut stream = events.bytes_stream();
     let (status, _) = s
-        .post_json(&format!("/r/{token}/api/comments"), &comment(0, "Heard live"))
+        .post_json(
+            &format!("/r/{token}/api/comments"),
+            &comment(0, "Heard live"),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = s
@@ -964,7 +1094,9 @@ async fn the_studio_hears_comments_and_decisions(s: &TestServer, f: &Fixture) {
             seen.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
             kinds = review_events(&seen)
                 .into_iter()
-                .filter(|e| e["comment"]["link_id"] == link["id"] || e["decision"]["link_id"] == link["id"])
+                .filter(|e| {
+                    e["comment"]["link_id"] == link["id"] || e["decision"]["link_id"] == link["id"]
+                })
                 .map(|e| e["kind"].as_str().unwrap_or("").to_string())
                 .collect();
             if kinds.len() >= 2 {
@@ -999,18 +1131,31 @@ async fn readings_arrive_for_shared_takes(s: &TestServer, f: &Fixture) {
     let (_, token) = share(s, &f.job, &json!({"takes": [2]})).await;
     let review = format!("/r/{token}/api/review");
     let mut readings = Value::Null;
-    common::until("readings of the shared take", Duration::from_secs(20), async || {
-        let (_, body) = s.get(&review).await;
-        readings = body["readings"].clone();
-        readings.as_array().is_some_and(|r| !r.is_empty())
-    })
+    common::until(
+        "readings of the shared take",
+        Duration::from_secs(20),
+        async || {
+            let (_, body) = s.get(&review).await;
+            readings = body["readings"].clone();
+            readings.as_array().is_some_and(|r| !r.is_empty())
+        },
+    )
     .await;
     assert_eq!(readings[0]["take"], 2);
     assert_eq!(readings[0]["verdict"], "cant_tell");
-    assert!(readings[0]["summary"].as_str().expect("summary").contains("could not be analysed"));
+    assert!(
+        readings[0]["summary"]
+            .as_str()
+            .expect("summary")
+            .contains("could not be analysed")
+    );
     let (_, quiet) = share(s, &f.job, &json!({"takes": [2], "verdicts": false})).await;
     let (_, body) = s.get(&format!("/r/{quiet}/api/review")).await;
-    assert_eq!(body["readings"], json!([]), "not shown when verdicts are off");
+    assert_eq!(
+        body["readings"],
+        json!([]),
+        "not shown when verdicts are off"
+    );
 }
 
 async fn review_rows_leave_with_their_job(s: &TestServer) {
@@ -1033,13 +1178,19 @@ async fn review_rows_leave_with_their_job(s: &TestServer) {
     let (status, _, _) = send(s, "DELETE", "/api/jobs/job_review_gone", &[], None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, closed) = s.get(&format!("/r/{token}/api/review")).await;
-    assert_eq!(status, StatusCode::GONE, "a deleted job's reviews close: {closed}");
+    assert_eq!(
+        status,
+        StatusCode::GONE,
+        "a deleted job's reviews close: {closed}"
+    );
     s.state
         .db
         .execute("UPDATE jobs SET deleted_at = deleted_at - 3600000 WHERE id = 'job_review_gone'")
         .await
         .expect("backdate");
-    chorus_server::removal::purge_due(&s.state).await.expect("purge");
+    chorus_server::removal::purge_due(&s.state)
+        .await
+        .expect("purge");
     let count = |table: &str, filter: &str| {
         format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table} WHERE {filter}")
     };
@@ -1050,7 +1201,10 @@ async fn review_rows_leave_with_their_job(s: &TestServer) {
             "review_decisions",
             "link_id NOT IN (SELECT id FROM review_links)",
         ),
-        count("review_opens", "link_id NOT IN (SELECT id FROM review_links)"),
+        count(
+            "review_opens",
+            "link_id NOT IN (SELECT id FROM review_links)",
+        ),
     ] {
         let rows = s.state.db.text_rows(&sql).await.expect("counts");
         assert_eq!(rows[0][0].as_deref(), Some("0"), "{sql}");

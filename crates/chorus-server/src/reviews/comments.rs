@@ -80,7 +80,11 @@ pub fn control_problem(text: &str) -> Option<String> {
 
 /// Records `comment`, made on job `job_id`.
 pub async fn insert(db: &Db, job_id: &str, comment: &Comment) -> anyhow::Result<()> {
-    let shape = comment.shape.as_ref().map(serde_json::to_string).transpose()?;
+    let shape = comment
+        .shape
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
     let side = match comment.side {
         Side::Reviewer => "reviewer",
         Side::Studio => "studio",

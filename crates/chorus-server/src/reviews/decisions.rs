@@ -19,8 +19,9 @@ struct DecisionRow {
 
 impl DecisionRow {
     fn into_decision(self) -> anyhow::Result<Decision> {
-        let verdict = parse_verdict(&self.verdict)
-            .with_context(|| format!("a decision on link {} reads {}", self.link_id, self.verdict))?;
+        let verdict = parse_verdict(&self.verdict).with_context(|| {
+            format!("a decision on link {} reads {}", self.link_id, self.verdict)
+        })?;
         Ok(Decision {
             link_id: self.link_id,
             take: usize::try_from(self.take).unwrap_or(0),

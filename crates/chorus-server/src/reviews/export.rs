@@ -81,7 +81,11 @@ pub fn csv(job: &Job, comments: &[Comment]) -> anyhow::Result<Vec<u8>> {
         let fps = fps_of(job, comment.take);
         let output = job.outputs.get(comment.take);
         let language = output
-            .and_then(|o| o.language.map(|l| l.code().to_string()).or_else(|| o.name.clone()))
+            .and_then(|o| {
+                o.language
+                    .map(|l| l.code().to_string())
+                    .or_else(|| o.name.clone())
+            })
             .unwrap_or_default();
         let range = match comment.frame_out {
             Some(out) if out != comment.frame => {
@@ -114,7 +118,7 @@ pub fn csv(job: &Job, comments: &[Comment]) -> anyhow::Result<Vec<u8>> {
             rfc3339(comment.created_at),
         ])?;
     }
-    Ok(out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// `text` on one line with no `|` (which separates an EDL marker's fields).
@@ -156,7 +160,8 @@ pub fn edl(job: &Job, comments: &[Comment], title: &str) -> String {
         } else {
             "ResolveColorRed"
         };
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "{:03}  001      V     C        {} {} {} {}\n |C:{colour} |M:{} |D:{duration}\n\n",
             n + 1,
             timecode(src_in, fps),
@@ -261,7 +266,9 @@ mod tests {
             lines[1],
             "0,en,1,37,00:00:01:13,00:00:01:13-00:00:02:00,Mia,reviewer,Her mouth is late,pin,open,2025-12-06T05:46:40Z"
         );
-        assert!(lines[2].starts_with("0,en,1,37,00:00:01:13,,Studio,studio,Fixed in v2,,resolved,"));
+        assert!(
+            lines[2].starts_with("0,en,1,37,00:00:01:13,,Studio,studio,Fixed in v2,,resolved,")
+        );
         // The formula-like text is kept as text, and its new line quoted.
         assert!(text.contains("\"'=cut | here\nplease\""), "{text}");
         let mut reader = csv::Reader::from_reader(text.as_bytes());

@@ -77,7 +77,12 @@ pub fn new_id() -> String {
 }
 
 /// Records a new link, found from now on by `token_hash`.
-pub async fn insert(db: &Db, link: &ReviewLink, token_hash: &str, passcode_hash: Option<&str>) -> anyhow::Result<()> {
+pub async fn insert(
+    db: &Db,
+    link: &ReviewLink,
+    token_hash: &str,
+    passcode_hash: Option<&str>,
+) -> anyhow::Result<()> {
     let takes = serde_json::to_string(&link.takes)?;
     on_db!(write db, pool => sqlx::query(
         "INSERT INTO review_links (id, job_id, token_hash, takes, created_at, expires_at, revoked_at,
@@ -110,7 +115,11 @@ pub async fn by_id(db: &Db, id: &str) -> anyhow::Result<Option<StoredLink>> {
     let Some(mut stored) = row.map(LinkRow::into_stored).transpose()? else {
         return Ok(None);
     };
-    stored.link.opened = opened(db, "o.link_id = $1", id).await?.into_iter().map(|(_, o)| o).collect();
+    stored.link.opened = opened(db, "o.link_id = $1", id)
+        .await?
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
     Ok(Some(stored))
 }
 

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use axum::http::HeaderMap;
 use axum::http::header;
 use base64::Engine as _;
@@ -101,7 +101,11 @@ pub fn set_cookie(token_text: &str, value: &str, secure: bool) -> String {
 
 /// Takes a try at link `link_id`'s passcode from `client` (when known), or
 /// says how long to wait. Give the ticket back when the passcode was right.
-pub fn take_try(throttle: &Throttle, link_id: &str, client: Option<&str>) -> Result<Ticket, Duration> {
+pub fn take_try(
+    throttle: &Throttle,
+    link_id: &str,
+    client: Option<&str>,
+) -> Result<Ticket, Duration> {
     let mut keys = vec![(format!("link {link_id}"), TRIES_PER_LINK)];
     if let Some(client) = client {
         keys.push((format!("client {client}"), TRIES_PER_CLIENT));

@@ -78,7 +78,10 @@ pub fn reading_of(report: &SyncReport) -> TakeReading {
     let sure = if report.confident {
         format!("confidence {:.2}", report.confidence)
     } else {
-        format!("low confidence {:.2}: treat it as a guess", report.confidence)
+        format!(
+            "low confidence {:.2}: treat it as a guess",
+            report.confidence
+        )
     };
     TakeReading {
         take: 0,

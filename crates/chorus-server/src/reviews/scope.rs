@@ -253,7 +253,10 @@ mod tests {
         let problems = originals_to_share(&job, &[0, 3, 9]).expect_err("refused");
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["takes[1]", "takes[2]"]);
-        assert!(problems[0].message.contains("original take 1"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("original take 1"),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -263,7 +266,10 @@ mod tests {
         assert!(is_shared(&job, &[1], 3));
         assert!(!is_shared(&job, &[1], 0));
         assert_eq!(shared_file(&job, &[1], "de2"), Some((3, File::Video)));
-        assert_eq!(shared_file(&job, &[1], "de2-poster"), Some((3, File::Poster)));
+        assert_eq!(
+            shared_file(&job, &[1], "de2-poster"),
+            Some((3, File::Poster))
+        );
         assert_eq!(shared_file(&job, &[1], "en"), None);
         let takes = review_takes(&job, &[1], "/r/tok");
         assert_eq!(takes.len(), 2);
@@ -293,7 +299,10 @@ mod tests {
         job.outputs[0].name = Some("intro.mp4".into());
         job.outputs[1].name = Some("outro.mov".into());
         assert_eq!(title(&job, &[0, 1]), "intro.mp4, outro.mov");
-        assert_eq!(file_stem("A florist: arranges tulips!"), "a-florist-arranges-tulips");
+        assert_eq!(
+            file_stem("A florist: arranges tulips!"),
+            "a-florist-arranges-tulips"
+        );
         assert_eq!(file_stem("…"), "review");
         assert_eq!(take_label(&job.outputs[3]), "de v2");
     }

@@ -109,14 +109,17 @@ impl Feed {
                 got = self.jobs.recv() => Woke::Job(got),
             };
             match woke {
-                Woke::Expired => match self.current().await {
-                    Err(last) => return Some(last),
-                    // Woken a moment early: sleep again.
-                    Ok(_) => {}
-                },
+                Woke::Expired => {
+                    // Woken a moment early, it sleeps again.
+                    if let Err(last) = self.current().await {
+                        return Some(last);
+                    }
+                }
                 Woke::Review(Ok(event)) if event.link_id() == self.link_id => {
                     return match event {
-                        ReviewEvent::Comment { comment, .. } => Some(json_event("comment", &comment)),
+                        ReviewEvent::Comment { comment, .. } => {
+                            Some(json_event("comment", &comment))
+                        }
                         ReviewEvent::Decision { decision, .. } => {
                             Some(json_event("decision", &decision))
                         }
@@ -164,13 +167,19 @@ impl Feed {
         let link = match links::by_id(&self.state.db, &self.link_id).await {
             Ok(link) => link,
             Err(e) => {
-                tracing::warn!(error = format!("{e:#}"), "a review feed cannot read its link");
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "a review feed cannot read its link"
+                );
                 return Err(reload());
             }
         };
         let job = jobs::get(&self.state.db, &self.job_id).await.ok().flatten();
         let (Some(link), Some(job)) = (link, job) else {
-            return Err(ended(self, "This review link was closed by the studio".into()));
+            return Err(ended(
+                self,
+                "This review link was closed by the studio".into(),
+            ));
         };
         if let Some(message) = closed_message(&link, &job, now_ms()) {
             return Err(ended(self, message));

@@ -79,7 +79,10 @@ async fn api_not_found() -> ApiError {
 pub async fn private_answers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(
         header::HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex, nofollow"),
@@ -203,7 +206,11 @@ fn over_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
+        .is_some_and(|v| {
+            v.split(',')
+                .next()
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+        })
 }
 
 async fn unlock(
@@ -218,11 +225,15 @@ async fn unlock(
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     // Counted before hashing: a throttled try costs no CPU.
-    let ticket = passcode::take_try(&state.passcode_tries, &access.link.link.id, client.as_deref())
-        .map_err(|wait| ApiError::TooManyTries {
-            message: passcode::wait_message(wait),
-            retry_after_s: wait.as_secs().max(1),
-        })?;
+    let ticket = passcode::take_try(
+        &state.passcode_tries,
+        &access.link.link.id,
+        client.as_deref(),
+    )
+    .map_err(|wait| ApiError::TooManyTries {
+        message: passcode::wait_message(wait),
+        retry_after_s: wait.as_secs().max(1),
+    })?;
     let stored = phc.clone();
     let right = tokio::task::spawn_blocking(move || passcode::verify(&body.passcode, &stored))
         .await
@@ -234,7 +245,11 @@ async fn unlock(
     }
     state.passcode_tries.give_back(ticket);
     let bytes = token::decode(&token).ok_or_else(no_review)?;
-    let cookie = passcode::set_cookie(&token, &passcode::unlock_value(&bytes, &phc), over_https(&headers));
+    let cookie = passcode::set_cookie(
+        &token,
+        &passcode::unlock_value(&bytes, &phc),
+        over_https(&headers),
+    );
     let cookie = HeaderValue::from_str(&cookie).map_err(|e| anyhow::anyhow!("cookie: {e}"))?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }

@@ -121,7 +121,13 @@ async fn create(
         comments: 0,
         decisions: 0,
     };
-    links::insert(&state.db, &link, &token::hash(&token), passcode_hash.as_deref()).await?;
+    links::insert(
+        &state.db,
+        &link,
+        &token::hash(&token),
+        passcode_hash.as_deref(),
+    )
+    .await?;
     state
         .events
         .publish_review(ReviewEvent::Link { link: link.clone() });
@@ -137,7 +143,10 @@ async fn create(
     ))
 }
 
-async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ReviewLinks>> {
+async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReviewLinks>> {
     job(&state, &id).await?;
     Ok(Json(ReviewLinks {
         links: links::of_job(&state.db, &id).await?,
@@ -155,7 +164,13 @@ async fn change(
         .and_then(expiry_problem)
         .into_iter()
         .collect();
-    if let Some(why) = body.passcode.clone().flatten().as_deref().and_then(passcode::problem) {
+    if let Some(why) = body
+        .passcode
+        .clone()
+        .flatten()
+        .as_deref()
+        .and_then(passcode::problem)
+    {
         problems.push(Problem::error("passcode", why));
     }
     if !problems.is_empty() {
@@ -186,7 +201,8 @@ async fn change(
     state
         .events
         .publish_review(ReviewEvent::Link { link: link.clone() });
-    if link.verdicts && !before.link.verdicts
+    if link.verdicts
+        && !before.link.verdicts
         && let Some(job) = jobs::get(&state.db, &link.job_id.0).await?
     {
         readings::measure_shared(&state, &job, &link.takes);
@@ -279,10 +295,13 @@ async fn reply(
         .await?
         .filter(|(job_id, _)| *job_id == id)
         .map(|(_, parent)| parent)
-        .ok_or_else(|| ApiError::NotFound(format!("There is no comment {parent_id} on job {id}")))?;
-    let output = job.outputs.get(parent.take).ok_or_else(|| {
-        ApiError::NotFound(format!("Job {id} has no take {}", parent.take))
-    })?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("There is no comment {parent_id} on job {id}"))
+        })?;
+    let output = job
+        .outputs
+        .get(parent.take)
+        .ok_or_else(|| ApiError::NotFound(format!("Job {id} has no take {}", parent.take)))?;
     let reply = NewComment {
         take: parent.take,
         frame: parent.frame,
@@ -343,7 +362,10 @@ async fn to_export(
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<(Job, Vec<Comment>, String, String)> {
     let Query(query) = query.map_err(|e| {
-        ApiError::BadRequest(format!("The query string cannot be read: {}", e.body_text()))
+        ApiError::BadRequest(format!(
+            "The query string cannot be read: {}",
+            e.body_text()
+        ))
     })?;
     let job = job(state, id).await?;
     let title = scope::title(&job, &scope::originals(&job));

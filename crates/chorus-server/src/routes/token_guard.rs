@@ -19,7 +19,9 @@ pub async fn refuse_review_tokens(
     next: Next,
 ) -> Response {
     let headers = request.headers();
-    let has_cookie = passcode::cookies(headers, passcode::COOKIE).next().is_some();
+    let has_cookie = passcode::cookies(headers, passcode::COOKIE)
+        .next()
+        .is_some();
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
