@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use crate::live_feed::{LiveFeed, json_handler};
+use crate::player::grid::{GridTake, PlayerGrid};
 use crate::player::{Player, PlayerLink};
 use crate::review::comments::{CommentActions, CommentList};
 use crate::review::feedback::markers_of;
@@ -261,6 +262,21 @@ fn ReviewBody(
         shown_take.set(newest);
     };
     let decision_of = move |o: usize| review.with(|r| r.as_ref()?.decisions.iter().find(|d| d.take == o).cloned());
+    // Every take side by side in lockstep, or one take to comment on.
+    let grid = RwSignal::new(false);
+    let grid_takes = move || {
+        originals.get().into_iter().filter_map(|o| {
+            // Each take's newest version.
+            review.with_untracked(|r| {
+                r.as_ref()?.takes.iter().filter(|t| t.original == o.original).max_by_key(|t| t.version).map(|t| GridTake {
+                    src: t.video.clone(),
+                    label: take_title(t),
+                    width: t.width,
+                    height: t.height,
+                })
+            })
+        }).collect::<Vec<_>>()
+    };
 
     view! {
         <nav class="review-takes" aria-label="Takes" data-testid="review-takes">
@@ -269,7 +285,7 @@ fn ReviewBody(
                 view! {
                     <button type="button" class="take-tab" class:active=move || original.get() == Some(o)
                         data-testid="review-take" data-original=o.to_string()
-                        on:click=move |_| pick_original(o)>
+                        on:click=move |_| { grid.set(false); pick_original(o); }>
                         {take_title(&t)}
                         {move || decision_of(o).map(|d| view! {
                             <span class=format!("chip {}", if d.verdict == Verdict::Approved { "ok" } else { "warn" })>{d.verdict.label()}</span>
@@ -277,8 +293,18 @@ fn ReviewBody(
                     </button>
                 }
             }).collect_view()}
+            {move || (originals.with(Vec::len) > 1).then(|| view! {
+                <button type="button" class="take-tab grid-toggle" class:active=move || grid.get()
+                    aria-pressed=move || grid.get().to_string() data-testid="review-grid-toggle"
+                    title="Every take side by side, playing in lockstep"
+                    on:click=move |_| grid.update(|g| *g = !*g)>"All side by side"</button>
+            })}
         </nav>
-        {move || take.get().map(|t| view! { <TakeReview token=token.clone() take=t review name shown_take /> })}
+        {move || if grid.get() {
+            view! { <PlayerGrid takes=grid_takes() /> }.into_any()
+        } else {
+            take.get().map(|t| view! { <TakeReview token=token.clone() take=t review name shown_take /> }).into_any()
+        }}
     }
 }
 

@@ -34,6 +34,7 @@ wasm_only! {
     mod frame;
     pub(crate) mod frames;
     pub(crate) mod gpu;
+    pub(crate) mod grid;
     pub(crate) mod link;
     pub(crate) mod live;
     pub(crate) mod mix;

@@ -131,10 +131,13 @@ fn db_now() -> i64 {
 }
 
 fn sha256_hex(text: &str) -> String {
+    use std::fmt::Write as _;
     Sha256::digest(text.as_bytes())
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// Shares `body` of job `job`: the link's JSON and its token.

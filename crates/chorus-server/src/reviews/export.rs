@@ -4,6 +4,8 @@
 //! comment they answer; in the EDL they join its marker, since Resolve
 //! keeps one marker per frame.
 
+use std::fmt::Write as _;
+
 use chorus_core::Job;
 use chorus_core::review::{Comment, Side, timecode};
 
@@ -169,7 +171,7 @@ pub fn edl(job: &Job, comments: &[Comment], title: &str) -> String {
             timecode(start + src_in, fps),
             timecode(start + src_out, fps),
             marker_text(&text),
-        ));
+        );
     }
     out
 }
