@@ -462,11 +462,11 @@ async fn an_expired_link_is_closed(s: &TestServer, f: &Fixture) {
     let (status, _) = s.get(&format!("/r/{token}/api/review")).await;
     assert_eq!(status, StatusCode::OK);
     let id = link["id"].as_str().expect("id");
-    // 2026-12-07, 01:11 UTC.
+    // 2025-12-07, 01:11 UTC.
     s.state
         .db
         .execute(&format!(
-            "UPDATE review_links SET expires_at = 1796605896000 - 86400000 * 365 WHERE id = '{id}'"
+            "UPDATE review_links SET expires_at = 1765069896000 WHERE id = '{id}'"
         ))
         .await
         .expect("backdate");
