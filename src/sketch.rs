@@ -111,16 +111,22 @@ fn thin(points: &[Point], most: usize) -> Vec<Point> {
         return points.to_vec();
     }
     let last = points.len() - 1;
-    (0..most)
-        .map(|i| points[i * last / (most - 1)])
-        .collect()
+    (0..most).map(|i| points[i * last / (most - 1)]).collect()
 }
 
 /// One SVG element of a shape drawn in a `width` × `height` box.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Svg {
-    Circle { cx: f64, cy: f64 },
-    Rect { x: f64, y: f64, w: f64, h: f64 },
+    Circle {
+        cx: f64,
+        cy: f64,
+    },
+    Rect {
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+    },
     /// A path's `d`.
     Path(String),
 }

@@ -93,7 +93,7 @@ pub fn ReviewPage() -> impl IntoView {
                     Err(err) => phase.set(match (err.status(), &err) {
                         (Some(401), crate::api::ApiError::Rejected { body, .. }) if body.error.code == "wrong_passcode" => Phase::Passcode(Some(err.message())),
                         (Some(401), _) => Phase::Passcode(None),
-                        (Some(404 | 410), _) => Phase::Gone(err.message()),
+                        // Closed (410), unknown (404), or unreachable: each says why.
                         _ => Phase::Gone(err.message()),
                     }),
                 }
@@ -125,7 +125,7 @@ pub fn ReviewPage() -> impl IntoView {
                 })),
             ];
             let reopened = load.clone();
-            feed.set_value(LiveFeed::listen(&format!("/r/{token}/api/events"), handlers, move || reopened(), || {}));
+            feed.set_value(LiveFeed::listen(&format!("/r/{token}/api/events"), handlers, reopened, || {}));
             true
         }
     });

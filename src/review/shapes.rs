@@ -47,8 +47,8 @@ pub fn ShapesLayer(
     let point = move |ev: &PointerEvent| {
         let rect = svg_ref.get_untracked()?.get_bounding_client_rect();
         Some(to_unit(
-            f64::from(ev.client_x()) - rect.left(),
-            f64::from(ev.client_y()) - rect.top(),
+            ev.client_x() - rect.left(),
+            ev.client_y() - rect.top(),
             rect.width(),
             rect.height(),
         ))

@@ -210,8 +210,10 @@ fn LinkList(links: RwSignal<Vec<ReviewLink>>, reload: Callback<()>) -> impl Into
                 let (state, words) = link_state(&link);
                 let id = link.id.clone();
                 let id2 = link.id.clone();
-                let opened = link.opened.first().map(|o| format!("Last opened by {} {}", if o.name.is_empty() { "someone" } else { &o.name }, when(o.at)))
-                    .unwrap_or_else(|| "Not opened yet".into());
+                let opened = link.opened.first().map_or_else(
+                    || "Not opened yet".to_string(),
+                    |o| format!("Last opened by {} {}", if o.name.is_empty() { "someone" } else { &o.name }, when(o.at)),
+                );
                 let options = format!(
                     "{} take(s) · {} · {}{}",
                     link.takes.len(),

@@ -103,17 +103,25 @@ async fn click(client: &Client, css: &str) -> Result<()> {
     loop {
         match client.find(Locator::Css(css)).await {
             Ok(el) => {
-                el.click().await.with_context(|| format!("clicking {css}"))?;
+                el.click()
+                    .await
+                    .with_context(|| format!("clicking {css}"))?;
                 return Ok(());
             }
-            Err(_) if start.elapsed() < PATIENCE => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(_) if start.elapsed() < PATIENCE => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
             Err(e) => return Err(e).with_context(|| format!("no {css}")),
         }
     }
 }
 
 async fn type_into(client: &Client, css: &str, text: &str) -> Result<()> {
-    client.find(Locator::Css(css)).await?.send_keys(text).await?;
+    client
+        .find(Locator::Css(css))
+        .await?
+        .send_keys(text)
+        .await?;
     Ok(())
 }
 
@@ -128,14 +136,26 @@ async fn screenshot(client: &Client, name: &str) -> Result<()> {
 
 /// Seeks the page's player to `frame` through its timeline and waits for it.
 async fn seek(client: &Client, frame: u64) -> Result<()> {
-    until(client, "the player's index", PATIENCE, READ_PLAYER, vec![], |v| {
-        (v["count"].as_u64().unwrap_or(0) > frame).then_some(())
-    })
+    until(
+        client,
+        "the player's index",
+        PATIENCE,
+        READ_PLAYER,
+        vec![],
+        |v| (v["count"].as_u64().unwrap_or(0) > frame).then_some(()),
+    )
     .await?;
-    client.execute(CLICK_TIMELINE_AT_FRAME, vec![json!(frame)]).await?;
-    until(client, &format!("frame {frame}"), PATIENCE, READ_PLAYER, vec![], |v| {
-        (v["frame"].as_u64() == Some(frame)).then_some(())
-    })
+    client
+        .execute(CLICK_TIMELINE_AT_FRAME, vec![json!(frame)])
+        .await?;
+    until(
+        client,
+        &format!("frame {frame}"),
+        PATIENCE,
+        READ_PLAYER,
+        vec![],
+        |v| (v["frame"].as_u64() == Some(frame)).then_some(()),
+    )
     .await
 }
 

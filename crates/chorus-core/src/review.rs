@@ -61,6 +61,10 @@ impl Downloads {
     }
 }
 
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "serde's `default` for an optional field"
+)]
 fn default_expiry() -> Option<u32> {
     Some(DEFAULT_EXPIRY_DAYS)
 }
@@ -106,6 +110,10 @@ impl Default for NewReviewLink {
 
 /// `PATCH /api/reviews/{link}`: change a link's options; a field left out
 /// stays as it is.
+#[allow(
+    clippy::option_option,
+    reason = "absent, null and a value are three answers"
+)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewLinkChange {
     /// `Some(None)`: never expires; `Some(Some(d))`: closes `d` days from now.
@@ -123,6 +131,10 @@ pub struct ReviewLinkChange {
 }
 
 /// `null` and a missing field mean different things in a change.
+#[allow(
+    clippy::option_option,
+    reason = "absent, null and a value are three answers"
+)]
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -227,14 +239,13 @@ impl Shape {
                 points.len()
             ));
         }
-        if let Some(bad) = points.iter().find(|p| !inside(p)) {
+        if let Some([x, y]) = points.iter().find(|p| !inside(p)) {
             return Some(format!(
-                "the point ({}, {}) is off the picture; coordinates run from 0 to 1",
-                bad[0], bad[1]
+                "the point ({x}, {y}) is off the picture; coordinates run from 0 to 1"
             ));
         }
         if let Shape::Rect { from, to } = self
-            && (from[0] == to[0] || from[1] == to[1])
+            && ((from[0] - to[0]).abs() < f32::EPSILON || (from[1] - to[1]).abs() < f32::EPSILON)
         {
             return Some("a rectangle needs a width and a height".into());
         }
@@ -535,10 +546,18 @@ pub struct Resolve {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReviewEvent {
-    Comment { job_id: JobId, comment: Comment },
-    Decision { job_id: JobId, decision: Decision },
+    Comment {
+        job_id: JobId,
+        comment: Comment,
+    },
+    Decision {
+        job_id: JobId,
+        decision: Decision,
+    },
     /// The link's options or state changed (revoked, extended, opened).
-    Link { link: ReviewLink },
+    Link {
+        link: ReviewLink,
+    },
 }
 
 impl ReviewEvent {
@@ -638,7 +657,9 @@ mod tests {
 
     #[test]
     fn shapes_are_bounded() {
-        let nan = Shape::Pin { at: [f32::NAN, 0.5] };
+        let nan = Shape::Pin {
+            at: [f32::NAN, 0.5],
+        };
         assert!(nan.problem().is_some());
         let flat = Shape::Rect {
             from: [0.2, 0.3],
