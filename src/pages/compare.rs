@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api;
 use crate::compare::CompareView;
 use crate::compare::variants::parse_takes;
+use crate::review::share::ReviewPanel;
 
 #[derive(Clone)]
 enum Loaded {
@@ -64,7 +65,10 @@ pub fn ComparePage() -> impl IntoView {
                         <a class="button primary" href="/library">"Back to the Library"</a>
                     </section>
                 }.into_any(),
-                Loaded::Ready(job, takes) => view! { <CompareView job takes /> }.into_any(),
+                Loaded::Ready(job, takes) => view! {
+                    <CompareView job takes />
+                    <ReviewPanel job=job.get_untracked() />
+                }.into_any(),
             }}
         </div>
     }

@@ -198,51 +198,64 @@ fn ShareForm(job: Job) -> impl IntoView {
 
 #[component]
 fn LinkList(links: RwSignal<Vec<ReviewLink>>, reload: Callback<()>) -> impl IntoView {
-    let act = move |future: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>| {
+    let problem = RwSignal::new(None::<String>);
+    // Every change goes to the server, then the list is read again.
+    let change = move |id: String, change: ReviewLinkChange| {
         spawn_local(async move {
-            future.await;
+            if let Err(err) = review_api::change_link(&id, &change).await {
+                problem.set(Some(err.message()));
+            }
+            reload.run(());
+        });
+    };
+    let revoke = move |id: String| {
+        spawn_local(async move {
+            if let Err(err) = review_api::revoke_link(&id).await {
+                problem.set(Some(err.message()));
+            }
             reload.run(());
         });
     };
     view! {
+        {move || problem.get().map(|p| view! { <p class="problem error" role="alert">{p}</p> })}
         <ul class="link-list" data-testid="link-list">
             {move || links.get().into_iter().map(|link| {
                 let (state, words) = link_state(&link);
-                let id = link.id.clone();
-                let id2 = link.id.clone();
                 let opened = link.opened.first().map_or_else(
                     || "Not opened yet".to_string(),
                     |o| format!("Last opened by {} {}", if o.name.is_empty() { "someone" } else { &o.name }, when(o.at)),
                 );
-                let options = format!(
-                    "{} take(s) · {} · {}{}",
-                    link.takes.len(),
-                    link.downloads.label(),
-                    if link.approvals { "approvals on" } else { "approvals off" },
-                    if link.has_passcode { " · passcode" } else { "" },
-                );
+                let (id1, id2, id3, id4, id5, id6) = (link.id.clone(), link.id.clone(), link.id.clone(), link.id.clone(), link.id.clone(), link.id.clone());
+                let current = link.downloads;
                 view! {
                     <li class=format!("link {state}") data-testid="review-link" data-state=state>
                         <span class="link-state">{words}</span>
-                        <span class="hint-inline">{options}</span>
+                        <span class="hint-inline">{format!("{} take(s){}", link.takes.len(), if link.has_passcode { " · passcode" } else { "" })}</span>
                         <span class="hint-inline">{format!("{opened} · {} comments · {} decisions", link.comments, link.decisions)}</span>
                         {(state == "open").then(|| view! {
+                            <span class="link-options">
+                                <select aria-label="Downloads" data-testid="link-downloads" on:change=move |ev| {
+                                    if let Some(d) = Downloads::parse(&event_target_value(&ev)) {
+                                        change(id1.clone(), ReviewLinkChange { downloads: Some(d), ..ReviewLinkChange::default() });
+                                    }
+                                }>
+                                    {Downloads::ALL.into_iter().map(|d| view! { <option value=d.as_str() selected=d == current>{d.label()}</option> }).collect_view()}
+                                </select>
+                                <label class="check"><input type="checkbox" prop:checked=link.approvals data-testid="link-approvals"
+                                    on:change=move |ev| change(id2.clone(), ReviewLinkChange { approvals: Some(event_target_checked(&ev)), ..ReviewLinkChange::default() }) />"Approvals"</label>
+                                <label class="check"><input type="checkbox" prop:checked=link.verdicts data-testid="link-verdicts"
+                                    on:change=move |ev| change(id3.clone(), ReviewLinkChange { verdicts: Some(event_target_checked(&ev)), ..ReviewLinkChange::default() }) />"Lip-sync verdicts"</label>
+                            </span>
                             <span class="link-actions">
                                 <button type="button" class="button small" data-testid="link-extend"
-                                    title="Keep it open 30 more days from today"
-                                    on:click=move |_| {
-                                        let id = id.clone();
-                                        act(Box::pin(async move {
-                                            let change = ReviewLinkChange { expires_in_days: Some(Some(30)), ..ReviewLinkChange::default() };
-                                            let _ = review_api::change_link(&id, &change).await;
-                                        }));
-                                    }>"Extend 30 days"</button>
+                                    title="Keep it open 30 days from today"
+                                    on:click=move |_| change(id4.clone(), ReviewLinkChange { expires_in_days: Some(Some(30)), ..ReviewLinkChange::default() })>"Extend 30 days"</button>
+                                <button type="button" class="button small" data-testid="link-never"
+                                    title="Keep it open until you revoke it"
+                                    on:click=move |_| change(id5.clone(), ReviewLinkChange { expires_in_days: Some(None), ..ReviewLinkChange::default() })>"Never expire"</button>
                                 <button type="button" class="button small danger" data-testid="link-revoke"
                                     title="Close it now, open pages included"
-                                    on:click=move |_| {
-                                        let id = id2.clone();
-                                        act(Box::pin(async move { let _ = review_api::revoke_link(&id).await; }));
-                                    }>"Revoke"</button>
+                                    on:click=move |_| revoke(id6.clone())>"Revoke"</button>
                             </span>
                         })}
                     </li>
