@@ -286,6 +286,12 @@ async fn creating_a_link_keeps_only_its_hash(s: &TestServer, f: &Fixture) {
     let (status, slash_page, headers) = s.fetch(&format!("/r/{token}/")).await;
     assert_eq!((status, &slash_page), (StatusCode::OK, &page));
     assert_eq!(headers["cache-control"], "no-store");
+    for path in ["elsewhere", "api/nothing", "assets"] {
+        let (status, _, headers) = s.fetch(&format!("/r/{token}/{path}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert_eq!(headers["x-robots-tag"], "noindex, nofollow", "{path}");
+    }
 }
 
 async fn a_token_opens_exactly_what_was_shared(s: &TestServer, f: &Fixture) {
@@ -587,6 +593,35 @@ async fn revoking_closes_a_live_review_page(s: &TestServer, f: &Fixture) {
         .await
         .expect("answers");
     assert_eq!(refused.status(), StatusCode::GONE);
+
+    // A page open when its link expires hears so, and its stream ends.
+    let (link, token) = share(s, &f.job, &json!({"takes": [0]})).await;
+    let id = link["id"].as_str().expect("id");
+    s.state
+        .db
+        .execute(&format!(
+            "UPDATE review_links SET expires_at = {} WHERE id = '{id}'",
+            db_now() + 700
+        ))
+        .await
+        .expect("expires soon");
+    let events = client
+        .get(format!("http://{addr}/r/{token}/api/events"))
+        .send()
+        .await
+        .expect("connects");
+    assert_eq!(events.status(), StatusCode::OK);
+    let mut stream = events.bytes_stream();
+    let mut seen = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(chunk) = stream.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its link: {seen}");
+    assert!(seen.contains("event: closed"), "{seen}");
+    assert!(seen.contains("This review link expired on"), "{seen}");
 }
 
 async fn passcodes_are_asked_once_and_tries_are_counted(s: &TestServer, f: &Fixture) {

@@ -163,14 +163,13 @@ async fn measure_one(state: &AppState, video: &str) -> anyhow::Result<()> {
     if !of_videos(&state.db, &[video]).await?.is_empty() {
         return Ok(());
     }
-    let bytes = state.assets.read(video).await?;
     let path = state
         .spool
         .join(format!("reading-{}.mp4", uuid::Uuid::now_v7().simple()));
-    tokio::fs::write(&path, &bytes)
-        .await
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    drop(bytes);
+    if let Err(e) = copy_to(state, video, &path).await {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e);
+    }
     let file = path.clone();
     let analysed = tokio::task::spawn_blocking(move || {
         chorus_decode::analyze_file(&file, &chorus_sync::AnalysisConfig::default())
@@ -182,4 +181,21 @@ async fn measure_one(state: &AppState, video: &str) -> anyhow::Result<()> {
         Err(e) => cant_tell(format!("This take's file could not be analysed: {e}")),
     };
     store(&state.db, video, &reading).await
+}
+
+/// Streams asset `video` into the file at `path` (a take may be gigabytes).
+async fn copy_to(state: &AppState, video: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    use futures_util::StreamExt as _;
+    use tokio::io::AsyncWriteExt as _;
+    let mut bytes = state.assets.stream(video, None).await?;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    while let Some(chunk) = bytes.next().await {
+        file.write_all(&chunk.with_context(|| format!("cannot read asset {video}"))?)
+            .await
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    file.flush().await?;
+    Ok(())
 }

@@ -62,7 +62,12 @@ pub fn router(dist: &FsPath, delivery: Delivery) -> Router<AppState> {
         .route("/", super::spa::page(dist, delivery))
         .route("/assets/{id}", get(asset))
         .nest("/api", api)
+        .fallback(not_here)
         .layer(middleware::from_fn(private_answers))
+}
+
+async fn not_here() -> ApiError {
+    ApiError::NotFound("There is nothing at this address".into())
 }
 
 /// `/r/<token>/` with its slash: the same page.
