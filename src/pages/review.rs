@@ -150,7 +150,7 @@ pub fn ReviewPage() -> impl IntoView {
                     </section>
                 }.into_any(),
                 Phase::Passcode(problem) => view! { <PasscodeGate token=token.clone() problem on_open=Callback::new({ let load = load.clone(); move |()| load() }) /> }.into_any(),
-                Phase::Ready if name.with(|n| n.trim().is_empty()) => view! { <NameGate name token=token.clone() /> }.into_any(),
+                Phase::Ready if name.with(|n| n.trim().is_empty()) => view! { <NameGate name /> }.into_any(),
                 Phase::Ready => view! { <ReviewBody token=token.clone() review name original shown_take /> }.into_any(),
             }}
         </div>
@@ -185,7 +185,7 @@ fn PasscodeGate(token: String, problem: Option<String>, on_open: Callback<()>) -
 }
 
 #[component]
-fn NameGate(name: RwSignal<String>, token: String) -> impl IntoView {
+fn NameGate(name: RwSignal<String>) -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -195,12 +195,8 @@ fn NameGate(name: RwSignal<String>, token: String) -> impl IntoView {
             problem.set(Some(why));
             return;
         }
+        // The page says hello once it shows the takes.
         store_name(&given);
-        let token = token.clone();
-        let said = given.clone();
-        spawn_local(async move {
-            let _ = review_api::hello(&token, &said).await;
-        });
         name.set(given);
     };
     view! {
