@@ -165,6 +165,26 @@ mod tests {
     }
 
     #[test]
+    fn tries_are_counted_per_link_and_per_client() {
+        let throttle = Throttle::new(Duration::from_mins(15));
+        for link in ["a", "b", "c", "d"] {
+            for _ in 0..TRIES_PER_LINK {
+                take_try(&throttle, link, Some("198.51.100.7")).expect("a try");
+            }
+            assert!(
+                take_try(&throttle, link, None).is_err(),
+                "link {link} is full"
+            );
+        }
+        assert!(
+            take_try(&throttle, "e", Some("198.51.100.7")).is_err(),
+            "20 tries from one address, over all links"
+        );
+        take_try(&throttle, "e", Some("203.0.113.9")).expect("another address");
+        take_try(&throttle, "f", None).expect("an unknown address counts per link only");
+    }
+
+    #[test]
     fn waits_read_in_minutes() {
         assert_eq!(
             wait_message(Duration::from_secs(61)),

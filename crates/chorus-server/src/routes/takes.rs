@@ -53,8 +53,11 @@ async fn shift_audio(
             ..output.clone()
         };
         if let Some(updated) = jobs::append_output(&state, &id, &job.outputs, version).await? {
-            // A new version of a shared take: measure it for its reviews.
-            crate::reviews::readings::measure_open_links(&state, &updated).await?;
+            // A new version of a shared take: measure it for its reviews
+            // (the correction stands whether or not that can start).
+            if let Err(e) = crate::reviews::readings::measure_open_links(&state, &updated).await {
+                tracing::warn!(job = %id, error = format!("{e:#}"), "cannot measure a new version for its reviews");
+            }
             return Ok((StatusCode::CREATED, Json(updated)));
         }
         // The job changed between reading and writing (another correction,
