@@ -60,11 +60,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .nest("/r/{token}", review_link::router(&dist, delivery))
-        .route(
-            "/r/{token}/",
-            review_link::page_with_slash(&dist, delivery)
-                .layer(middleware::from_fn(review_link::private_answers)),
-        )
+        .route("/r/{token}/", review_link::page_with_slash(&dist, delivery))
         .with_state(state)
         .merge(spa::router(&dist, delivery))
         .layer(middleware::from_fn(policy::security_headers))

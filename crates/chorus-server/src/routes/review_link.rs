@@ -70,9 +70,10 @@ async fn not_here() -> ApiError {
     ApiError::NotFound("There is nothing at this address".into())
 }
 
-/// `/r/<token>/` with its slash: the same page.
+/// `/r/<token>/` with its slash (outside the nested router, which answers
+/// only `/r/<token>`): the same page, as private.
 pub fn page_with_slash(dist: &FsPath, delivery: Delivery) -> axum::routing::MethodRouter<AppState> {
-    super::spa::page(dist, delivery)
+    super::spa::page(dist, delivery).layer(middleware::from_fn(private_answers))
 }
 
 async fn api_not_found() -> ApiError {
