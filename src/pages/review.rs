@@ -88,7 +88,10 @@ pub fn ReviewPage() -> impl IntoView {
                             shown_take.set(newest);
                         }
                         review.set(Some(loaded));
-                        phase.set(Phase::Ready);
+                        // Setting it again would build the page anew.
+                        if phase.get_untracked() != Phase::Ready {
+                            phase.set(Phase::Ready);
+                        }
                     }
                     Err(err) => phase.set(match (err.status(), &err) {
                         (Some(401), crate::api::ApiError::Rejected { body, .. }) if body.error.code == "wrong_passcode" => Phase::Passcode(Some(err.message())),

@@ -98,20 +98,21 @@ async fn until<T>(
     }
 }
 
+/// Clicks `css` once it is there; an element re-rendered under the
+/// pointer (a list refreshed by a live event) is looked up again.
 async fn click(client: &Client, css: &str) -> Result<()> {
     let start = Instant::now();
     loop {
-        match client.find(Locator::Css(css)).await {
-            Ok(el) => {
-                el.click()
-                    .await
-                    .with_context(|| format!("clicking {css}"))?;
-                return Ok(());
-            }
+        let tried = match client.find(Locator::Css(css)).await {
+            Ok(el) => el.click().await.map_err(anyhow::Error::from),
+            Err(e) => Err(e.into()),
+        };
+        match tried {
+            Ok(()) => return Ok(()),
             Err(_) if start.elapsed() < PATIENCE => {
                 tokio::time::sleep(Duration::from_millis(50)).await
             }
-            Err(e) => return Err(e).with_context(|| format!("no {css}")),
+            Err(e) => return Err(e).with_context(|| format!("clicking {css}")),
         }
     }
 }
@@ -275,6 +276,9 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
             Ok::<(), anyhow::Error>(())
         }
         .await;
+        if outcome.is_err() {
+            let _ = screenshot(&client, "review-client-failure").await;
+        }
         let _ = client.close().await;
         outcome
     })

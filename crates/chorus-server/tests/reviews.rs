@@ -344,7 +344,7 @@ async fn a_token_opens_exactly_what_was_shared(s: &TestServer, f: &Fixture) {
     for id in [&f.videos[0], &f.posters[1], &f.strips[0], &version_video] {
         let (status, _, headers) = s.fetch(&asset(id)).await;
         assert_eq!(status, StatusCode::OK, "{id}");
-        assert_eq!(headers["cache-control"], "private, max-age=3600");
+        assert_eq!(headers["cache-control"], "no-store");
         assert_eq!(headers["x-robots-tag"], "noindex, nofollow");
     }
     let random = sha256_hex("no such asset");

@@ -39,9 +39,11 @@ use crate::reviews::links::StoredLink;
 use crate::reviews::{comments, decisions, links, passcode, scope, token, view};
 use crate::state::AppState;
 
-/// How long a browser may keep a shared take's file: it never changes, but
-/// the link may close, so not for long and only in this browser.
-const ASSET_CACHE: &str = "private, max-age=3600";
+/// A shared take's file is never kept by the browser: it never changes,
+/// but the link may close at any moment, and a closed link must answer
+/// nothing, not even from the browser's own cache. The player keeps the
+/// frames it decoded in memory, so a seek does not fetch again.
+const ASSET_CACHE: &str = "no-store";
 
 /// The router nested at `/r/{token}`.
 pub fn router(dist: &FsPath, delivery: Delivery) -> Router<AppState> {
