@@ -473,7 +473,7 @@ fn TakeReview(
                     {move || (verdicts_on()).then(|| match reading() {
                         Some(r) => view! {
                             <span class=format!("chip sync-{:?}", r.verdict).to_lowercase() data-testid="review-reading" title=r.summary.clone()>
-                                {match r.offset_ms { Some(ms) => format!("Lip-sync {ms:+.0} ms · {}", r.verdict.label()), None => r.verdict.label().to_string() }}
+                                {match r.offset_ms { Some(ms) => format!("Lip-sync {ms:+.0} ms · {}", r.verdict.label()), None => format!("Lip-sync: {}", r.verdict.label().to_lowercase()) }}
                             </span>
                         }.into_any(),
                         None => view! { <span class="chip muted">"Lip-sync: measuring…"</span> }.into_any(),

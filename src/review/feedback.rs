@@ -18,6 +18,9 @@ pub struct FeedbackStore {
     jobs: RwSignal<HashMap<JobId, JobFeedback>>,
     /// Jobs asked for and not yet answered.
     asked: StoredValue<Vec<JobId>>,
+    /// Counts every review event, so views of links (opens, counts) can
+    /// read them again.
+    pub changes: RwSignal<u64>,
 }
 
 fn upsert_comment(list: &mut Vec<Comment>, comment: Comment) {
@@ -42,6 +45,7 @@ impl FeedbackStore {
         FeedbackStore {
             jobs: RwSignal::new(HashMap::new()),
             asked: StoredValue::new(Vec::new()),
+            changes: RwSignal::new(0),
         }
     }
 
@@ -90,6 +94,7 @@ impl FeedbackStore {
     }
 
     pub fn apply(&self, event: ReviewEvent) {
+        self.changes.update(|n| *n += 1);
         let job = event.job_id().clone();
         self.jobs.update(|jobs| {
             let entry = jobs.entry(job).or_insert(JobFeedback {

@@ -98,7 +98,15 @@ fn ShareForm(job: Job) -> impl IntoView {
             });
         }
     };
-    reload();
+    // Read again whenever a reviewer opens, comments or decides.
+    let store = expect_context::<FeedbackStore>();
+    Effect::new({
+        let reload = reload.clone();
+        move |_| {
+            store.changes.track();
+            reload();
+        }
+    });
     let create = {
         let id = job_id.clone();
         let reload = reload.clone();

@@ -226,6 +226,7 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
                 vec![json!(format!("{card} [data-testid=feedback-open]"))],
                 |v| v.as_str().is_some_and(|t| t.contains("1 approved")).then_some(())).await?;
             eprintln!("studio saw the comment {seen_after:?} and the approval {:?} after the client", approved.elapsed());
+            client.execute("window.scrollTo(0, 0);", vec![]).await?;
             screenshot(&client, "review-phone").await?;
             client.set_window_size(1440, 1000).await?;
             click(&client, "[data-testid=review-take][data-original='1']").await?;
