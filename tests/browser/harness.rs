@@ -146,13 +146,7 @@ impl Studio {
     /// Sends a Chrome DevTools Protocol command to the page (network
     /// emulation, cache control) through chromedriver.
     pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> Result<serde_json::Value> {
-        self.client
-            .issue_cmd(Cdp {
-                cmd: cmd.to_string(),
-                params,
-            })
-            .await
-            .with_context(|| format!("DevTools command {cmd}"))
+        cdp(&self.client, cmd, params).await
     }
 
     async fn start(name: &str, server_args: &[&str]) -> Result<Studio> {
@@ -360,6 +354,21 @@ setTimeout(() => {
     .catch((e) => done({ hook, reports, policy: null, error: String(e) }));
 }, 50);
 ";
+
+/// Sends a Chrome DevTools Protocol command to `client`'s page.
+pub async fn cdp(
+    client: &Client,
+    cmd: &str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value> {
+    client
+        .issue_cmd(Cdp {
+            cmd: cmd.to_string(),
+            params,
+        })
+        .await
+        .with_context(|| format!("DevTools command {cmd}"))
+}
 
 /// A headless Chromium session through the chromedriver on `driver_port`.
 async fn browser(driver_port: u16, profile: &Path, size: &str) -> Result<Client> {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail, ensure};
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::harness::{PATIENCE, Studio};
+use crate::harness::{PATIENCE, Studio, cdp};
 use crate::player::CLICK_TIMELINE_AT_FRAME;
 
 /// Imports the clip three times as one job's EN, DE and JA takes, the way
@@ -188,6 +188,10 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
         // The client opens it on a phone and gives a name once.
         let client = s.another_browser("390,844").await?;
         let outcome = async {
+            // A phone's screen: 390 × 844 CSS pixels at 3× , touch, mobile layout.
+            cdp(&client, "Emulation.setDeviceMetricsOverride", json!({
+                "width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true
+            })).await?;
             client.goto(&url).await?;
             click(&client, "[data-testid=reviewer-name]").await?;
             type_into(&client, "[data-testid=reviewer-name]", "Mia Berger").await?;
@@ -228,6 +232,7 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
             eprintln!("studio saw the comment {seen_after:?} and the approval {:?} after the client", approved.elapsed());
             client.execute("window.scrollTo(0, 0);", vec![]).await?;
             screenshot(&client, "review-phone").await?;
+            cdp(&client, "Emulation.clearDeviceMetricsOverride", json!({})).await?;
             client.set_window_size(1440, 1000).await?;
             click(&client, "[data-testid=review-take][data-original='1']").await?;
             seek(&client, 37).await?;

@@ -116,9 +116,12 @@ pub fn measure_shared(state: &AppState, job: &Job, originals: &[usize]) {
     }
     let state = state.clone();
     let job_id = job.id.0.clone();
+    // A draft render's presenter is drawn in sync with no natural lead, as
+    // the compare view measures it.
+    let rendered = job.request.model == "draft";
     tokio::spawn(async move {
         for video in videos {
-            if let Err(e) = measure_one(&state, &video).await {
+            if let Err(e) = measure_one(&state, &video, rendered).await {
                 tracing::warn!(asset = %video, error = format!("{e:#}"), "cannot measure a shared take's lip-sync");
                 continue;
             }
@@ -154,7 +157,7 @@ pub async fn measure_open_links(state: &AppState, job: &Job) -> anyhow::Result<(
 /// Measures the take whose video is `video`, unless it has been measured,
 /// one analysis at a time. A file that cannot be analysed is recorded as
 /// "can't tell", saying why, so it is not tried again and again.
-async fn measure_one(state: &AppState, video: &str) -> anyhow::Result<()> {
+async fn measure_one(state: &AppState, video: &str, rendered: bool) -> anyhow::Result<()> {
     let _turn = state
         .analyses
         .acquire()
@@ -171,10 +174,13 @@ async fn measure_one(state: &AppState, video: &str) -> anyhow::Result<()> {
         return Err(e);
     }
     let file = path.clone();
-    let analysed = tokio::task::spawn_blocking(move || {
-        chorus_decode::analyze_file(&file, &chorus_sync::AnalysisConfig::default())
-    })
-    .await;
+    let config = if rendered {
+        chorus_sync::AnalysisConfig::rendered()
+    } else {
+        chorus_sync::AnalysisConfig::default()
+    };
+    let analysed =
+        tokio::task::spawn_blocking(move || chorus_decode::analyze_file(&file, &config)).await;
     let _ = tokio::fs::remove_file(&path).await;
     let reading = match analysed.context("the analysis stopped")? {
         Ok(report) => reading_of(&report),
