@@ -180,6 +180,10 @@ pub fn svg(shape: &Shape, width: f64, height: f64) -> Vec<Svg> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "exact values: clamped ends and copied points"
+)]
 mod tests {
     use super::*;
 

@@ -73,7 +73,11 @@ fn clip_hex() -> Result<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("crates/chorus-media/tests/fixtures/draft_de.mp4");
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(bytes.iter().fold(String::new(), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
 }
 
 /// Waits, in `client`, until `check` gives `Some`.
@@ -110,7 +114,7 @@ async fn click(client: &Client, css: &str) -> Result<()> {
         match tried {
             Ok(()) => return Ok(()),
             Err(_) if start.elapsed() < PATIENCE => {
-                tokio::time::sleep(Duration::from_millis(50)).await
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(e) => return Err(e).with_context(|| format!("clicking {css}")),
         }
