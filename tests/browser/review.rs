@@ -264,6 +264,17 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
             }
             s.screenshot("review-studio").await?;
 
+            // The studio replies and resolves; the client's page shows both live.
+            click(&s.client, &format!("{card} [data-testid=feedback-open]")).await?;
+            click(&s.client, "[data-testid=feedback-view] [data-testid=comment-reply-open]").await?;
+            type_into(&s.client, "[data-testid=feedback-view] [data-testid=reply-text]", "Fixed in the next version").await?;
+            click(&s.client, "[data-testid=feedback-view] .reply-form button[type=submit]").await?;
+            click(&s.client, "[data-testid=feedback-view] [data-testid=comment-resolve]").await?;
+            until(&client, "the studio's reply and resolve on the client's page", Duration::from_secs(2),
+                "const c = document.querySelector('[data-testid=comment]'); return c ? c.textContent : '';",
+                vec![], |v| v.as_str().is_some_and(|t| t.contains("Fixed in the next version") && t.contains("Resolved")).then_some(())).await?;
+            s.screenshot("review-feedback").await?;
+
             // The exports: CSV rows and an EDL Resolve imports.
             let csv = s.client.execute_async(TEXT_OF, vec![json!(format!("/api/jobs/{job}/comments.csv"))]).await?;
             let text = csv["text"].as_str().unwrap_or_default();
