@@ -40,13 +40,16 @@ pub fn CommentList(
     picked: RwSignal<Option<String>>,
     on_pick: Callback<Comment>,
     actions: CommentActions,
+    /// What an empty list says.
+    #[prop(default = "No comments yet. Pause on a frame, write, and post; I and O mark a range.")]
+    empty: &'static str,
 ) -> impl IntoView {
     view! {
         <ol class="comment-list" data-testid="comment-list">
             {move || {
                 let all = comments.get();
                 if all.is_empty() {
-                    return view! { <li class="hint">"No comments yet. Pause on a frame, write, and post; I and O mark a range."</li> }.into_any();
+                    return view! { <li class="hint">{empty}</li> }.into_any();
                 }
                 threads(&all).into_iter().map(|(top, replies)| {
                     view! { <CommentItem top replies fps version picked on_pick actions /> }
@@ -127,7 +130,7 @@ fn CommentItem(
                         {replies.into_iter().map(|r| view! {
                             <li class="reply" data-testid="comment-reply">
                                 <strong>{r.author.clone()}</strong>
-                                {(r.side == Side::Studio).then(|| view! { <span class="chip muted">"Studio"</span> })}
+                                {(r.side == Side::Studio && r.author != "Studio").then(|| view! { <span class="chip muted">"Studio"</span> })}
                                 " "
                                 <span>{r.text.clone()}</span>
                             </li>

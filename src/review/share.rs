@@ -347,7 +347,7 @@ fn FeedbackView(job: Job) -> impl IntoView {
                                 </span>
                             })}
                         </h4>
-                        <CommentList comments fps version=Signal::derive(move || newest) picked on_pick actions />
+                        <CommentList comments fps version=Signal::derive(move || newest) picked on_pick actions empty="No comments on this take." />
                     </section>
                 }
             }).collect_view()}
