@@ -73,6 +73,7 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     let me: TakeRef = (job.to_string(), index);
     let comments_job = job.clone();
     let shapes_job = job.clone();
+    let focus_job = job.clone();
     let picked = {
         let me = me.clone();
         Memo::new(move |_| selection.picked.with(|s| s.contains(&me)))
@@ -90,17 +91,39 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     };
     let act = StoredValue::new(act);
     let toggle = move |_| act.with_value(|f| f(Act::Toggle));
-    let close = move |_| open.0.set(None);
+    let link = PlayerLink::new();
+    let close = move |_| {
+        open.0.set(None);
+        // A player opened again learns its frames again.
+        link.frame_count.set(0);
+    };
     let opened = NodeRef::<html::Div>::new();
     // Reviewers' comments on this take, as markers; a marker clicked shows
     // its frame and drawing.
-    let link = PlayerLink::new();
     let feedback = use_context::<FeedbackStore>();
     Effect::new(move |_| {
         if let Some(store) = feedback {
             link.markers.set(store.markers(&comments_job, index));
         }
     });
+    if let Some(store) = feedback {
+        let job = focus_job;
+        Effect::new(move |_| {
+            let Some((on, take, comment, frame)) = store.focus.get() else {
+                return;
+            };
+            if on != job || take != index {
+                return;
+            }
+            open.0.set(Some((job.clone(), index)));
+            // Once the player knows its frames, go there.
+            if link.frame_count.get() > 0 {
+                link.picked.set(Some(comment));
+                link.seek.set(Some(frame));
+                store.focus.set(None);
+            }
+        });
+    }
     let picked_shapes = Signal::derive(move || {
         let Some(picked) = link.picked.get() else {
             return Vec::new();

@@ -21,6 +21,9 @@ pub struct FeedbackStore {
     /// Counts every review event, so views of links (opens, counts) can
     /// read them again.
     pub changes: RwSignal<u64>,
+    /// A comment picked in a job's review panel, to be shown on its take's
+    /// player: the job, the take, the comment and its frame.
+    pub focus: RwSignal<Option<(JobId, usize, String, usize)>>,
 }
 
 fn upsert_comment(list: &mut Vec<Comment>, comment: Comment) {
@@ -46,6 +49,7 @@ impl FeedbackStore {
             jobs: RwSignal::new(HashMap::new()),
             asked: StoredValue::new(Vec::new()),
             changes: RwSignal::new(0),
+            focus: RwSignal::new(None),
         }
     }
 

@@ -316,7 +316,13 @@ fn FeedbackView(job: Job) -> impl IntoView {
         reply,
         resolve: Some(resolve),
     };
-    let on_pick = Callback::new(move |_c: Comment| {});
+    // The take opens in the card's player at the comment's frame.
+    let on_pick = {
+        let id = job_id.clone();
+        Callback::new(move |c: Comment| {
+            store.focus.set(Some((id.clone(), c.take, c.id.clone(), c.frame)));
+        })
+    };
     view! {
         <div class="feedback-view" data-testid="feedback-view">
             <p class="exports">

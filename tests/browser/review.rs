@@ -275,6 +275,13 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
                 vec![], |v| v.as_str().is_some_and(|t| t.contains("Fixed in the next version") && t.contains("Resolved")).then_some(())).await?;
             s.screenshot("review-feedback").await?;
 
+            // A comment picked in the panel opens its take at its frame, drawing shown.
+            click(&s.client, &format!("{card} [data-testid=take-close]")).await?;
+            click(&s.client, "[data-testid=feedback-view] [data-testid=comment-place]").await?;
+            until(&s.client, "the take opened at the comment", PATIENCE, READ_PLAYER, vec![], |v| {
+                (v["frame"].as_u64() == Some(37) && v["shapes"].as_array().is_some_and(|a| a.len() == 1)).then_some(())
+            }).await?;
+
             // The exports: CSV rows and an EDL Resolve imports.
             let csv = s.client.execute_async(TEXT_OF, vec![json!(format!("/api/jobs/{job}/comments.csv"))]).await?;
             let text = csv["text"].as_str().unwrap_or_default();
