@@ -3,7 +3,7 @@
 //! from the studio's event stream (`review` events), so counts on cards and
 //! markers on players move within a second of a reviewer posting.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chorus_core::JobId;
 use chorus_core::review::{Comment, Decision, JobFeedback, ReviewEvent, Verdict};
@@ -24,6 +24,12 @@ pub struct FeedbackStore {
     /// A comment picked in a job's review panel, to be shown on its take's
     /// player: the job, the take, the comment and its frame.
     pub focus: RwSignal<Option<(JobId, usize, String, usize)>>,
+    /// Which jobs' share forms and feedback lists are open, and the link
+    /// each made last (shown once): kept here because a job card is built
+    /// anew whenever its job changes (a new version, a reading stored).
+    pub sharing: RwSignal<HashSet<JobId>>,
+    pub reading: RwSignal<HashSet<JobId>>,
+    pub made: RwSignal<HashMap<JobId, String>>,
 }
 
 fn upsert_comment(list: &mut Vec<Comment>, comment: Comment) {
@@ -50,6 +56,9 @@ impl FeedbackStore {
             asked: StoredValue::new(Vec::new()),
             changes: RwSignal::new(0),
             focus: RwSignal::new(None),
+            sharing: RwSignal::new(HashSet::new()),
+            reading: RwSignal::new(HashSet::new()),
+            made: RwSignal::new(HashMap::new()),
         }
     }
 
@@ -84,6 +93,15 @@ impl FeedbackStore {
                 });
             }
             store.asked.update_value(|a| a.retain(|j| *j != job));
+        });
+    }
+
+    /// Opens or closes `job`'s entry in `set`.
+    pub fn toggle(set: RwSignal<HashSet<JobId>>, job: &JobId) {
+        set.update(|s| {
+            if !s.remove(job) {
+                s.insert(job.clone());
+            }
         });
     }
 

@@ -46,22 +46,29 @@ pub fn ReviewPanel(job: Job) -> impl IntoView {
     let store = expect_context::<FeedbackStore>();
     let job_id = job.id.clone();
     store.want(&job_id);
-    let open = RwSignal::new(false);
-    let sharing = RwSignal::new(false);
+    let sharing = {
+        let id = job_id.clone();
+        Memo::new(move |_| store.sharing.with(|s| s.contains(&id)))
+    };
+    let open = {
+        let id = job_id.clone();
+        Memo::new(move |_| store.reading.with(|s| s.contains(&id)))
+    };
     let summary_text = {
         let id = job_id.clone();
         move || summary(&store.comments(&id), &store.decisions(&id))
     };
+    let (share_id, read_id) = (job_id.clone(), job_id.clone());
     view! {
         <div class="review-panel" data-testid="review-panel">
             <div class="review-row">
                 <button type="button" class="button small" data-testid="share-open"
                     aria-expanded=move || sharing.get().to_string()
                     title="Make a link a client can open to watch, comment and approve"
-                    on:click=move |_| sharing.update(|s| *s = !*s)>"Share for review"</button>
+                    on:click=move |_| FeedbackStore::toggle(store.sharing, &share_id)>"Share for review"</button>
                 <button type="button" class="button small ghost" data-testid="feedback-open"
                     aria-expanded=move || open.get().to_string()
-                    on:click=move |_| open.update(|o| *o = !*o)>
+                    on:click=move |_| FeedbackStore::toggle(store.reading, &read_id)>
                     {let s = summary_text.clone(); move || s().unwrap_or_else(|| "No review feedback yet".into())}
                 </button>
             </div>
@@ -82,7 +89,11 @@ fn ShareForm(job: Job) -> impl IntoView {
     let downloads = RwSignal::new(Downloads::AfterApproval);
     let approvals = RwSignal::new(true);
     let verdicts = RwSignal::new(true);
-    let created = RwSignal::new(None::<String>);
+    let store = expect_context::<FeedbackStore>();
+    let created = {
+        let id = job.id.clone();
+        Signal::derive(move || store.made.with(|m| m.get(&id).cloned()))
+    };
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let links = RwSignal::new(Vec::<ReviewLink>::new());
@@ -99,7 +110,6 @@ fn ShareForm(job: Job) -> impl IntoView {
         }
     };
     // Read again whenever a reviewer opens, comments or decides.
-    let store = expect_context::<FeedbackStore>();
     Effect::new({
         let reload = reload.clone();
         move |_| {
@@ -129,7 +139,9 @@ fn ShareForm(job: Job) -> impl IntoView {
                         let origin = web_sys::window()
                             .and_then(|w| w.location().origin().ok())
                             .unwrap_or_default();
-                        created.set(Some(format!("{origin}{}", made.path)));
+                        store.made.update(|m| {
+                            m.insert(id.clone(), format!("{origin}{}", made.path));
+                        });
                         problem.set(None);
                         reload();
                     }

@@ -56,6 +56,14 @@ return {
 };
 ";
 
+/// Moves a take's sound by some ms in the studio (a new version).
+const SHIFT: &str = r"
+const [job, take, ms] = arguments;
+const done = arguments[arguments.length - 1];
+fetch(`/api/jobs/${job}/outputs/${take}/audio-shift`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ shift_ms: ms }) })
+  .then((r) => done(r.status), (e) => done(String(e)));
+";
+
 /// A status code for `url` fetched from the page.
 const STATUS_OF: &str = r"
 const [url] = arguments;
@@ -289,6 +297,18 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
             let edl = s.client.execute_async(TEXT_OF, vec![json!(format!("/api/jobs/{job}/comments.edl"))]).await?;
             let text = edl["text"].as_str().unwrap_or_default();
             ensure!(edl["status"] == 200 && text.contains("FCM: NON-DROP FRAME") && text.contains("|M:"), "the EDL: {edl}");
+
+            // The studio moves the DE take's sound: the client's page offers v1
+            // and v2 at once, and on v2 the comment says it was made on v1.
+            let shifted = s.client.execute_async(SHIFT, vec![json!(job), json!(1), json!(40)]).await?;
+            ensure!(shifted == 201, "the correction: {shifted}");
+            until(&client, "v1 and v2 on the client's page", Duration::from_secs(3),
+                "return [...document.querySelectorAll('[data-testid=review-version]')].map((b) => b.textContent);",
+                vec![], |v| (v == &json!(["v1", "v2"])).then_some(())).await?;
+            click(&client, "[data-testid=review-version]:nth-child(2)").await?;
+            until(&client, "the comment marked as made on v1", PATIENCE,
+                "return document.querySelector('[data-testid=comment-version]')?.textContent ?? '';",
+                vec![], |v| (v == "on v1").then_some(())).await?;
 
             // Revoking closes the client's page at once, and its assets.
             let review: Value = client
