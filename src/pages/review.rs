@@ -106,13 +106,20 @@ pub fn ReviewPage() -> impl IntoView {
     load();
 
     // Live: comments, decisions and versions as they happen; a closed link at once.
+    // Held while the review shows: a passcode asked again, or a closed
+    // link, lets it go (the server ends the stream then); unlocking takes
+    // it up again.
     let feed = StoredValue::new_local(None::<LiveFeed>);
     Effect::new({
         let token = token.clone();
         let load = load.clone();
-        move |started: Option<bool>| {
-            if started == Some(true) || phase.get() != Phase::Ready {
-                return started.unwrap_or(false);
+        move |_| {
+            if phase.get() != Phase::Ready {
+                feed.set_value(None);
+                return;
+            }
+            if feed.with_value(Option::is_some) {
+                return;
             }
             let reload = load.clone();
             let reload2 = load.clone();
@@ -123,13 +130,12 @@ pub fn ReviewPage() -> impl IntoView {
                 ("link", Box::new(move |_| reload2())),
                 ("closed", json_handler(move |v: serde_json::Value| {
                     let message = v["message"].as_str().unwrap_or("This review link was closed by the studio").to_string();
-                    feed.set_value(None);
+                    // The effect lets the stream go, outside its own callback.
                     phase.set(Phase::Gone(message));
                 })),
             ];
             let reopened = load.clone();
             feed.set_value(LiveFeed::listen(&format!("/r/{token}/api/events"), handlers, reopened, || {}));
-            true
         }
     });
     on_cleanup(move || feed.set_value(None));

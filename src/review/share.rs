@@ -246,12 +246,26 @@ fn LinkList(links: RwSignal<Vec<ReviewLink>>, reload: Callback<()>) -> impl Into
                     |o| format!("Last opened by {} {}", if o.name.is_empty() { "someone" } else { &o.name }, when(o.at)),
                 );
                 let (id1, id2, id3, id4, id5, id6) = (link.id.clone(), link.id.clone(), link.id.clone(), link.id.clone(), link.id.clone(), link.id.clone());
+                let (id7, id8) = (link.id.clone(), link.id.clone());
+                let new_code = RwSignal::new(String::new());
+                let has_passcode = link.has_passcode;
+                let visits = link.opened.clone();
                 let current = link.downloads;
                 view! {
                     <li class=format!("link {state}") data-testid="review-link" data-state=state>
                         <span class="link-state">{words}</span>
                         <span class="hint-inline">{format!("{} take(s){}", link.takes.len(), if link.has_passcode { " · passcode" } else { "" })}</span>
                         <span class="hint-inline">{format!("{opened} · {} comments · {} decisions", link.comments, link.decisions)}</span>
+                        {(visits.len() > 1).then(|| view! {
+                            <details class="link-visits">
+                                <summary>{format!("{} visits", visits.len())}</summary>
+                                <ul>
+                                    {visits.iter().map(|o| view! {
+                                        <li>{format!("{} · {}", if o.name.is_empty() { "someone" } else { &o.name }, when(o.at))}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </details>
+                        })}
                         {(state == "open").then(|| view! {
                             <span class="link-options">
                                 <select aria-label="Downloads" data-testid="link-downloads" on:change=move |ev| {
@@ -265,6 +279,21 @@ fn LinkList(links: RwSignal<Vec<ReviewLink>>, reload: Callback<()>) -> impl Into
                                     on:change=move |ev| change(id2.clone(), ReviewLinkChange { approvals: Some(event_target_checked(&ev)), ..ReviewLinkChange::default() }) />"Approvals"</label>
                                 <label class="check"><input type="checkbox" prop:checked=link.verdicts data-testid="link-verdicts"
                                     on:change=move |ev| change(id3.clone(), ReviewLinkChange { verdicts: Some(event_target_checked(&ev)), ..ReviewLinkChange::default() }) />"Lip-sync verdicts"</label>
+                            </span>
+                            <span class="link-passcode">
+                                <input type="text" autocomplete="off" maxlength="128" aria-label="New passcode"
+                                    placeholder=if has_passcode { "new passcode" } else { "add a passcode" }
+                                    prop:value=move || new_code.get() on:input=move |ev| new_code.set(event_target_value(&ev)) />
+                                <button type="button" class="button small" data-testid="link-passcode"
+                                    disabled=move || new_code.with(String::is_empty)
+                                    title="Reviewers who opened it must enter the new one"
+                                    on:click=move |_| change(id7.clone(), ReviewLinkChange { passcode: Some(Some(new_code.get_untracked())), ..ReviewLinkChange::default() })>
+                                    {if has_passcode { "Change passcode" } else { "Set passcode" }}
+                                </button>
+                                {has_passcode.then(|| view! {
+                                    <button type="button" class="button small" data-testid="link-passcode-remove"
+                                        on:click=move |_| change(id8.clone(), ReviewLinkChange { passcode: Some(None), ..ReviewLinkChange::default() })>"Remove passcode"</button>
+                                })}
                             </span>
                             <span class="link-actions">
                                 <button type="button" class="button small" data-testid="link-extend"

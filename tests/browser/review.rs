@@ -116,7 +116,17 @@ async fn click(client: &Client, css: &str) -> Result<()> {
     let start = Instant::now();
     loop {
         let tried = match client.find(Locator::Css(css)).await {
-            Ok(el) => el.click().await.map_err(anyhow::Error::from),
+            Ok(el) => {
+                // To the middle of the window, clear of the sticky top bar.
+                let at = serde_json::to_value(&el)?;
+                client
+                    .execute(
+                        "arguments[0].scrollIntoView({ block: 'center' });",
+                        vec![at],
+                    )
+                    .await?;
+                el.click().await.map_err(anyhow::Error::from)
+            }
             Err(e) => Err(e.into()),
         };
         match tried {
@@ -309,6 +319,22 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
             until(&client, "the comment marked as made on v1", PATIENCE,
                 "return document.querySelector('[data-testid=comment-version]')?.textContent ?? '';",
                 vec![], |v| (v == "on v1").then_some(())).await?;
+
+            // A passcode added later asks the open page for it; a wrong one is
+            // refused, the right one opens the review again.
+            s.client.find(Locator::Css(&format!("{card} .link-passcode input"))).await?.send_keys("tulip-42").await?;
+            click(&s.client, &format!("{card} [data-testid=link-passcode]")).await?;
+            until(&client, "the passcode asked for", Duration::from_secs(5),
+                "return !!document.querySelector('[data-testid=passcode-gate]');",
+                vec![], |v| (v == &json!(true)).then_some(())).await?;
+            type_into(&client, "[data-testid=passcode]", "tulip-41\u{e007}").await?;
+            until(&client, "the wrong passcode refused", PATIENCE,
+                "return document.querySelector('[data-testid=passcode-gate] [role=alert]')?.textContent ?? '';",
+                vec![], |v| v.as_str().is_some_and(|t| !t.is_empty()).then_some(())).await?;
+            let field = client.find(Locator::Css("[data-testid=passcode]")).await?;
+            field.clear().await?;
+            field.send_keys("tulip-42\u{e007}").await?;
+            click(&client, "[data-testid=review-take][data-original='1']").await?;
 
             // Revoking closes the client's page at once, and its assets.
             let review: Value = client
