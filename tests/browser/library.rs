@@ -213,11 +213,11 @@ async fn sixty_one_jobs_scroll_search_open_and_delete() -> Result<()> {
             compare.attr("href").await?.as_deref() == Some(&format!("/compare/{made}?takes=0,1")[..]),
             "two takes of one job compare: {picked}"
         );
-        let other = s
-            .client
-            .find_all(fantoccini::Locator::Css("[data-testid=job-slot]:nth-child(2) [data-testid=take-select]"))
-            .await?;
-        other.first().context("a second job with a take")?.click().await?;
+        // Scrolled to the middle first: the sticky selection bar covers
+        // the bottom of the window.
+        s.click("[data-testid=job-slot]:nth-child(2) [data-testid=take-select]")
+            .await
+            .context("a second job with a take")?;
         s.find_text("[data-testid=selection-count]", "3 takes selected").await?;
         ensure!(
             s.find("[data-testid=selection-compare]").await?.attr("disabled").await?.is_some(),
