@@ -1,12 +1,14 @@
 //! Chorus Studio, the browser app: compose a speaking video, watch it render.
 //!
 //! Table of contents:
-//! - `composition`, `fields`, `job_list`, `import_picks`: pure state and rules (also built natively, so
-//!   they are unit-tested with `cargo test`).
+//! - `composition`, `fields`, `job_list`, `import_picks`, `sketch`, `feedback_rules`: pure state and
+//!   rules (also built natively, so they are unit-tested with `cargo test`).
 //! - `app`: the router and the top bar; `pages`: Compose, Library and Compare;
 //! - `player`: the frame-exact player; `compare`: variants side by side;
 //!   `components`: one small piece of UI per file; `compose_state`: the shared
-//!   signals of the Compose page; `api`, `storage`, `dom`: the browser edges.
+//!   signals of the Compose page; `review`: client review (the studio's share panel and live
+//!   feedback) and `pages::review`, the page a review link opens; `api`, `review_api`, `storage`,
+//!   `dom`: the browser edges.
 //!
 //! Everything that touches the browser is built for wasm32 only: the browser
 //! tests in `tests/` compile this package natively.
@@ -32,6 +34,7 @@ macro_rules! wasm_only {
 }
 
 mod composition;
+mod feedback_rules;
 mod fields;
 mod import_picks;
 mod job_list;

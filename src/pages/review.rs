@@ -15,7 +15,7 @@ use crate::live_feed::{LiveFeed, json_handler};
 use crate::player::grid::{GridTake, PlayerGrid};
 use crate::player::{Player, PlayerLink};
 use crate::review::comments::{CommentActions, CommentList};
-use crate::review::feedback::markers_of;
+use crate::player::markers::markers_of;
 use crate::review::shapes::{ShapesLayer, ToolPicker};
 use crate::review_api;
 use crate::sketch::Tool;

@@ -5,18 +5,7 @@
 
 use leptos::prelude::*;
 
-/// A point or span on the timeline the page wants shown (a comment).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Marker {
-    pub id: String,
-    pub frame: usize,
-    /// Last frame of a span, inclusive.
-    pub frame_out: Option<usize>,
-    /// Shown on hover and to screen readers.
-    pub label: String,
-    /// Drawn quieter (a resolved comment).
-    pub muted: bool,
-}
+use super::markers::Marker;
 
 #[derive(Clone, Copy)]
 pub struct PlayerLink {

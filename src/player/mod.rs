@@ -24,6 +24,7 @@
 // Pure parts, built natively too so `cargo test` covers them.
 mod cache;
 pub(crate) mod keys;
+pub(crate) mod markers;
 pub(crate) mod picture;
 pub(crate) mod playhead;
 pub(crate) mod transport;
@@ -48,6 +49,8 @@ wasm_only! {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use link::{Marker, PlayerLink};
+pub use link::PlayerLink;
+#[cfg(target_arch = "wasm32")]
+pub use markers::Marker;
 #[cfg(target_arch = "wasm32")]
 pub use view::Player;

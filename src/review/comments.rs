@@ -5,22 +5,7 @@
 use chorus_core::review::{Comment, Side, place};
 use leptos::prelude::*;
 
-/// Top-level comments in playing order, each with its replies in the
-/// order written.
-pub fn threads(comments: &[Comment]) -> Vec<(Comment, Vec<Comment>)> {
-    let mut tops: Vec<Comment> = comments.iter().filter(|c| c.parent.is_none()).cloned().collect();
-    tops.sort_by_key(|c| (c.frame, c.created_at));
-    tops.into_iter()
-        .map(|top| {
-            let replies = comments
-                .iter()
-                .filter(|c| c.parent.as_deref() == Some(top.id.as_str()))
-                .cloned()
-                .collect();
-            (top, replies)
-        })
-        .collect()
-}
+use crate::feedback_rules::threads;
 
 /// What the list may do beyond reading.
 #[derive(Clone, Copy)]

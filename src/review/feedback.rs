@@ -6,10 +6,11 @@
 use std::collections::{HashMap, HashSet};
 
 use chorus_core::JobId;
-use chorus_core::review::{Comment, Decision, JobFeedback, ReviewEvent, Verdict};
+use chorus_core::review::{Comment, Decision, JobFeedback, ReviewEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::player::markers::markers_of;
 use crate::player::Marker;
 use crate::review_api;
 
@@ -164,40 +165,4 @@ impl Default for FeedbackStore {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The timeline markers of `index`'s top-level comments.
-pub fn markers_of(comments: &[Comment], index: usize) -> Vec<Marker> {
-    comments
-        .iter()
-        .filter(|c| c.take == index && c.parent.is_none())
-        .map(|c| Marker {
-            id: c.id.clone(),
-            frame: c.frame,
-            frame_out: c.frame_out,
-            label: format!("{}: {} (frame {})", c.author, c.text, c.frame),
-            muted: c.resolved_at.is_some(),
-        })
-        .collect()
-}
-
-/// "3 comments, 1 open · 2 approved, 1 changes requested"; `None` when
-/// nobody has said anything.
-pub fn summary(comments: &[Comment], decisions: &[Decision]) -> Option<String> {
-    let tops: Vec<&Comment> = comments.iter().filter(|c| c.parent.is_none()).collect();
-    let open = tops.iter().filter(|c| c.resolved_at.is_none()).count();
-    let approved = decisions.iter().filter(|d| d.verdict == Verdict::Approved).count();
-    let changes = decisions.len() - approved;
-    let mut parts = Vec::new();
-    if !tops.is_empty() {
-        let noun = if tops.len() == 1 { "comment" } else { "comments" };
-        parts.push(format!("{} {noun}, {open} open", tops.len()));
-    }
-    if approved > 0 {
-        parts.push(format!("{approved} approved"));
-    }
-    if changes > 0 {
-        parts.push(format!("{changes} changes requested"));
-    }
-    (!parts.is_empty()).then(|| parts.join(" · "))
 }

@@ -12,7 +12,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::comments::{CommentActions, CommentList};
-use super::feedback::{FeedbackStore, summary};
+use super::feedback::FeedbackStore;
+use crate::feedback_rules::summary;
 use crate::review_api;
 
 fn take_name(job: &Job, index: usize) -> String {
