@@ -19,7 +19,9 @@ use super::tracks::Lane;
 use super::variant::{SlotScreen, VariantHead};
 use super::variants::{take_name, version_label};
 use crate::player::live::{command_of, live};
+use crate::player::markers::markers_of;
 use crate::player::timeline::Timeline;
+use crate::review::feedback::FeedbackStore;
 use crate::player::transport::Status;
 use crate::player::transport_bar::TransportBar;
 
@@ -173,6 +175,32 @@ pub fn CompareView(job: RwSignal<Job>, takes: Vec<usize>) -> impl IntoView {
             .to_string()
     });
     let first_peaks = slots[0].peaks;
+    // Reviewers' comments on the takes shown, as markers on the one
+    // timeline; a marker clicked takes every screen to its frame.
+    let feedback = use_context::<FeedbackStore>();
+    let shown: Vec<(usize, RwSignal<usize>)> = slots.iter().map(|s| (s.original, s.shown)).collect();
+    if let Some(store) = feedback {
+        store.want(&job.with_untracked(|j| j.id.clone()));
+    }
+    let markers = Signal::derive(move || {
+        let Some(store) = feedback else {
+            return Vec::new();
+        };
+        let comments = store.comments(&job.with(|j| j.id.clone()));
+        shown
+            .iter()
+            .flat_map(|(original, take)| markers_of(&comments, *original, take.get()))
+            .collect::<Vec<_>>()
+    });
+    let on_marker = Callback::new(move |picked: String| {
+        let frame = markers.with_untracked(|m| m.iter().find(|m| m.id == picked).map(|m| m.frame));
+        if let Some(frame) = frame {
+            shared.with_value(|s| {
+                s.transport.pause();
+                s.transport.seek(frame);
+            });
+        }
+    });
     let pair_slots = slots.clone();
 
     view! {
@@ -237,6 +265,8 @@ pub fn CompareView(job: RwSignal<Job>, takes: Vec<usize>) -> impl IntoView {
                 keyframes=Signal::derive(Vec::new)
                 peaks=first_peaks.into()
                 on_seek=seek
+                markers
+                on_marker
             />
             <div class="compare-lanes" data-testid="compare-lanes">
                 {slots.iter().copied().map(|slot| view! {

@@ -92,6 +92,7 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     let act = StoredValue::new(act);
     let toggle = move |_| act.with_value(|f| f(Act::Toggle));
     let link = PlayerLink::new();
+    let original = output.revision.map_or(index, |r| r.of);
     let close = move |_| {
         open.0.set(None);
         // A player opened again learns its frames again.
@@ -103,7 +104,7 @@ pub fn TakeTile(job: JobId, index: usize, output: JobOutput, label: String) -> i
     let feedback = use_context::<FeedbackStore>();
     Effect::new(move |_| {
         if let Some(store) = feedback {
-            link.markers.set(store.markers(&comments_job, index));
+            link.markers.set(store.markers(&comments_job, original, index));
         }
     });
     if let Some(store) = feedback {

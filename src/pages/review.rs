@@ -343,7 +343,7 @@ fn TakeReview(
         let members = members();
         review.with(|r| r.as_ref().map(|r| r.comments.iter().filter(|c| members.contains(&c.take)).cloned().collect::<Vec<_>>()).unwrap_or_default())
     });
-    Effect::new(move |_| link.markers.set(markers_of(&comments.get(), index)));
+    Effect::new(move |_| link.markers.set(markers_of(&comments.get(), original, index)));
     let shown_shapes = Signal::derive(move || {
         let picked = link.picked.get();
         let frame = link.frame.get();

@@ -152,10 +152,10 @@ impl FeedbackStore {
 
     /// Markers for the comments on take `index` of `job` (replies are
     /// shown with their comment, not on their own).
-    pub fn markers(&self, job: &JobId, index: usize) -> Vec<Marker> {
+    pub fn markers(&self, job: &JobId, original: usize, index: usize) -> Vec<Marker> {
         self.jobs.with(|j| {
             j.get(job)
-                .map(|f| markers_of(&f.comments, index))
+                .map(|f| markers_of(&f.comments, original, index))
                 .unwrap_or_default()
         })
     }

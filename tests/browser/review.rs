@@ -351,6 +351,14 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
             let after = client.execute_async(STATUS_OF, vec![json!(video)]).await?;
             ensure!(after == 404, "a revoked link's asset answers {after}");
             screenshot(&client, "review-closed").await?;
+
+            // The compare view marks the comment too, and its marker moves
+            // every screen to the frame.
+            s.open(&format!("/compare/{job}?takes=0,1")).await?;
+            click(&s.client, "[data-testid=compare-view] [data-testid=timeline-marker][data-frame='37']").await?;
+            until(&s.client, "the compare view at frame 37", PATIENCE,
+                "return document.querySelector('[data-testid=compare-view] [data-testid=player-playhead]')?.textContent ?? '';",
+                vec![], |v| (v == "37").then_some(())).await?;
             Ok::<(), anyhow::Error>(())
         }
         .await;
