@@ -13,6 +13,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::live_feed::{LiveFeed, json_handler};
 use crate::player::grid::{GridTake, PlayerGrid};
+use crate::player::keys::Command;
 use crate::player::{Player, PlayerLink};
 use crate::review::comments::{CommentActions, CommentList};
 use crate::player::markers::markers_of;
@@ -494,13 +495,24 @@ fn TakeReview(
                 <form class="composer" data-testid="composer" on:submit=post>
                     <div class="composer-head">
                         <span class="composer-place" data-testid="composer-place">{place_text}</span>
+                        // A phone has no I and O keys.
+                        <span class="mark-buttons" role="group" aria-label="Range">
+                            <button type="button" class="button small" data-testid="mark-in" title="Start the range here (I)"
+                                on:click=move |_| link.command.set(Some(Command::MarkIn))>"In"</button>
+                            <button type="button" class="button small" data-testid="mark-out" title="End the range here (O)"
+                                on:click=move |_| link.command.set(Some(Command::MarkOut))>"Out"</button>
+                            {move || (link.mark_in.get().is_some() || link.mark_out.get().is_some()).then(|| view! {
+                                <button type="button" class="button small ghost" data-testid="mark-clear" title="One frame again (X)"
+                                    on:click=move |_| link.clear_marks.set(true)>"Clear"</button>
+                            })}
+                        </span>
                         <ToolPicker tool drawn />
                     </div>
                     <textarea rows="2" maxlength="2000" placeholder="What should change here?" aria-label="Comment"
                         data-testid="comment-text"
                         prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                     <div class="composer-foot">
-                        <span class="hint-inline">"Pause on the frame (← → step), I and O for a range, draw with a tool."</span>
+                        <span class="hint-inline">"Pause on the frame (← → step), In and Out (I, O) for a range, draw with a tool."</span>
                         <button type="submit" class="button primary small" data-testid="comment-post" disabled=move || sending.get()>"Post comment"</button>
                     </div>
                     {move || problem.get().map(|p| view! { <p class="problem error" role="alert" data-testid="review-problem">{p}</p> })}

@@ -19,6 +19,9 @@ pub struct PlayerLink {
     pub seek: RwSignal<Option<usize>>,
     /// Set by the page to clear the in and out marks.
     pub clear_marks: RwSignal<bool>,
+    /// Set by the page to run a transport command (the In and Out buttons
+    /// a phone needs, having no keyboard); the player takes it.
+    pub command: RwSignal<Option<super::keys::Command>>,
     pub markers: RwSignal<Vec<Marker>>,
     /// The marker last clicked on the timeline.
     pub picked: RwSignal<Option<String>>,
@@ -33,6 +36,7 @@ impl PlayerLink {
             mark_out: RwSignal::new(None),
             seek: RwSignal::new(None),
             clear_marks: RwSignal::new(false),
+            command: RwSignal::new(None),
             markers: RwSignal::new(Vec::new()),
             picked: RwSignal::new(None),
         }

@@ -112,6 +112,12 @@ pub fn Player(
             }
         });
         Effect::new(move |_| {
+            if let Some(command) = link.command.get() {
+                link.command.set(None);
+                with_player(&|p| p.apply(command));
+            }
+        });
+        Effect::new(move |_| {
             if link.clear_marks.get() {
                 link.clear_marks.set(false);
                 with_player(&|p| p.apply(super::keys::Command::ClearMarks));

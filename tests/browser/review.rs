@@ -240,6 +240,19 @@ async fn a_client_reviews_on_a_phone_and_the_studio_sees_it_live() -> Result<()>
                 |v| v.as_str().is_some_and(|t| t.contains("1 comment")).then_some(())).await?;
             let seen_after = posted.elapsed();
 
+            // A phone has no I and O keys: the In and Out buttons mark a range.
+            seek(&client, 40).await?;
+            click(&client, "[data-testid=mark-in]").await?;
+            seek(&client, 48).await?;
+            click(&client, "[data-testid=mark-out]").await?;
+            until(&client, "the range in the composer", PATIENCE,
+                "return document.querySelector('[data-testid=composer-place]')?.textContent ?? '';",
+                vec![], |v| v.as_str().is_some_and(|t| t.contains("frames 40–48")).then_some(())).await?;
+            click(&client, "[data-testid=mark-clear]").await?;
+            until(&client, "one frame again", PATIENCE,
+                "return document.querySelector('[data-testid=composer-place]')?.textContent ?? '';",
+                vec![], |v| v.as_str().is_some_and(|t| t.ends_with("(frame 48)")).then_some(())).await?;
+
             // The client approves EN and JA; the studio sees each within a second too.
             let mut approved = Duration::ZERO;
             for (original, count) in [("0", "1 approved"), ("2", "2 approved")] {
