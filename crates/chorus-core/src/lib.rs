@@ -4,6 +4,7 @@
 //! wasm32 and native alike, so the browser and the server check requests with
 //! the same code.
 
+pub mod access;
 pub mod api;
 pub mod check;
 pub mod cost;

@@ -24,6 +24,11 @@ pub struct ServeConfig {
     /// How long a deleted job can be restored before it and the assets no
     /// other job uses are removed for good.
     pub undo_window: Duration,
+    /// Whether callers must sign in: `Off` only on a loopback address
+    /// without `--require-sign-in`.
+    pub sign_in: crate::auth::SignInMode,
+    /// `CHORUS_PUBLIC_URL`, e.g. `https://studio.example.com`.
+    pub public_url: Option<String>,
 }
 
 /// The undo window when none is set.
@@ -79,6 +84,8 @@ impl ServeConfig {
             queue: QueueSettings::default(),
             delivery: Delivery::Production,
             undo_window: DEFAULT_UNDO_WINDOW,
+            sign_in: crate::auth::SignInMode::Off,
+            public_url: None,
         }
     }
 

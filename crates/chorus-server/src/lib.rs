@@ -13,6 +13,8 @@ pub mod cli;
 mod server;
 
 // The HTTP API.
+/// Who is calling: accounts, sessions, API tokens, and the access guard.
+pub mod auth;
 /// One JSON error shape for every failed request.
 pub mod error;
 /// Uploaded pictures, checked by their bytes.

@@ -46,6 +46,11 @@ pub struct AppState {
     pub passcode_tries: Arc<Throttle>,
     /// Lip-sync readings of shared takes run one at a time.
     pub analyses: Arc<Semaphore>,
+    /// Whether callers must sign in (off on a loopback address by default).
+    pub sign_in: crate::auth::SignInMode,
+    /// `CHORUS_PUBLIC_URL`: the address people reach this studio at, for
+    /// invite links, and whether cookies are `Secure` (an `https://` one).
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -80,6 +85,8 @@ impl AppState {
             undo_window: config.undo_window,
             passcode_tries: Arc::new(Throttle::new(PASSCODE_WINDOW)),
             analyses: Arc::new(Semaphore::new(1)),
+            sign_in: config.sign_in,
+            public_url: config.public_url.clone(),
         })
     }
 }
