@@ -269,6 +269,38 @@ pub struct Spend {
     pub by_user: Vec<SpendLine>,
 }
 
+/// What the caller may still spend this month, for Compose to show beside
+/// a job's cost (`GET /api/spend/left`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetLeft {
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+    /// The studio's limit and what is left of it; `None` with no limit.
+    pub studio_limit_usd_micros: Option<u64>,
+    pub studio_left_usd_micros: Option<u64>,
+    /// The caller's own limit and what is left of it; `None` with none.
+    pub user_limit_usd_micros: Option<u64>,
+    pub user_left_usd_micros: Option<u64>,
+}
+
+impl BudgetLeft {
+    /// The tighter of the two, with whose it is; `None` with no limit.
+    pub fn tightest(&self) -> Option<(u64, u64, BudgetOf)> {
+        let studio = self
+            .studio_left_usd_micros
+            .zip(self.studio_limit_usd_micros)
+            .map(|(left, limit)| (left, limit, BudgetOf::Studio));
+        let user = self
+            .user_left_usd_micros
+            .zip(self.user_limit_usd_micros)
+            .map(|(left, limit)| (left, limit, BudgetOf::User));
+        match (studio, user) {
+            (Some(s), Some(u)) => Some(if u.0 < s.0 { u } else { s }),
+            (s, u) => s.or(u),
+        }
+    }
+}
+
 /// Something worth knowing later: who did what, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

@@ -10,6 +10,7 @@
 //! this.
 
 mod actor;
+pub mod guard;
 
 pub use actor::{Actor, Via};
 

@@ -51,6 +51,10 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::auth::guard::identify,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             token_guard::refuse_review_tokens,
         ));
     let api = match delivery {
