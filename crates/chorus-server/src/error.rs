@@ -25,6 +25,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A job that would pass a monthly spend limit (402): "This job needs
+    /// $4.20; $3.10 of this month's $500.00 is left."
+    #[error("{0}")]
+    OverBudget(String),
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -69,6 +73,7 @@ impl ApiError {
             | ApiError::WrongPasscode(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::OverBudget(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Closed(_) => StatusCode::GONE,
@@ -85,6 +90,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
+            ApiError::OverBudget(_) => "over_budget",
             ApiError::TooLarge(_) => "too_large",
             ApiError::UnsupportedMedia(_) => "unsupported_media",
             ApiError::Closed(_) => "closed",
@@ -94,6 +100,12 @@ impl ApiError {
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::Internal(_) => "internal",
         }
+    }
+}
+
+impl From<crate::budget::OverBudget> for ApiError {
+    fn from(refused: crate::budget::OverBudget) -> Self {
+        ApiError::OverBudget(refused.to_string())
     }
 }
 

@@ -3,11 +3,14 @@
 //! worker's changes also that it still holds the job's lease), so a cancel
 //! racing a worker can never resurrect a finished job and a worker that lost
 //! its lease can never finish a job twice. Every change is published to the
-//! event bus.
+//! event bus. A job's reservation against the month's budget is written
+//! with it and settled in the same transaction as the change that ends it
+//! (`budget`).
 
 use anyhow::Context as _;
 use chorus_core::{Cost, GenerationRequest, Job, JobId, JobOutput, JobStatus};
 
+use crate::budget::{self, BudgetConn as _, OverBudget, Reservation};
 use crate::db::{Db, job_inserts, now_ms, on_db, placeholders};
 use crate::holdings;
 
@@ -68,12 +71,37 @@ pub(crate) const COLUMNS: &str = "id, status, progress, request, estimate, outpu
     CAST((SELECT COALESCE(SUM(a.bytes), 0) FROM job_assets ja JOIN assets a ON a.id = ja.asset_id
           WHERE ja.job_id = jobs.id) AS BIGINT) AS bytes";
 
-/// Inserts a new queued job and announces it.
+/// Why a job was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// It would pass a monthly limit; nothing was written.
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Inserts a new queued job and announces it, as the studio's own (sign-in
+/// off); refused (a `CreateError` inside the error) when over a budget.
 pub async fn create(
     state: &AppState,
     request: GenerationRequest,
     estimate: Option<Cost>,
 ) -> anyhow::Result<Job> {
+    Ok(create_by(state, request, estimate, None).await?)
+}
+
+/// Inserts a new queued job for account `user_id` (`None` with sign-in
+/// off) and announces it, with its estimate reserved against this month's
+/// budget in the same transaction; refused, with nothing written or
+/// queued, when the estimate would pass the studio's limit or the
+/// account's own. A job with no estimate (no price known) reserves nothing.
+pub async fn create_by(
+    state: &AppState,
+    request: GenerationRequest,
+    estimate: Option<Cost>,
+    user_id: Option<&str>,
+) -> Result<Job, CreateError> {
     let now = now_ms();
     let job = Job {
         id: new_job_id(),
@@ -89,7 +117,26 @@ pub async fn create(
         bytes: 0,
         deleted_at: None,
     };
-    insert(&state.db, &job).await?;
+    let reservation = estimate.map(|cost| Reservation {
+        job_id: job.id.0.clone(),
+        user_id: user_id.map(str::to_string),
+        model: job.request.model.clone(),
+        month: budget::month_of(now),
+        usd_micros: cost.usd_micros,
+        takes: cost.takes,
+        at: now,
+    });
+    let mut row = job_inserts::NewJobRow::of(&job)?;
+    if let Some(reservation) = reservation {
+        row = row.reserving(reservation);
+    }
+    job_inserts::insert(&state.db, row).await??;
+    holdings::link(
+        &state.db,
+        &job.id.0,
+        &holdings::of_job(&job.request, &job.outputs),
+    )
+    .await?;
     state.events.publish(&job);
     state.wake.notify_one();
     Ok(job)
@@ -98,7 +145,8 @@ pub async fn create(
 /// Writes a new job record as it is (on SQLite in a group commit with
 /// other new jobs, see `job_inserts`), and which assets it uses.
 pub async fn insert(db: &Db, job: &Job) -> anyhow::Result<()> {
-    job_inserts::insert(db, job_inserts::NewJobRow::of(job)?).await?;
+    // Nothing reserved, so nothing refused.
+    job_inserts::insert(db, job_inserts::NewJobRow::of(job)?).await??;
     holdings::link(db, &job.id.0, &holdings::of_job(&job.request, &job.outputs)).await
 }
 
@@ -170,7 +218,9 @@ fn announce(state: &AppState, job: Option<Job>) -> Option<Job> {
     job
 }
 
-/// The conditional update behind `transition` and `finish`.
+/// The conditional update behind `transition` and `finish`. A change that
+/// ends the job settles its reservation in the same transaction, so money
+/// held is never left behind by a job that ended.
 pub async fn update_status(
     db: &Db,
     id: &str,
@@ -207,13 +257,15 @@ pub async fn update_status(
         .outputs
         .map(|o| serde_json::to_string(&o))
         .transpose()?;
+    let now = now_ms();
     let row = on_db!(write db, pool => {
+        let mut tx = pool.begin().await?;
         let mut query = sqlx::query_as::<_, JobRow>(&sql)
             .bind(to.as_str())
             .bind(change.progress.map(f64::from))
             .bind(&outputs)
             .bind(&change.error)
-            .bind(now_ms())
+            .bind(now)
             .bind(id);
         for from in &allowed {
             query = query.bind(*from);
@@ -221,8 +273,16 @@ pub async fn update_status(
         if let Some(owner) = owner {
             query = query.bind(owner);
         }
-        query.fetch_optional(pool).await
-    })?;
+        let row = query.fetch_optional(&mut *tx).await?;
+        if let Some(row) = &row
+            && to.is_terminal()
+        {
+            let actual = row.actual_cost_usd_micros.map(budget::from_db);
+            tx.settle(id, to, actual, now).await?;
+        }
+        tx.commit().await?;
+        row
+    });
     row.map(JobRow::into_job).transpose()
 }
 

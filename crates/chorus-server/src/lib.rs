@@ -13,6 +13,8 @@ pub mod cli;
 mod server;
 
 // The HTTP API.
+/// Who did what, and when: the audit log, its pages and its CSV.
+pub mod audit;
 /// Who is calling: accounts, sessions, API tokens, and the access guard.
 pub mod auth;
 /// One JSON error shape for every failed request.
@@ -29,6 +31,8 @@ pub mod removal;
 pub mod reviews;
 /// The axum router: every `/api/…` route and the single-page app.
 pub mod routes;
+/// This month's spend per model and per account, and setting the limits.
+pub mod spend;
 /// The folder where imported clips are received while they are hashed.
 pub mod spool;
 
@@ -43,6 +47,8 @@ pub mod provider_engine;
 pub mod submit_ledger;
 
 // The job queue.
+/// Monthly spend limits: each job's estimate reserved, settled, released.
+pub mod budget;
 /// Job records and every change to them, each announced as an event.
 pub mod jobs;
 /// Who runs which job: claims, renewed leases, take-overs.

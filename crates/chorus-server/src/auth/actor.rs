@@ -74,3 +74,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
         })
     }
 }
+
+/// The audit log names a caller by its label, account and address.
+impl crate::audit::Acting for Actor {
+    fn audit_label(&self) -> String {
+        self.label()
+    }
+
+    fn audit_user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    fn audit_address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+}

@@ -13,9 +13,18 @@
 //! batch fails as a whole, its records are written one by one, so each
 //! caller gets the answer for its own record only.
 //!
+//! A job may come with a reservation against the month's budget
+//! (`budget`): it is judged and written in the same transaction as the job.
+//! In a batch, the month's use is read once and each job is admitted after
+//! the ones before it are counted, so a burst of jobs can never pass a
+//! limit together; a refused job is not written, and its caller is told
+//! why while the rest of the batch commits.
+//!
 //! PostgreSQL already groups concurrent commits itself (its WAL writer), and
-//! its records are inserted one statement each.
+//! its records are inserted one transaction each (with the budget's lock,
+//! see `budget`, when they reserve money).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chorus_core::Job;
@@ -23,6 +32,7 @@ use sqlx::{Connection as _, SqliteConnection};
 use tokio::sync::oneshot;
 
 use super::{Db, Sqlite, placeholders};
+use crate::budget::{self, BudgetConn as _, Ledger, OverBudget, Reservation};
 use crate::search;
 
 const COLUMNS: &str = "id, status, progress, model, request, estimate, outputs, error, created_at, updated_at, search, languages";
@@ -48,6 +58,8 @@ pub(crate) struct NewJobRow {
     /// What the Library's search finds it by (`crate::search`).
     search: String,
     languages: String,
+    /// What it holds against the month's budget, if it is counted.
+    reservation: Option<Reservation>,
 }
 
 impl NewJobRow {
@@ -68,7 +80,14 @@ impl NewJobRow {
             updated_at: job.updated_at,
             search: search::text_of(&job.request, &job.outputs),
             languages: search::languages_of(&job.request, &job.outputs),
+            reservation: None,
         })
+    }
+
+    /// The same record, written only if `reservation` fits the budget.
+    pub(crate) fn reserving(mut self, reservation: Reservation) -> NewJobRow {
+        self.reservation = Some(reservation);
+        self
     }
 }
 
@@ -103,19 +122,33 @@ macro_rules! bind_rows {
     }};
 }
 
-/// Writes one record.
-pub(crate) async fn insert(db: &Db, row: NewJobRow) -> anyhow::Result<()> {
+/// Writes one record, unless its reservation would pass a budget (the
+/// inner error, and nothing written).
+pub(crate) async fn insert(db: &Db, row: NewJobRow) -> anyhow::Result<Result<(), OverBudget>> {
     match db {
         Db::Sqlite(sqlite) => group_insert(sqlite, row).await,
         Db::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            if let Some(reservation) = &row.reservation
+                && let Err(refused) = budget::reserve(&mut *tx, reservation).await?
+            {
+                tx.rollback().await?;
+                return Ok(Err(refused));
+            }
             let sql = insert_sql(1);
-            bind_rows!(sqlx::query(&sql), [&row]).execute(pool).await?;
-            Ok(())
+            bind_rows!(sqlx::query(&sql), [&row])
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Ok(()))
         }
     }
 }
 
-type Reply = oneshot::Sender<Result<(), String>>;
+/// What a caller of the group commit hears: written, refused by a budget,
+/// or why it could not be written.
+type Verdict = Result<(), OverBudget>;
+type Reply = oneshot::Sender<Result<Verdict, String>>;
 
 /// Records waiting for the next group commit, and whether a flusher is on
 /// its way to write them.
@@ -140,7 +173,7 @@ impl InsertQueue {
     }
 }
 
-async fn group_insert(sqlite: &Sqlite, row: NewJobRow) -> anyhow::Result<()> {
+async fn group_insert(sqlite: &Sqlite, row: NewJobRow) -> anyhow::Result<Verdict> {
     let (reply, answer) = oneshot::channel();
     let start_flusher = {
         let mut waiting = sqlite.inserts.lock();
@@ -206,30 +239,59 @@ async fn flush(sqlite: Sqlite) {
             std::mem::take(&mut waiting.rows)
         };
         let (rows, replies): (Vec<NewJobRow>, Vec<Reply>) = batch.into_iter().unzip();
-        if rows.len() > 1 && write_batch(&mut conn, &rows).await.is_ok() {
-            for reply in replies {
-                let _ = reply.send(Ok(()));
+        if rows.len() > 1
+            && let Ok(verdicts) = write_batch(&mut conn, &rows).await
+        {
+            for (reply, verdict) in replies.into_iter().zip(verdicts) {
+                let _ = reply.send(Ok(verdict));
             }
             continue;
         }
         // Alone, or the batch failed as a whole (a duplicate id, say):
-        // one statement each, so each caller hears about its own record.
-        let one = insert_sql(1);
+        // one transaction each, so each caller hears about its own record.
         for (row, reply) in rows.iter().zip(replies) {
-            let done = bind_rows!(sqlx::query(&one), [row])
-                .execute(&mut *conn)
+            let done = write_batch(&mut conn, std::slice::from_ref(row))
                 .await
-                .map(|_| ())
+                .map(|verdicts| verdicts.into_iter().next().unwrap_or(Ok(())))
                 .map_err(|e| format!("cannot save the job: {e}"));
             let _ = reply.send(done);
         }
     }
 }
 
-/// All of `rows` in one transaction.
-async fn write_batch(conn: &mut SqliteConnection, rows: &[NewJobRow]) -> sqlx::Result<()> {
+/// All of `rows` in one transaction, except those whose reservation would
+/// pass a budget: a verdict for each, in order.
+async fn write_batch(
+    conn: &mut SqliteConnection,
+    rows: &[NewJobRow],
+) -> sqlx::Result<Vec<Verdict>> {
     let mut tx = conn.begin().await?;
-    let mut rest = rows;
+    // The months' use is read once per batch, inside its transaction; each
+    // admitted job is counted before the next is judged.
+    let mut ledgers: HashMap<String, Ledger> = HashMap::new();
+    let mut verdicts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let verdict = match &row.reservation {
+            Some(r) if r.usd_micros > 0 => {
+                if !ledgers.contains_key(&r.month) {
+                    let ledger = tx.ledger(&r.month).await?;
+                    ledgers.insert(r.month.clone(), ledger);
+                }
+                ledgers.get_mut(&r.month).map_or(Ok(()), |ledger| {
+                    ledger.admit(r.user_id.as_deref(), r.usd_micros)
+                })
+            }
+            _ => Ok(()),
+        };
+        verdicts.push(verdict);
+    }
+    let admitted: Vec<&NewJobRow> = rows
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, verdict)| verdict.is_ok())
+        .map(|(row, _)| row)
+        .collect();
+    let mut rest = admitted.as_slice();
     while !rest.is_empty() {
         let size = CHUNKS.into_iter().find(|&c| c <= rest.len()).unwrap_or(1);
         let (chunk, tail) = rest.split_at(size);
@@ -239,7 +301,11 @@ async fn write_batch(conn: &mut SqliteConnection, rows: &[NewJobRow]) -> sqlx::R
             .await?;
         rest = tail;
     }
-    tx.commit().await
+    for reservation in admitted.iter().filter_map(|row| row.reservation.as_ref()) {
+        tx.hold(reservation).await?;
+    }
+    tx.commit().await?;
+    Ok(verdicts)
 }
 
 #[cfg(test)]

@@ -7,13 +7,15 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use chorus_core::access::AuditAction;
 use chorus_core::api::{MAX_IMPORT_BYTES, MAX_IMPORT_CLIPS};
 use chorus_core::{Job, Language, Problem};
 use futures_util::TryStreamExt as _;
 
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::{import, spool};
+use crate::{audit, import, spool};
 
 pub fn router() -> Router<AppState> {
     // Every clip at its limit, plus room for the form's framing; each clip
@@ -28,6 +30,7 @@ pub fn router() -> Router<AppState> {
 
 async fn import_clips(
     State(state): State<AppState>,
+    actor: Actor,
     mut form: Multipart,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
     let mut clips = Vec::new();
@@ -65,6 +68,25 @@ async fn import_clips(
         }
     }
     let job = import::import(&state, clips).await?;
+    let names: Vec<&str> = job
+        .outputs
+        .iter()
+        .filter_map(|o| o.name.as_deref())
+        .collect();
+    let detail = format!(
+        "{} clip{}: {}",
+        job.outputs.len(),
+        if job.outputs.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    );
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::ClipsImported,
+        &job.id.0,
+        &detail,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(job)))
 }
 

@@ -1,22 +1,26 @@
-//! Jobs: create (checked by chorus-core), list (pages, search, filters),
-//! read, cancel, delete and restore.
+//! Jobs: create (checked by chorus-core, its estimate reserved against the
+//! month's budget), list (pages, search, filters), read, cancel, delete and
+//! restore. Creating, refusing, cancelling, deleting and restoring are
+//! written to the audit log.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chorus_core::access::{AuditAction, dollars};
 use chorus_core::api::{DeletedJob, JobList, LibraryUsage};
 use chorus_core::check::check_with_registry;
 use chorus_core::{GenerationRequest, Job, JobStatus, Problem, estimate_cost, model};
 
 use super::ApiJson;
-use crate::assets;
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::jobs::{self, Change};
+use crate::jobs::{self, Change, CreateError};
 use crate::library;
 use crate::removal::{self, Outcome};
 use crate::state::AppState;
+use crate::{assets, audit};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +33,7 @@ pub fn router() -> Router<AppState> {
 
 async fn create(
     State(state): State<AppState>,
+    actor: Actor,
     ApiJson(request): ApiJson<GenerationRequest>,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
     let mut problems = check_with_registry(&request, &state.models);
@@ -57,7 +62,26 @@ async fn create(
     }
     let estimate =
         model::find(&state.models, &request.model).and_then(|m| estimate_cost(&request, m));
-    let job = jobs::create(&state, request, estimate).await?;
+    let model = request.model.clone();
+    let job = match jobs::create_by(&state, request, estimate, actor.user_id.as_deref()).await {
+        Ok(job) => job,
+        Err(CreateError::OverBudget(refused)) => {
+            let detail = format!("{model}: {} refused; {refused}", dollars(refused.needs));
+            audit::record(&state.db, &actor, AuditAction::JobRefused, &model, &detail).await;
+            return Err(refused.into());
+        }
+        Err(CreateError::Failed(e)) => return Err(e.into()),
+    };
+    let cost = estimate.map_or_else(|| "no estimate".to_string(), |c| dollars(c.usd_micros));
+    let detail = format!("{model}, {cost}");
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::JobCreated,
+        &job.id.0,
+        &detail,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(job)))
 }
 
@@ -86,17 +110,28 @@ async fn usage(State(state): State<AppState>) -> ApiResult<Json<LibraryUsage>> {
 /// other job uses are removed once the undo window closes.
 async fn delete(
     State(state): State<AppState>,
+    actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeletedJob>> {
     match removal::delete(&state, &id).await? {
-        Outcome::Done(deleted) => Ok(Json(deleted)),
+        Outcome::Done(deleted) => {
+            audit::record(&state.db, &actor, AuditAction::JobDeleted, &id, "").await;
+            Ok(Json(deleted))
+        }
         Outcome::Missing | Outcome::WindowClosed => Err(no_job(&id)),
     }
 }
 
-async fn restore(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+async fn restore(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Job>> {
     match removal::restore(&state, &id).await? {
-        Outcome::Done(job) => Ok(Json(job)),
+        Outcome::Done(job) => {
+            audit::record(&state.db, &actor, AuditAction::JobRestored, &id, "").await;
+            Ok(Json(job))
+        }
         Outcome::Missing => Err(no_job(&id)),
         Outcome::WindowClosed => Err(ApiError::Conflict(format!(
             "Job {id} can no longer be restored: its undo window of {} s has closed",
@@ -118,9 +153,14 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
         .ok_or_else(|| no_job(&id))
 }
 
-async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+async fn cancel(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Job>> {
     if let Some(job) = jobs::transition(&state, &id, JobStatus::Canceled, Change::default()).await?
     {
+        audit::record(&state.db, &actor, AuditAction::JobCancelled, &id, "").await;
         return Ok(Json(job));
     }
     match jobs::get(&state.db, &id).await? {

@@ -2,6 +2,7 @@
 //! studio's API under `/api`, review links under `/r/{token}`, and the app.
 
 mod assets;
+mod audit;
 mod events;
 mod extract;
 mod imports;
@@ -13,6 +14,7 @@ mod review_link;
 mod reviews;
 mod spa;
 mod speech_fit;
+mod spend;
 mod takes;
 mod token_guard;
 mod uploads;
@@ -46,6 +48,8 @@ pub fn app(state: AppState) -> Router {
         .merge(takes::router())
         .merge(webhooks::router())
         .merge(reviews::router())
+        .merge(spend::router())
+        .merge(audit::router())
         .fallback(api_not_found)
         // Routes that take more (uploads) set their own limit.
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

@@ -22,6 +22,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chorus_core::access::AuditAction;
 use chorus_core::job::{original_of, versions_of};
 use chorus_core::review::{
     Comment, Decision, Downloads, Hello, MAX_PASSCODE_CHARS, NewDecision, Review, ReviewEvent,
@@ -34,10 +35,10 @@ use super::{ApiJson, JSON_LIMIT};
 use crate::config::Delivery;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::jobs;
 use crate::reviews::links::StoredLink;
 use crate::reviews::{comments, decisions, links, passcode, scope, token, view};
 use crate::state::AppState;
+use crate::{audit, jobs};
 
 /// A shared take's file is never kept by the browser: it never changes,
 /// but the link may close at any moment, and a closed link must answer
@@ -339,6 +340,7 @@ async fn comment(
 async fn decide(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     ApiJson(body): ApiJson<NewDecision>,
 ) -> ApiResult<(StatusCode, Json<Decision>)> {
@@ -395,6 +397,33 @@ async fn decide(
         at: now_ms(),
     };
     decisions::put(&state.db, &decision).await?;
+    // The reviewer has no account: the log names them as they named
+    // themselves, and the link they came through.
+    let action = match decision.verdict {
+        Verdict::Approved => AuditAction::ReviewApproved,
+        Verdict::ChangesRequested => AuditAction::ReviewChangesRequested,
+    };
+    let detail = format!(
+        "job {}, take {} version {}{}",
+        job.id,
+        decision.take + 1,
+        decision.version,
+        decision
+            .note
+            .as_deref()
+            .map(|note| format!(": {note}"))
+            .unwrap_or_default()
+    );
+    audit::record_as(
+        &state.db,
+        &format!("reviewer {}", decision.author),
+        None,
+        client.as_deref(),
+        action,
+        &link.id,
+        &detail,
+    )
+    .await;
     state.events.publish_review(ReviewEvent::Decision {
         job_id: job.id.clone(),
         decision: decision.clone(),

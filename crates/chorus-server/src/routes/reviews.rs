@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use chorus_core::access::AuditAction;
 use chorus_core::job::original_of;
 use chorus_core::review::{
     Comment, CreatedReviewLink, JobFeedback, MAX_EXPIRY_DAYS, NewComment, NewReviewLink, Resolve,
@@ -19,11 +20,12 @@ use chorus_core::{Job, JobStatus, Problem};
 use serde::Deserialize;
 
 use super::ApiJson;
+use crate::auth::Actor;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::jobs;
 use crate::reviews::{comments, decisions, export, links, passcode, readings, scope, token};
 use crate::state::AppState;
+use crate::{audit, jobs};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,6 +76,7 @@ async fn hash_passcode(passcode: String) -> ApiResult<String> {
 
 async fn create(
     State(state): State<AppState>,
+    actor: Actor,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewReviewLink>,
 ) -> ApiResult<(StatusCode, Json<CreatedReviewLink>)> {
@@ -131,6 +134,15 @@ async fn create(
     state
         .events
         .publish_review(ReviewEvent::Link { link: link.clone() });
+    let detail = format!("job {id}, {}", shared_takes(&link.takes));
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::ReviewShared,
+        &link.id,
+        &detail,
+    )
+    .await;
     if link.verdicts {
         readings::measure_shared(&state, &job, &link.takes);
     }
@@ -155,9 +167,11 @@ async fn list(
 
 async fn change(
     State(state): State<AppState>,
+    actor: Actor,
     Path(link_id): Path<String>,
     ApiJson(body): ApiJson<ReviewLinkChange>,
 ) -> ApiResult<Json<ReviewLink>> {
+    let detail = describe_change(&body);
     let mut problems: Vec<Problem> = body
         .expires_in_days
         .flatten()
@@ -201,6 +215,14 @@ async fn change(
     state
         .events
         .publish_review(ReviewEvent::Link { link: link.clone() });
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::ReviewChanged,
+        &link_id,
+        &detail,
+    )
+    .await;
     if link.verdicts
         && !before.link.verdicts
         && let Some(job) = jobs::get(&state.db, &link.job_id.0).await?
@@ -212,6 +234,7 @@ async fn change(
 
 async fn revoke(
     State(state): State<AppState>,
+    actor: Actor,
     Path(link_id): Path<String>,
 ) -> ApiResult<Json<ReviewLink>> {
     let link = links::revoke(&state.db, &link_id, now_ms())
@@ -221,7 +244,57 @@ async fn revoke(
     state
         .events
         .publish_review(ReviewEvent::Link { link: link.clone() });
+    let detail = format!("job {}", link.job_id);
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::ReviewRevoked,
+        &link_id,
+        &detail,
+    )
+    .await;
     Ok(Json(link))
+}
+
+/// "take 1" or "takes 1, 3", from original take indices.
+fn shared_takes(takes: &[usize]) -> String {
+    let numbers: Vec<String> = takes.iter().map(|t| (t + 1).to_string()).collect();
+    let noun = if takes.len() == 1 { "take" } else { "takes" };
+    format!("{noun} {}", numbers.join(", "))
+}
+
+/// What a change to a link asks, for the audit log: "expires in 7 days;
+/// passcode removed; approvals off". Never the passcode itself.
+fn describe_change(change: &ReviewLinkChange) -> String {
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let mut parts = Vec::new();
+    match change.expires_in_days {
+        Some(Some(days)) => parts.push(format!("expires in {days} days")),
+        Some(None) => parts.push("never expires".to_string()),
+        None => {}
+    }
+    match &change.passcode {
+        Some(Some(_)) => parts.push("passcode set".to_string()),
+        Some(None) => parts.push("passcode removed".to_string()),
+        None => {}
+    }
+    if let Some(downloads) = change.downloads {
+        parts.push(format!(
+            "downloads {}",
+            downloads.as_str().replace('_', " ")
+        ));
+    }
+    if let Some(approvals) = change.approvals {
+        parts.push(format!("approvals {}", on_off(approvals)));
+    }
+    if let Some(verdicts) = change.verdicts {
+        parts.push(format!("sync verdicts {}", on_off(verdicts)));
+    }
+    if parts.is_empty() {
+        "nothing".to_string()
+    } else {
+        parts.join("; ")
+    }
 }
 
 async fn feedback(
@@ -382,7 +455,8 @@ async fn to_export(
     Ok((job, comments, title, stem))
 }
 
-fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+/// `body` as a file the browser saves as `file_name`.
+pub(super) fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));
     (

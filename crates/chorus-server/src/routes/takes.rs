@@ -7,14 +7,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use chorus_core::access::AuditAction;
 use chorus_core::api::AudioShiftRequest;
 use chorus_core::job::{MAX_AUDIO_SHIFT_MS, original_of, versions_of};
 use chorus_core::{Job, JobOutput, JobStatus, Problem, Revision};
 
 use super::ApiJson;
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::jobs;
 use crate::state::AppState;
+use crate::{audit, jobs};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/jobs/{id}/outputs/{index}/audio-shift", post(shift_audio))
@@ -25,6 +27,7 @@ const ATTEMPTS: usize = 3;
 
 async fn shift_audio(
     State(state): State<AppState>,
+    actor: Actor,
     Path((id, index)): Path<(String, usize)>,
     ApiJson(body): ApiJson<AudioShiftRequest>,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
@@ -47,12 +50,20 @@ async fn shift_audio(
             .assets
             .put(&state.db, &shifted, "video/mp4", None)
             .await?;
+        let detail = format!(
+            "take {} version {}: sound moved {:+} ms ({:+} ms from the original)",
+            revision.of + 1,
+            revision.number,
+            body.shift_ms,
+            revision.audio_shift_ms
+        );
         let version = JobOutput {
             video: saved.id,
             revision: Some(revision),
             ..output.clone()
         };
         if let Some(updated) = jobs::append_output(&state, &id, &job.outputs, version).await? {
+            audit::record(&state.db, &actor, AuditAction::TakeCorrected, &id, &detail).await;
             // A new version of a shared take: measure it for its reviews
             // (the correction stands whether or not that can start).
             if let Err(e) = crate::reviews::readings::measure_open_links(&state, &updated).await {
