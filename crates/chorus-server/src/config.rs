@@ -112,6 +112,8 @@ impl std::fmt::Debug for ServeConfig {
             .field("queue", &self.queue)
             .field("delivery", &self.delivery)
             .field("undo_window", &self.undo_window)
+            .field("sign_in", &self.sign_in)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

@@ -583,14 +583,14 @@ async fn the_audit_log_names_who_did_what_and_exports_it() {
     );
 }
 
-/// `requests` jobs created at once across `states` in turn, against a budget
+/// `requests` jobs created at once across `servers` in turn, against a budget
 /// that fits exactly `fits`: that many are created, the rest refused, and
 /// the month holds exactly their estimates.
-async fn race(states: &[AppState], requests: usize, fits: u64) {
-    set_budget(&states[0], &json!({"studio_usd_micros": fits * ONE_JOB})).await;
+async fn race(servers: &[AppState], requests: usize, fits: u64) {
+    set_budget(&servers[0], &json!({"studio_usd_micros": fits * ONE_JOB})).await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..requests {
-        let state = states[i % states.len()].clone();
+        let state = servers[i % servers.len()].clone();
         tasks.spawn(async move {
             send(
                 &state,
@@ -621,19 +621,19 @@ async fn race(states: &[AppState], requests: usize, fits: u64) {
     }
     assert_eq!(created.len() as u64, fits, "exactly the jobs that fit");
     assert_eq!(refused, requests - created.len());
-    for state in states {
+    for state in servers {
         let month = spend(state).await;
         assert_eq!(month["reserved_usd_micros"], fits * ONE_JOB);
         assert_eq!(month["left_usd_micros"], 0);
     }
     assert_eq!(
-        count(&states[0], "SELECT CAST(COUNT(*) AS TEXT) FROM jobs").await as u64,
+        count(&servers[0], "SELECT CAST(COUNT(*) AS TEXT) FROM jobs").await as u64,
         fits
     );
     // Cancelling one (on the last server) frees its share for the next job
     // (on the first).
     let (status, _) = send(
-        &states[states.len() - 1],
+        &servers[servers.len() - 1],
         "POST",
         &format!("/api/jobs/{}/cancel", created[0]),
         None,
@@ -641,7 +641,7 @@ async fn race(states: &[AppState], requests: usize, fits: u64) {
     .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = send(
-        &states[0],
+        &servers[0],
         "POST",
         "/api/jobs",
         Some(&priced_request("after")),
@@ -649,7 +649,7 @@ async fn race(states: &[AppState], requests: usize, fits: u64) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, _) = send(
-        &states[0],
+        &servers[0],
         "POST",
         "/api/jobs",
         Some(&priced_request("one more")),

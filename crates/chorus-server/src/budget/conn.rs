@@ -231,8 +231,8 @@ impl_budget_conn!(PgConnection, lock: studio_row);
 
 /// SQLite: its one writing connection runs one transaction at a time, so a
 /// reservation's read and write already come between others'.
-async fn one_writer(_: &mut SqliteConnection) -> sqlx::Result<()> {
-    Ok(())
+fn one_writer(_: &mut SqliteConnection) -> std::future::Ready<sqlx::Result<()>> {
+    std::future::ready(Ok(()))
 }
 
 /// PostgreSQL: the studio's budget row, locked until the transaction ends.

@@ -90,18 +90,18 @@ impl Ledger {
             .studio_limit
             .map(|limit| (limit, self.studio_used, BudgetOf::Studio));
         let own = user.and_then(|u| {
-            let used = self.user_used.get(u).copied().unwrap_or(0);
+            let so_far = self.user_used.get(u).copied().unwrap_or(0);
             self.user_limits
                 .get(u)
-                .map(|&limit| (limit, used, BudgetOf::User))
+                .map(|&limit| (limit, so_far, BudgetOf::User))
         });
         let refusal = [studio, own]
             .into_iter()
             .flatten()
-            .filter(|&(limit, used, _)| used.saturating_add(needs) > limit)
-            .map(|(limit, used, of)| OverBudget {
+            .filter(|&(limit, so_far, _)| so_far.saturating_add(needs) > limit)
+            .map(|(limit, so_far, of)| OverBudget {
                 needs,
-                left: limit.saturating_sub(used),
+                left: limit.saturating_sub(so_far),
                 limit,
                 of,
             })
@@ -111,8 +111,8 @@ impl Ledger {
         }
         self.studio_used = self.studio_used.saturating_add(needs);
         if let Some(u) = user {
-            let used = self.user_used.entry(u.to_string()).or_default();
-            *used = used.saturating_add(needs);
+            let so_far = self.user_used.entry(u.to_string()).or_default();
+            *so_far = so_far.saturating_add(needs);
         }
         Ok(())
     }
@@ -125,10 +125,10 @@ impl Ledger {
 
     /// What is left of `user`'s own limit; `None` when they have none.
     pub fn user_left(&self, user: &str) -> Option<u64> {
-        let used = self.user_used.get(user).copied().unwrap_or(0);
+        let so_far = self.user_used.get(user).copied().unwrap_or(0);
         self.user_limits
             .get(user)
-            .map(|limit| limit.saturating_sub(used))
+            .map(|limit| limit.saturating_sub(so_far))
     }
 }
 
