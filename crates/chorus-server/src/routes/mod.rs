@@ -1,6 +1,7 @@
 //! The HTTP surface: one small router per area, merged into one app: the
 //! studio's API under `/api`, review links under `/r/{token}`, and the app.
 
+mod account;
 mod assets;
 mod events;
 mod extract;
@@ -15,6 +16,7 @@ mod spa;
 mod speech_fit;
 mod takes;
 mod token_guard;
+mod tokens;
 mod uploads;
 mod webhooks;
 
@@ -46,6 +48,8 @@ pub fn app(state: AppState) -> Router {
         .merge(takes::router())
         .merge(webhooks::router())
         .merge(reviews::router())
+        .merge(account::router())
+        .merge(tokens::router())
         .fallback(api_not_found)
         // Routes that take more (uploads) set their own limit.
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
