@@ -14,10 +14,10 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Memory per hash, in KiB (19 MiB). With [`TIME_COST`] and
 /// [`PARALLELISM`] this is OWASP's minimum for Argon2id (Password Storage
-/// Cheat Sheet: m=19456, t=2, p=1): about 30 ms of one core on a server,
-/// which a person signing in never notices, while every guess of an
-/// attacker holding a stolen database costs the same 19 MiB and 30 ms, so
-/// graphics cards gain little. Raising these makes every sign-in slower and
+/// Cheat Sheet: m=19456, t=2, p=1): tens of milliseconds of one core on a
+/// server, which a person signing in never notices, while every guess of
+/// an attacker holding a stolen database costs the same 19 MiB and time,
+/// so graphics cards (much compute, little memory per core) gain little. Raising these makes every sign-in slower and
 /// hashes made before keep their own parameters (they are in the PHC string).
 pub const MEMORY_KIB: u32 = 19_456;
 /// Passes over the memory.
