@@ -26,9 +26,49 @@ pub struct ServeConfig {
     pub undo_window: Duration,
     /// Whether callers must sign in: `Off` only on a loopback address
     /// without `--require-sign-in`.
-    pub sign_in: crate::auth::SignInMode,
+    pub sign_in: SignInMode,
     /// `CHORUS_PUBLIC_URL`, e.g. `https://studio.example.com`.
     pub public_url: Option<String>,
+}
+
+/// Whether this server asks who is calling (see `auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignInMode {
+    /// Nobody signs in; every caller acts as the local owner. The default
+    /// on a loopback address.
+    #[default]
+    Off,
+    /// Every studio route needs a session or a token.
+    Required,
+}
+
+impl SignInMode {
+    /// Off only on a loopback address, and only when `--require-sign-in`
+    /// was not given: anywhere else, anyone who reaches the address could
+    /// otherwise spend the studio's credits.
+    pub fn for_address(addr: SocketAddr, require_sign_in: bool) -> SignInMode {
+        if require_sign_in || !addr.ip().is_loopback() {
+            SignInMode::Required
+        } else {
+            SignInMode::Off
+        }
+    }
+}
+
+/// `--public-url` checked and tidied: `http(s)://host[:port][/path]`,
+/// without a trailing slash.
+pub fn check_public_url(url: &str) -> anyhow::Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(url.to_string()),
+        _ => anyhow::bail!(
+            "--public-url {url} is not an address people open: give it as https://studio.example.com"
+        ),
+    }
 }
 
 /// The undo window when none is set.
@@ -84,7 +124,7 @@ impl ServeConfig {
             queue: QueueSettings::default(),
             delivery: Delivery::Production,
             undo_window: DEFAULT_UNDO_WINDOW,
-            sign_in: crate::auth::SignInMode::Off,
+            sign_in: SignInMode::Off,
             public_url: None,
         }
     }
@@ -115,5 +155,46 @@ impl std::fmt::Debug for ServeConfig {
             .field("sign_in", &self.sign_in)
             .field("public_url", &self.public_url)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_is_off_only_on_loopback_unless_asked_for() {
+        let at = |a: &str| a.parse::<SocketAddr>().expect("address");
+        assert_eq!(
+            SignInMode::for_address(at("127.0.0.1:8080"), false),
+            SignInMode::Off
+        );
+        assert_eq!(
+            SignInMode::for_address(at("[::1]:8080"), false),
+            SignInMode::Off
+        );
+        assert_eq!(
+            SignInMode::for_address(at("127.0.0.1:8080"), true),
+            SignInMode::Required
+        );
+        assert_eq!(
+            SignInMode::for_address(at("0.0.0.0:8080"), false),
+            SignInMode::Required
+        );
+        assert_eq!(
+            SignInMode::for_address(at("192.168.1.20:8080"), false),
+            SignInMode::Required
+        );
+    }
+
+    #[test]
+    fn public_urls_are_web_addresses() {
+        assert_eq!(
+            check_public_url("https://studio.example.com/").expect("fine"),
+            "https://studio.example.com"
+        );
+        assert!(check_public_url("studio.example.com").is_err());
+        assert!(check_public_url("https://").is_err());
+        assert!(check_public_url("ftp://studio.example.com").is_err());
     }
 }

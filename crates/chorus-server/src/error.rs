@@ -21,6 +21,9 @@ pub enum ApiError {
     /// A caller that could not prove who it is (a forged or stale webhook).
     #[error("{0}")]
     Unauthorized(String),
+    /// Signed in, but this caller's role or token may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::Unauthorized(_)
             | ApiError::PasscodeRequired(_)
             | ApiError::WrongPasscode(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::OverBudget(_) => StatusCode::PAYMENT_REQUIRED,
@@ -88,6 +92,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid_request",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::OverBudget(_) => "over_budget",

@@ -53,11 +53,23 @@ enum Command {
         /// unshared assets are removed for good.
         #[arg(long, env = "CHORUS_UNDO_WINDOW_MS", default_value_t = 10_000)]
         undo_window_ms: u64,
+        /// Ask everyone to sign in even on a loopback address (on any other
+        /// address they always must).
+        #[arg(long, env = "CHORUS_REQUIRE_SIGN_IN")]
+        require_sign_in: bool,
+        /// The address people reach the studio at (`https://…` makes the
+        /// sign-in cookie `Secure`); invite links start with it.
+        #[arg(long, env = "CHORUS_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Serve the app with no compression and no caching headers, as
         /// Chorus did before: the reference for `cargo xtask bench load`.
         #[arg(long, hide = true)]
         plain_delivery: bool,
     },
+    /// Manage accounts: `chorus user add EMAIL --role owner` prints a
+    /// one-time invite link.
+    #[command(subcommand)]
+    User(chorus_server::auth::cli::UserCommand),
     /// Render a draft clip (MP4 + JSON sidecar) without the server.
     Draft(chorus_server::cli::DraftArgs),
     /// Measure a clip's lip-sync offset (H.264 + AAC MP4).
@@ -104,9 +116,23 @@ fn main() -> std::process::ExitCode {
             hosted_at_once,
             idle_poll_ms,
             undo_window_ms,
+            require_sign_in,
+            public_url,
             plain_delivery,
         } => {
             let mut config = chorus_server::ServeConfig::local(addr, data, dist);
+            config.sign_in = chorus_server::config::SignInMode::for_address(addr, require_sign_in);
+            config.public_url = match public_url
+                .as_deref()
+                .map(chorus_server::config::check_public_url)
+            {
+                Some(Ok(url)) => Some(url),
+                Some(Err(e)) => {
+                    eprintln!("chorus: {e:#}");
+                    return std::process::ExitCode::FAILURE;
+                }
+                None => None,
+            };
             config.database_url = database_url;
             config.assets = assets;
             config.undo_window = Duration::from_millis(undo_window_ms);
@@ -123,6 +149,10 @@ fn main() -> std::process::ExitCode {
         }
         Command::Draft(args) => chorus_server::cli::speak_in_child_processes()
             .and_then(|()| chorus_server::cli::draft(&args)),
+        Command::User(command) => run_async(async move {
+            print!("{}", chorus_server::auth::cli::run(command).await?);
+            Ok(())
+        }),
         Command::Sync(args) => chorus_server::cli::sync(&args),
         Command::ShiftAudio(args) => chorus_server::cli::shift_audio(&args),
         Command::Voice => chorus_server::cli::voice_helper(),

@@ -4,14 +4,20 @@
 
 use std::sync::Arc;
 
-use crate::config::ServeConfig;
+use crate::config::{ServeConfig, SignInMode};
 use crate::queue::Engine;
 use crate::state::AppState;
-use crate::{draft_engine, hosted, leases, library, queue, removal, routes};
+use crate::{auth, draft_engine, hosted, leases, library, queue, removal, routes};
 
 /// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let state = AppState::open(&config).await?;
+    auth::cli::check_someone_can_sign_in(&state.db, config.addr, config.sign_in).await?;
+    if config.sign_in == SignInMode::Required {
+        auth::sessions::forget_ended(&state.db, crate::db::now_ms()).await?;
+        // The stand-in hash, made now so the first sign-in is not slower.
+        tokio::task::spawn_blocking(auth::passwords::warm_up);
+    }
     leases::requeue_interrupted(&state.db).await?;
     let indexed = library::index_older_jobs(&state.db).await?;
     if indexed > 0 {
@@ -37,6 +43,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr()?;
     println!("Chorus studio is running at http://{addr}/");
+    if config.sign_in == SignInMode::Required {
+        println!("Everyone signs in here; an owner invites people from Settings → Users.");
+    }
     // The peer's address reaches handlers (review passcode tries are
     // counted per client).
     let app = routes::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -18,6 +18,9 @@ use chorus_providers::{Deduper, Provider};
 /// The window wrong review passcodes are counted in.
 pub const PASSCODE_WINDOW: std::time::Duration = std::time::Duration::from_mins(15);
 
+/// The window sign-in tries are counted in.
+pub const SIGN_IN_WINDOW: std::time::Duration = std::time::Duration::from_mins(15);
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -46,8 +49,10 @@ pub struct AppState {
     pub passcode_tries: Arc<Throttle>,
     /// Lip-sync readings of shared takes run one at a time.
     pub analyses: Arc<Semaphore>,
+    /// Sign-in tries lately, per account and per client address.
+    pub sign_in_tries: Arc<Throttle>,
     /// Whether callers must sign in (off on a loopback address by default).
-    pub sign_in: crate::auth::SignInMode,
+    pub sign_in: crate::config::SignInMode,
     /// `CHORUS_PUBLIC_URL`: the address people reach this studio at, for
     /// invite links, and whether cookies are `Secure` (an `https://` one).
     pub public_url: Option<String>,
@@ -85,6 +90,7 @@ impl AppState {
             undo_window: config.undo_window,
             passcode_tries: Arc::new(Throttle::new(PASSCODE_WINDOW)),
             analyses: Arc::new(Semaphore::new(1)),
+            sign_in_tries: Arc::new(Throttle::new(SIGN_IN_WINDOW)),
             sign_in: config.sign_in,
             public_url: config.public_url.clone(),
         })

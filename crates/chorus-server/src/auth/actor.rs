@@ -2,7 +2,7 @@
 //! [`Actor`] to know whose job they create, whose budget it spends and what
 //! the audit log says.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use chorus_core::access::{Role, Scope};
 
@@ -87,5 +87,18 @@ impl crate::audit::Acting for Actor {
 
     fn audit_address(&self) -> Option<&str> {
         self.address.as_deref()
+    }
+}
+
+/// `Option<Actor>`: `None` on a route anyone may use, called by someone
+/// who is not signed in.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Actor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Actor>, std::convert::Infallible> {
+        Ok(parts.extensions.get::<Actor>().cloned())
     }
 }

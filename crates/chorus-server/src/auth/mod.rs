@@ -10,17 +10,20 @@
 //! this.
 
 mod actor;
+pub mod cli;
 pub mod guard;
+pub mod invites;
+pub mod origin;
+pub mod passwords;
+pub mod route_table;
+pub mod secrets;
+pub mod sessions;
+pub mod sign_in;
+pub mod tokens;
+pub mod users;
 
 pub use actor::{Actor, Via};
 
-/// Whether this server asks who is calling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SignInMode {
-    /// Nobody signs in; every caller acts as the local owner. The default
-    /// on a loopback address.
-    #[default]
-    Off,
-    /// Every studio route needs a session or a token.
-    Required,
-}
+/// Settings are read before anything else exists, so the mode lives with
+/// them (`config`), where `state` can name it without naming `auth`.
+pub use crate::config::SignInMode;

@@ -1,6 +1,7 @@
 //! The HTTP surface: one small router per area, merged into one app: the
 //! studio's API under `/api`, review links under `/r/{token}`, and the app.
 
+mod account;
 mod assets;
 mod audit;
 mod events;
@@ -17,6 +18,7 @@ mod speech_fit;
 mod spend;
 mod takes;
 mod token_guard;
+mod tokens;
 mod uploads;
 mod webhooks;
 
@@ -50,6 +52,8 @@ pub fn app(state: AppState) -> Router {
         .merge(reviews::router())
         .merge(spend::router())
         .merge(audit::router())
+        .merge(account::router())
+        .merge(tokens::router())
         .fallback(api_not_found)
         // Routes that take more (uploads) set their own limit.
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

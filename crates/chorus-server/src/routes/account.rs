@@ -1,0 +1,301 @@
+//! Accounts over the API: who is calling (`/api/me`), signing in and out
+//! (`/api/session`), invite links (`/api/invites/{token}`), and the owners'
+//! list of users (`/api/users`). The route table (`auth::route_table`)
+//! decides who reaches each; these handlers do the rest.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use chorus_core::Problem;
+use chorus_core::access::{
+    AcceptInvite, CreatedInvite, InviteView, Me, NewInvite, Role, RoleChange, SignIn, UserView,
+};
+
+use super::ApiJson;
+use crate::auth::guard::ClientAddress;
+use crate::auth::invites::{self, InviteRefused, Standing};
+use crate::auth::sign_in::{self, Refused};
+use crate::auth::users::{self, ChangeRefused, User};
+use crate::auth::{Actor, SignInMode, passwords, sessions};
+use crate::db::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/session", post(sign_in).delete(sign_out))
+        .route("/session/everywhere", post(sign_out_everywhere))
+        .route("/invites/{token}", get(open_invite).post(accept_invite))
+        .route("/users", get(list_users).post(invite_user))
+        .route("/users/{id}", patch(change_role).delete(remove_user))
+        .route("/users/{id}/invite", post(invite_again))
+}
+
+/// Who is calling, as `/api/me` and a sign-in answer it.
+async fn me_of(state: &AppState, actor: Option<&Actor>) -> ApiResult<Me> {
+    if state.sign_in == SignInMode::Off {
+        return Ok(Me {
+            sign_in_required: false,
+            user: None,
+            role: Some(Role::Owner),
+        });
+    }
+    let Some(actor) = actor else {
+        return Ok(Me {
+            sign_in_required: true,
+            user: None,
+            role: None,
+        });
+    };
+    let user = match &actor.user_id {
+        Some(id) => match users::by_id(&state.db, id).await? {
+            Some(user) => Some(users::view(&state.db, &user).await?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(Me {
+        sign_in_required: true,
+        user,
+        role: Some(actor.role),
+    })
+}
+
+async fn me(State(state): State<AppState>, actor: Option<Actor>) -> ApiResult<Json<Me>> {
+    Ok(Json(me_of(&state, actor.as_ref()).await?))
+}
+
+fn sign_in_is_off() -> ApiError {
+    ApiError::Conflict("Sign-in is off on this server: everyone here acts as its owner".into())
+}
+
+fn cookie_header(value: &str) -> ApiResult<HeaderValue> {
+    HeaderValue::from_str(value)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("cookie header: {e}")))
+}
+
+/// Starts a session for `user` and answers who they are, with the cookie.
+async fn signed_in(state: &AppState, user: &User, address: Option<&str>) -> ApiResult<Response> {
+    let now = now_ms();
+    let session = sessions::start(&state.db, &user.id, address, now).await?;
+    users::record_sign_in(&state.db, &user.id, now).await?;
+    let user = users::by_id(&state.db, &user.id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized(sign_in::WRONG.into()))?;
+    let me = Me {
+        sign_in_required: true,
+        user: Some(users::view(&state.db, &user).await?),
+        role: Some(user.role),
+    };
+    let secure = sessions::secure(state.public_url.as_deref());
+    let mut response = Json(me).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie_header(&sessions::set_cookie(&session.secret, secure))?,
+    );
+    Ok(response)
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SignIn>,
+) -> ApiResult<Response> {
+    if state.sign_in == SignInMode::Off {
+        return Err(sign_in_is_off());
+    }
+    let outcome = sign_in::check_password(
+        &state.db,
+        &state.sign_in_tries,
+        &body.email,
+        &body.password,
+        address.as_deref(),
+    )
+    .await?;
+    match outcome {
+        Ok(user) => {
+            // Whatever session this browser held ends: from now on it
+            // holds only the one just made.
+            if let Some(old) = sessions::secret_in(&headers) {
+                sessions::end(&state.db, old).await?;
+            }
+            signed_in(&state, &user, address.as_deref()).await
+        }
+        Err(Refused::Wrong) => Err(ApiError::Unauthorized(sign_in::WRONG.into())),
+        Err(Refused::Throttled(wait)) => Err(ApiError::TooManyTries {
+            message: sign_in::wait_message(wait),
+            retry_after_s: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        }),
+    }
+}
+
+/// 204 with the session cookie removed.
+fn signed_out(state: &AppState) -> ApiResult<Response> {
+    let secure = sessions::secure(state.public_url.as_deref());
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie_header(&sessions::clear_cookie(secure))?,
+    );
+    Ok(response)
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(secret) = sessions::secret_in(&headers) {
+        sessions::end(&state.db, secret).await?;
+    }
+    signed_out(&state)
+}
+
+async fn sign_out_everywhere(State(state): State<AppState>, actor: Actor) -> ApiResult<Response> {
+    let Some(user_id) = &actor.user_id else {
+        return Err(sign_in_is_off());
+    };
+    sessions::end_all_of(&state.db, user_id).await?;
+    signed_out(&state)
+}
+
+/// The open invite `token`, or the 404 or 410 that says why not.
+async fn open_invite_of(state: &AppState, token: &str) -> ApiResult<(User, i64)> {
+    match invites::find(&state.db, token, now_ms()).await? {
+        None => Err(ApiError::NotFound(
+            "There is no invite at this address: ask the studio's owner for a new link".into(),
+        )),
+        Some(Standing::Used) => Err(ApiError::Closed(
+            "This invite link has been used (or replaced by a newer one): sign in, or ask an owner for a new link"
+                .into(),
+        )),
+        Some(Standing::Expired) => Err(ApiError::Closed(
+            "This invite link has expired: ask the studio's owner for a new one".into(),
+        )),
+        Some(Standing::Open { user, expires_at }) => Ok((user, expires_at)),
+    }
+}
+
+async fn open_invite(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<InviteView>> {
+    let (user, expires_at) = open_invite_of(&state, &token).await?;
+    Ok(Json(InviteView {
+        email: user.email,
+        role: user.role,
+        expires_at,
+    }))
+}
+
+async fn accept_invite(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<AcceptInvite>,
+) -> ApiResult<Response> {
+    let (user, _) = open_invite_of(&state, &token).await?;
+    let problems = passwords::problems(&body.password, &user.email);
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(
+            problems
+                .into_iter()
+                .map(|p| Problem::error("password", p))
+                .collect(),
+        ));
+    }
+    let phc = passwords::hash_off_thread(body.password).await?;
+    if !invites::accept(&state.db, &token, &user.id, &phc, now_ms()).await? {
+        return Err(ApiError::Closed(
+            "This invite link has just been used: sign in, or ask an owner for a new link".into(),
+        ));
+    }
+    if user.password_hash.is_some() {
+        // A fresh link for an account with a password resets it: whoever
+        // knew the old one is signed out.
+        sessions::end_all_of(&state.db, &user.id).await?;
+    }
+    if state.sign_in == SignInMode::Off {
+        return Ok(Json(me_of(&state, None).await?).into_response());
+    }
+    signed_in(&state, &user, address.as_deref()).await
+}
+
+async fn list_users(State(state): State<AppState>) -> ApiResult<Json<Vec<UserView>>> {
+    Ok(Json(users::list(&state.db).await?))
+}
+
+async fn created_invite(
+    state: &AppState,
+    user: &User,
+    invite: &invites::NewInvite,
+) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedInvite {
+            user: users::view(&state.db, user).await?,
+            url: invites::url(state.public_url.as_deref(), &invite.secret),
+            expires_at: invite.expires_at,
+        }),
+    ))
+}
+
+async fn invite_user(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewInvite>,
+) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
+    let invited = invites::invite_new_account(&state.db, &body.email, body.role, now_ms())
+        .await
+        .map_err(|e| match e {
+            InviteRefused::BadEmail(problem) => {
+                ApiError::invalid(vec![Problem::error("email", problem)])
+            }
+            InviteRefused::Exists(_) => ApiError::Conflict(e.to_string()),
+            InviteRefused::Database(e) => ApiError::Internal(e),
+        })?;
+    created_invite(&state, &invited.user, &invited.invite).await
+}
+
+async fn invite_again(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
+    let user = users::by_id(&state.db, &id)
+        .await?
+        .ok_or_else(|| no_account(&id))?;
+    let invite = invites::create(&state.db, &user.id, now_ms()).await?;
+    created_invite(&state, &user, &invite).await
+}
+
+fn no_account(id: &str) -> ApiError {
+    ApiError::NotFound(format!("There is no account {id}"))
+}
+
+fn refused(id: &str, e: ChangeRefused) -> ApiError {
+    match e {
+        ChangeRefused::NotFound => no_account(id),
+        ChangeRefused::LastOwner(_) => ApiError::Conflict(e.to_string()),
+        ChangeRefused::Database(e) => ApiError::Internal(e),
+    }
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RoleChange>,
+) -> ApiResult<Json<UserView>> {
+    let user = users::change_role(&state.db, &id, body.role)
+        .await
+        .map_err(|e| refused(&id, e))?;
+    Ok(Json(users::view(&state.db, &user).await?))
+}
+
+async fn remove_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    users::remove(&state.db, &id, now_ms())
+        .await
+        .map_err(|e| refused(&id, e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
