@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chorus_core::access::{Need, Role};
+use chorus_core::access::{BudgetOf, Need, Role, over_budget_message};
 use chorus_server::AppState;
 use chorus_server::auth::route_table::{self, Rule};
 use chorus_server::auth::{SignInMode, passwords, sessions, users};
@@ -65,6 +65,8 @@ async fn every_case(s: &TestServer, print_table: bool) {
     an_invite_sets_a_password_once(s, &people).await;
     owners_manage_users_and_keep_one_owner(s, &people).await;
     api_tokens_act_within_their_scopes_and_revoke_at_once(s, &people).await;
+    // Last: it leaves the studio's budget spent.
+    a_generate_token_runs_jobs_until_the_budget_stops_it(s, &people).await;
 }
 
 // ---------------------------------------------------------------------
@@ -1695,4 +1697,101 @@ fn serving_on_a_network_address_with_no_owner_says_how_to_make_one() {
         stderr.contains("chorus user add you@example.com --role owner"),
         "{stderr}"
     );
+}
+
+// ---------------------------------------------------------------------
+// The "done when": a script with a `generate` token runs jobs
+// until the budget stops it, and the audit log shows all of it.
+
+/// A hosted model with a price (every provider's key taken as set), so a
+/// job reserves money; no worker runs, so nothing is sent anywhere.
+const PRICED: &str = "happyhorse-1.1@fal";
+/// 5 s at 720p, $0.14 a second.
+const ONE_JOB: u64 = 700_000;
+
+async fn a_generate_token_runs_jobs_until_the_budget_stops_it(s: &TestServer, p: &People) {
+    let state = s
+        .state
+        .clone()
+        .with_models(chorus_server::state::models_with_keys(|_| true));
+    let owner = Caller::cookie(&session(s, &p.owner).await);
+    let budget = send_to(
+        &state,
+        request(
+            Method::PUT,
+            "/api/budget",
+            &owner,
+            Some(&json!({"studio_usd_micros": 2_000_000, "users": []})),
+        ),
+    )
+    .await;
+    assert_eq!(budget.status, StatusCode::OK, "{}", budget.body);
+    let (token, _) = make_token(s, &p.editor, "nightly script", &["generate"]).await;
+    let script = Caller::bearer(&token).with_origin("");
+    let left = send_to(&state, request(Method::GET, "/api/spend/left", &script, None)).await;
+    assert_eq!(left.status, StatusCode::OK, "{}", left.body);
+    let left = left.body["studio_left_usd_micros"].as_u64().expect("a limit");
+    let fits = left / ONE_JOB;
+    assert!(fits >= 1, "the budget fits a job ({left} left)");
+
+    let job = json!({
+        "model": PRICED,
+        "mode": "text-to-video",
+        "prompt": "A florist arranges tulips at dawn",
+        "duration_s": 5,
+        "resolution": "720p",
+        "aspect_ratio": "16:9"
+    });
+    let mut made = Vec::new();
+    let refusal = loop {
+        let answer = send_to(&state, request(Method::POST, "/api/jobs", &script, Some(&job))).await;
+        match answer.status {
+            StatusCode::CREATED => made.push(answer.body["id"].as_str().expect("id").to_string()),
+            StatusCode::PAYMENT_REQUIRED => break answer,
+            other => panic!("a job answered {other}: {}", answer.body),
+        }
+        assert!(made.len() as u64 <= fits, "the budget let more jobs through than it fits");
+    };
+    assert_eq!(made.len() as u64, fits, "every job that fits was made");
+    assert_eq!(
+        refusal.message(),
+        over_budget_message(ONE_JOB, left - fits * ONE_JOB, 2_000_000, BudgetOf::Studio)
+    );
+
+    // The owner reads all of it in the audit log, and in its CSV.
+    let log = send_to(&state, request(Method::GET, "/api/audit?limit=200", &owner, None)).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let entries = log.body["entries"].as_array().expect("entries");
+    let by = |action: &str, actor: &str| {
+        entries
+            .iter()
+            .filter(|e| e["action"] == action && e["actor"] == actor)
+            .count()
+    };
+    let script_label = format!("token nightly script ({})", p.editor.email);
+    assert_eq!(by("budget_changed", &p.owner.email), 1, "{entries:#?}");
+    assert!(by("token_created", &p.editor.email) >= 1, "{entries:#?}");
+    assert_eq!(by("job_created", &script_label), made.len(), "{entries:#?}");
+    assert_eq!(by("job_refused", &script_label), 1, "{entries:#?}");
+    for id in &made {
+        assert!(
+            entries.iter().any(|e| e["action"] == "job_created" && e["target"] == id.as_str()),
+            "job {id} is in the log"
+        );
+    }
+    let csv = chorus_server::app(state.clone())
+        .oneshot(request(Method::GET, "/api/audit.csv", &owner, None))
+        .await
+        .expect("infallible");
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.into_body().collect().await.expect("body").to_bytes();
+    let csv = String::from_utf8_lossy(&csv);
+    assert!(csv.contains("job_refused") && csv.contains(&script_label), "{csv}");
+
+    // The editor's script can't read the log; a viewer can't spend.
+    let peek = send_to(&state, request(Method::GET, "/api/audit", &script, None)).await;
+    assert_eq!(peek.status, StatusCode::FORBIDDEN);
+    let viewer = Caller::cookie(&session(s, &p.viewer).await);
+    let spend = send_to(&state, request(Method::POST, "/api/jobs", &viewer, Some(&job))).await;
+    assert_eq!(spend.status, StatusCode::FORBIDDEN, "{}", spend.body);
 }

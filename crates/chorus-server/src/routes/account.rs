@@ -10,7 +10,8 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use chorus_core::Problem;
 use chorus_core::access::{
-    AcceptInvite, CreatedInvite, InviteView, Me, NewInvite, Role, RoleChange, SignIn, UserView,
+    AcceptInvite, AuditAction, CreatedInvite, InviteView, Me, NewInvite, Role, RoleChange, SignIn,
+    UserView, normalize_email,
 };
 
 use super::ApiJson;
@@ -18,6 +19,7 @@ use crate::auth::guard::ClientAddress;
 use crate::auth::invites::{self, InviteRefused, Standing};
 use crate::auth::sign_in::{self, Refused};
 use crate::auth::users::{self, ChangeRefused, User};
+use crate::audit;
 use crate::auth::{Actor, SignInMode, passwords, sessions};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
@@ -123,13 +125,48 @@ async fn sign_in(
             if let Some(old) = sessions::secret_in(&headers) {
                 sessions::end(&state.db, old).await?;
             }
-            signed_in(&state, &user, address.as_deref()).await
+            let answer = signed_in(&state, &user, address.as_deref()).await?;
+            audit::record_as(
+                &state.db,
+                &user.email,
+                Some(&user.id),
+                address.as_deref(),
+                AuditAction::SignedIn,
+                &user.email,
+                "",
+            )
+            .await;
+            Ok(answer)
         }
-        Err(Refused::Wrong) => Err(ApiError::Unauthorized(sign_in::WRONG.into())),
-        Err(Refused::Throttled(wait)) => Err(ApiError::TooManyTries {
-            message: sign_in::wait_message(wait),
-            retry_after_s: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        }),
+        Err(refused) => {
+            // The email as typed: the log is for owners, who may see who
+            // is being tried; the answer says nothing of it.
+            let (why, error) = match refused {
+                Refused::Wrong => (
+                    "wrong email or password",
+                    ApiError::Unauthorized(sign_in::WRONG.into()),
+                ),
+                Refused::Throttled(wait) => (
+                    "too many tries",
+                    ApiError::TooManyTries {
+                        message: sign_in::wait_message(wait),
+                        retry_after_s: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                    },
+                ),
+            };
+            let tried: String = normalize_email(&body.email).chars().take(254).collect();
+            audit::record_as(
+                &state.db,
+                "(not signed in)",
+                None,
+                address.as_deref(),
+                AuditAction::SignInRefused,
+                &tried,
+                why,
+            )
+            .await;
+            Err(error)
+        }
     }
 }
 
@@ -144,9 +181,17 @@ fn signed_out(state: &AppState) -> ApiResult<Response> {
     Ok(response)
 }
 
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+async fn sign_out(
+    State(state): State<AppState>,
+    actor: Option<Actor>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if let Some(secret) = sessions::secret_in(&headers) {
         sessions::end(&state.db, secret).await?;
+        if let Some(actor) = actor.filter(|a| a.user_id.is_some()) {
+            let email = actor.email.clone().unwrap_or_default();
+            audit::record(&state.db, &actor, AuditAction::SignedOut, &email, "").await;
+        }
     }
     signed_out(&state)
 }
@@ -156,6 +201,15 @@ async fn sign_out_everywhere(State(state): State<AppState>, actor: Actor) -> Api
         return Err(sign_in_is_off());
     };
     sessions::end_all_of(&state.db, user_id).await?;
+    let email = actor.email.clone().unwrap_or_default();
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::SignedOutEverywhere,
+        &email,
+        "",
+    )
+    .await;
     signed_out(&state)
 }
 
@@ -215,6 +269,21 @@ async fn accept_invite(
         // knew the old one is signed out.
         sessions::end_all_of(&state.db, &user.id).await?;
     }
+    let how = if user.password_hash.is_some() {
+        "reset with a fresh link; every session ended"
+    } else {
+        "from an invite"
+    };
+    audit::record_as(
+        &state.db,
+        &user.email,
+        Some(&user.id),
+        address.as_deref(),
+        AuditAction::PasswordSet,
+        &user.email,
+        how,
+    )
+    .await;
     if state.sign_in == SignInMode::Off {
         return Ok(Json(me_of(&state, None).await?).into_response());
     }
@@ -242,6 +311,7 @@ async fn created_invite(
 
 async fn invite_user(
     State(state): State<AppState>,
+    actor: Actor,
     ApiJson(body): ApiJson<NewInvite>,
 ) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
     let invited = invites::invite_new_account(&state.db, &body.email, body.role, now_ms())
@@ -253,17 +323,39 @@ async fn invite_user(
             InviteRefused::Exists(_) => ApiError::Conflict(e.to_string()),
             InviteRefused::Database(e) => ApiError::Internal(e),
         })?;
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::UserInvited,
+        &invited.user.email,
+        &format!("as {}", invited.user.role.as_str()),
+    )
+    .await;
     created_invite(&state, &invited.user, &invited.invite).await
 }
 
 async fn invite_again(
     State(state): State<AppState>,
+    actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
     let user = users::by_id(&state.db, &id)
         .await?
         .ok_or_else(|| no_account(&id))?;
     let invite = invites::create(&state.db, &user.id, now_ms()).await?;
+    let detail = if user.password_hash.is_some() {
+        "a fresh link (resets the password when used)"
+    } else {
+        "a fresh link"
+    };
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::UserInvited,
+        &user.email,
+        detail,
+    )
+    .await;
     created_invite(&state, &user, &invite).await
 }
 
@@ -281,21 +373,32 @@ fn refused(id: &str, e: ChangeRefused) -> ApiError {
 
 async fn change_role(
     State(state): State<AppState>,
+    actor: Actor,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RoleChange>,
 ) -> ApiResult<Json<UserView>> {
+    let before = users::by_id(&state.db, &id).await?.map(|u| u.role);
     let user = users::change_role(&state.db, &id, body.role)
         .await
         .map_err(|e| refused(&id, e))?;
+    if let Some(before) = before.filter(|b| *b != user.role) {
+        let detail = format!("{} → {}", before.as_str(), user.role.as_str());
+        audit::record(&state.db, &actor, AuditAction::RoleChanged, &user.email, &detail).await;
+    }
     Ok(Json(users::view(&state.db, &user).await?))
 }
 
 async fn remove_user(
     State(state): State<AppState>,
+    actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let email = users::by_id(&state.db, &id).await?.map(|u| u.email);
     users::remove(&state.db, &id, now_ms())
         .await
         .map_err(|e| refused(&id, e))?;
+    let email = email.unwrap_or_else(|| id.clone());
+    let detail = "sessions ended, API tokens revoked";
+    audit::record(&state.db, &actor, AuditAction::UserRemoved, &email, detail).await;
     Ok(StatusCode::NO_CONTENT)
 }

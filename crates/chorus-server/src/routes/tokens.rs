@@ -7,9 +7,12 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use chorus_core::Problem;
-use chorus_core::access::{ApiTokenView, CreatedApiToken, NewApiToken, Role, token_problems};
+use chorus_core::access::{
+    ApiTokenView, AuditAction, CreatedApiToken, NewApiToken, Role, token_problems,
+};
 
 use super::ApiJson;
+use crate::audit;
 use crate::auth::{Actor, Via, tokens, users};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
@@ -71,6 +74,9 @@ async fn create(
         .ok_or_else(|| ApiError::Unauthorized("Your account was removed".into()))?;
     let (token, view) =
         tokens::create(&state.db, &maker, body.name.trim(), &body.scopes, now_ms()).await?;
+    let scopes: Vec<&str> = view.scopes.iter().map(|s| s.as_str()).collect();
+    let detail = format!("scopes: {}", scopes.join(", "));
+    audit::record(&state.db, &actor, AuditAction::TokenCreated, &view.name, &detail).await;
     Ok((StatusCode::CREATED, Json(CreatedApiToken { token, view })))
 }
 
@@ -80,7 +86,11 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     match tokens::revoke(&state.db, &id, whose(&actor), now_ms()).await? {
-        Some(_) => Ok(StatusCode::NO_CONTENT),
+        Some(view) => {
+            let whose = view.user_email.unwrap_or_default();
+            audit::record(&state.db, &actor, AuditAction::TokenRevoked, &view.name, &whose).await;
+            Ok(StatusCode::NO_CONTENT)
+        }
         None => Err(ApiError::NotFound(format!("There is no token {id}"))),
     }
 }
