@@ -513,9 +513,7 @@ async fn the_audit_log_names_who_did_what_and_exports_it() {
     assert_eq!(by("budget_changed")["detail"], "studio: no limit → $0.50");
     assert_eq!(
         by("job_refused")["detail"],
-        format!(
-            "{PRICED}: $0.70 refused; This job needs $0.70; $0.50 of this month's $0.50 is left."
-        )
+        format!("{PRICED}: This job needs $0.70; $0.50 of this month's $0.50 is left.")
     );
     assert_eq!(by("review_shared")["target"], link.as_str());
     assert_eq!(by("review_shared")["detail"], "job job_audit_done, take 1");

@@ -66,7 +66,7 @@ async fn create(
     let job = match jobs::create_by(&state, request, estimate, actor.user_id.as_deref()).await {
         Ok(job) => job,
         Err(CreateError::OverBudget(refused)) => {
-            let detail = format!("{model}: {} refused; {refused}", dollars(refused.needs));
+            let detail = format!("{model}: {refused}");
             audit::record(&state.db, &actor, AuditAction::JobRefused, &model, &detail).await;
             return Err(refused.into());
         }
