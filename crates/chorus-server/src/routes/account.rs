@@ -15,11 +15,11 @@ use chorus_core::access::{
 };
 
 use super::ApiJson;
+use crate::audit;
 use crate::auth::guard::ClientAddress;
 use crate::auth::invites::{self, InviteRefused, Standing};
 use crate::auth::sign_in::{self, Refused};
 use crate::auth::users::{self, ChangeRefused, User};
-use crate::audit;
 use crate::auth::{Actor, SignInMode, passwords, sessions};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
@@ -383,7 +383,14 @@ async fn change_role(
         .map_err(|e| refused(&id, e))?;
     if let Some(before) = before.filter(|b| *b != user.role) {
         let detail = format!("{} → {}", before.as_str(), user.role.as_str());
-        audit::record(&state.db, &actor, AuditAction::RoleChanged, &user.email, &detail).await;
+        audit::record(
+            &state.db,
+            &actor,
+            AuditAction::RoleChanged,
+            &user.email,
+            &detail,
+        )
+        .await;
     }
     Ok(Json(users::view(&state.db, &user).await?))
 }

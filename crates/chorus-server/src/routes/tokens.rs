@@ -76,7 +76,14 @@ async fn create(
         tokens::create(&state.db, &maker, body.name.trim(), &body.scopes, now_ms()).await?;
     let scopes: Vec<&str> = view.scopes.iter().map(|s| s.as_str()).collect();
     let detail = format!("scopes: {}", scopes.join(", "));
-    audit::record(&state.db, &actor, AuditAction::TokenCreated, &view.name, &detail).await;
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::TokenCreated,
+        &view.name,
+        &detail,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(CreatedApiToken { token, view })))
 }
 
@@ -88,7 +95,14 @@ async fn revoke(
     match tokens::revoke(&state.db, &id, whose(&actor), now_ms()).await? {
         Some(view) => {
             let whose = view.user_email.unwrap_or_default();
-            audit::record(&state.db, &actor, AuditAction::TokenRevoked, &view.name, &whose).await;
+            audit::record(
+                &state.db,
+                &actor,
+                AuditAction::TokenRevoked,
+                &view.name,
+                &whose,
+            )
+            .await;
             Ok(StatusCode::NO_CONTENT)
         }
         None => Err(ApiError::NotFound(format!("There is no token {id}"))),
