@@ -37,7 +37,11 @@ pub fn sign_in_path(current: &str) -> String {
 /// Where someone lands once signed in: where they were going, else the
 /// page their role starts on (viewers cannot compose, so the Library).
 pub fn landing(role: Role, next: Option<String>) -> String {
-    let start = if role >= Role::Editor { "/" } else { "/library" };
+    let start = if role >= Role::Editor {
+        "/"
+    } else {
+        "/library"
+    };
     match next {
         Some(path) if role < Role::Editor && (path == "/" || path.starts_with("/?")) => {
             start.to_string()
@@ -55,7 +59,10 @@ pub fn percent_encode(value: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             out.push(byte as char);
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[usize::from(byte >> 4)] as char);
+            out.push(HEX[usize::from(byte & 0xF)] as char);
         }
     }
     out
@@ -103,7 +110,12 @@ pub fn parse_dollars(typed: &str) -> Result<Option<u64>, String> {
     if cleaned.is_empty() {
         return Ok(None);
     }
-    let wrong = || format!("\"{}\" is not an amount in dollars, like 500 or 12.50.", typed.trim());
+    let wrong = || {
+        format!(
+            "\"{}\" is not an amount in dollars, like 500 or 12.50.",
+            typed.trim()
+        )
+    };
     let (whole, cents) = match cleaned.split_once('.') {
         Some((w, c)) => (w, c),
         None => (cleaned.as_str(), ""),
@@ -212,7 +224,11 @@ pub fn shift_month(month: &str, by: i32) -> Option<String> {
         return None;
     }
     let index = year * 12 + (m - 1) + by;
-    Some(format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1))
+    Some(format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    ))
 }
 
 /// What the audit log is filtered by.
@@ -260,8 +276,14 @@ mod tests {
 
     #[test]
     fn next_stays_inside_the_studio() {
-        assert_eq!(safe_next(Some("%2Flibrary%3Fq%3Dsun")), Some("/library?q=sun".into()));
-        assert_eq!(safe_next(Some("/compare/abc?takes=0,1")), Some("/compare/abc?takes=0,1".into()));
+        assert_eq!(
+            safe_next(Some("%2Flibrary%3Fq%3Dsun")),
+            Some("/library?q=sun".into())
+        );
+        assert_eq!(
+            safe_next(Some("/compare/abc?takes=0,1")),
+            Some("/compare/abc?takes=0,1".into())
+        );
         for bad in [
             "https://evil.example/",
             "//evil.example",
@@ -283,18 +305,30 @@ mod tests {
         assert_eq!(sign_in_path("/"), "/sign-in");
         assert_eq!(sign_in_path("/sign-in?next=%2F"), "/sign-in");
         let there = sign_in_path("/library?q=sun rise&status=failed");
-        assert_eq!(there, "/sign-in?next=%2Flibrary%3Fq%3Dsun%20rise%26status%3Dfailed");
+        assert_eq!(
+            there,
+            "/sign-in?next=%2Flibrary%3Fq%3Dsun%20rise%26status%3Dfailed"
+        );
         let next = there.split_once("next=").map(|(_, n)| n);
-        assert_eq!(safe_next(next), Some("/library?q=sun rise&status=failed".into()));
+        assert_eq!(
+            safe_next(next),
+            Some("/library?q=sun rise&status=failed".into())
+        );
     }
 
     #[test]
     fn viewers_land_on_the_library() {
         assert_eq!(landing(Role::Editor, None), "/");
-        assert_eq!(landing(Role::Owner, Some("/settings/users".into())), "/settings/users");
+        assert_eq!(
+            landing(Role::Owner, Some("/settings/users".into())),
+            "/settings/users"
+        );
         assert_eq!(landing(Role::Viewer, None), "/library");
         assert_eq!(landing(Role::Viewer, Some("/".into())), "/library");
-        assert_eq!(landing(Role::Viewer, Some("/compare/x".into())), "/compare/x");
+        assert_eq!(
+            landing(Role::Viewer, Some("/compare/x".into())),
+            "/compare/x"
+        );
     }
 
     #[test]
@@ -326,7 +360,10 @@ mod tests {
     fn limits_show_as_typed() {
         assert_eq!(dollars_field(500_000_000), "500");
         assert_eq!(dollars_field(12_500_000), "12.50");
-        assert_eq!(parse_dollars(&dollars_field(12_340_000)), Ok(Some(12_340_000)));
+        assert_eq!(
+            parse_dollars(&dollars_field(12_340_000)),
+            Ok(Some(12_340_000))
+        );
     }
 
     fn left(studio: Option<(u64, u64)>, user: Option<(u64, u64)>) -> BudgetLeft {
@@ -357,7 +394,10 @@ mod tests {
                 over: true
             })
         );
-        let both = left(Some((100_000_000, 500_000_000)), Some((2_000_000, 20_000_000)));
+        let both = left(
+            Some((100_000_000, 500_000_000)),
+            Some((2_000_000, 20_000_000)),
+        );
         let note = budget_note(&both, None).expect("a limit");
         assert_eq!(note.text, "$2.00 of your own monthly $20.00 left");
     }

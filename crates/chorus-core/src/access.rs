@@ -596,7 +596,9 @@ pub fn email_problem(email: &str) -> Option<String> {
         ));
     }
     let Some((local, domain)) = email.split_once('@') else {
-        return Some(format!("\"{email}\" has no @: enter a whole email address."));
+        return Some(format!(
+            "\"{email}\" has no @: enter a whole email address."
+        ));
     };
     if local.is_empty()
         || domain.contains('@')
