@@ -41,16 +41,11 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// The card every account page sits in, with the brand on top.
+/// The card every account page sits in.
 #[component]
 pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <section class="auth-card" aria-labelledby="auth-title">
-            <div class="auth-brand" aria-hidden="true">
-                <span class="brand-mark"></span>
-                <span class="brand-name">"Chorus"</span>
-                <span class="brand-sub">"Studio"</span>
-            </div>
             <h1 id="auth-title">{title}</h1>
             {children()}
         </section>
