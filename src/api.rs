@@ -38,12 +38,53 @@ impl ApiError {
     }
 }
 
+/// Reads an answer with no body (204) on success, else the error body.
+pub(crate) async fn read_empty(response: Response) -> Result<(), ApiError> {
+    if response.ok() {
+        return Ok(());
+    }
+    read::<serde_json::Value>(response).await.map(|_| ())
+}
+
 pub(crate) fn network(err: &gloo_net::Error) -> ApiError {
     ApiError::Network(err.to_string())
 }
 
-/// Reads a success body as `T`, or the error body otherwise.
+thread_local! {
+    /// What the studio does when the server says the caller is not signed
+    /// in (401): set by `access` for studio pages only, so a review page's
+    /// own answers never send a client to the studio's sign-in.
+    static ON_SIGNED_OUT: std::cell::RefCell<Option<std::rc::Rc<dyn Fn()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `hook` whenever a studio call is answered 401.
+pub fn on_signed_out(hook: impl Fn() + 'static) {
+    ON_SIGNED_OUT.with(|h| *h.borrow_mut() = Some(std::rc::Rc::new(hook)));
+}
+
+/// Tells the studio its session is gone (expired, revoked, signed out
+/// elsewhere), so it asks the person to sign in again.
+pub(crate) fn notice(status: u16) {
+    if status == 401 {
+        // Cloned out first: the hook may set signals that run other calls.
+        let hook = ON_SIGNED_OUT.with(|h| h.borrow().clone());
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+/// Reads a success body as `T`, or the error body otherwise; a 401 also
+/// sends the person to sign in.
 pub(crate) async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    notice(response.status());
+    read_quietly(response).await
+}
+
+/// [`read`] without the sign-in hook: for sign-in itself, whose 401 means
+/// a wrong password, and for asking who is signed in.
+pub(crate) async fn read_quietly<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     let status = response.status();
     if response.ok() {
         // A 2xx that is not the expected JSON means something other than the
@@ -242,6 +283,7 @@ impl ImportUpload {
         } = self;
         let _ = done.await;
         let status = xhr.status().unwrap_or(0);
+        notice(status);
         if status == 0 {
             return Err(ApiError::Network("the upload was stopped".into()));
         }

@@ -46,6 +46,9 @@ pub struct ComposeState {
     pub uploads: RwSignal<Vec<PendingUpload>>,
     pub speech_fit: RwSignal<Vec<SpeechFitLine>>,
     pub submitting: RwSignal<bool>,
+    /// Bumped when what is left of the budget should be asked again (a job
+    /// was refused for it).
+    pub budget_checks: RwSignal<u32>,
     /// `?skipcheck=1`: submit without the browser's check (see `dom::query_flag`).
     pub skip_check: bool,
     pub prompt_ref: NodeRef<Textarea>,
@@ -114,6 +117,7 @@ impl ComposeState {
             uploads: RwSignal::new(Vec::new()),
             speech_fit: RwSignal::new(Vec::new()),
             submitting: RwSignal::new(false),
+            budget_checks: RwSignal::new(0),
             skip_check,
             prompt_ref: NodeRef::new(),
         };

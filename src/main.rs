@@ -1,9 +1,12 @@
 //! Chorus Studio, the browser app: compose a speaking video, watch it render.
 //!
 //! Table of contents:
-//! - `composition`, `fields`, `job_list`, `import_picks`, `sketch`, `feedback_rules`: pure state and
-//!   rules (also built natively, so they are unit-tested with `cargo test`).
-//! - `app`: the router and the top bar; `pages`: Compose, Library and Compare;
+//! - `composition`, `fields`, `job_list`, `import_picks`, `sketch`, `feedback_rules`,
+//!   `access_rules`: pure state and rules (also built natively, so they are unit-tested
+//!   with `cargo test`).
+//! - `access`: who is using the studio (`/api/me`), their role, and sign-in when a call
+//!   says 401; `account_api`: accounts, tokens, spend and the audit log over HTTP.
+//! - `app`: the router and the top bar; `pages`: Compose, Library, Compare, sign-in, invites and Settings;
 //! - `player`: the frame-exact player; `compare`: variants side by side;
 //!   `components`: one small piece of UI per file; `compose_state`: the shared
 //!   signals of the Compose page; `review`: client review (the studio's share panel and live
@@ -33,6 +36,7 @@ macro_rules! wasm_only {
     };
 }
 
+mod access_rules;
 mod composition;
 mod feedback_rules;
 mod fields;
@@ -49,6 +53,8 @@ mod player;
 mod compare;
 
 wasm_only! {
+    mod access;
+    mod account_api;
     mod api;
     mod app;
     mod components;
@@ -65,8 +71,8 @@ wasm_only! {
 fn main() {
     console_error_panic_hook::set_once();
     dom::watch_csp_violations();
+    // The app marks itself interactive once it knows who is using it.
     leptos::mount::mount_to_body(app::App);
-    dom::mark_interactive_on_next_frame();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

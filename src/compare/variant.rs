@@ -102,6 +102,8 @@ pub fn VariantHead(
     solo: RwSignal<Option<usize>>,
 ) -> impl IntoView {
     let slot = variant;
+    // Corrections make a new version: for editors (viewers still measure).
+    let access = crate::access::use_access();
     let name = move || job.with(|j| take_name(&j.outputs, slot.original));
     let versions = move || {
         job.with(|j| {
@@ -202,6 +204,7 @@ pub fn VariantHead(
                 </span>
             </div>
             <SyncMeter meter=slot.meter index=slot.index />
+            <Show when=move || access.can_edit()>
             <div class="variant-apply">
                 <label class="nudge">
                     <span>"Move sound"</span>
@@ -221,6 +224,7 @@ pub fn VariantHead(
                     {move || if slot.applying.get() { "Remuxing…".to_string() } else { apply_text() }}
                 </button>
             </div>
+            </Show>
             {move || slot.apply_error.get().map(|e| view! { <p class="problem error" role="alert">{e}</p> })}
             {move || correction_result(slot)}
         </div>

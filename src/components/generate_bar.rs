@@ -8,6 +8,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError};
+use crate::components::budget_left::BudgetLeftNote;
 use crate::components::cost_summary::CostSummary;
 use crate::components::problems::FieldProblems;
 use crate::compose_state::{ComposeState, use_compose};
@@ -49,6 +50,7 @@ pub fn GenerateBar() -> impl IntoView {
     view! {
         <section class="panel generate-bar" aria-label="Generate">
             <CostSummary />
+            <BudgetLeftNote />
             <Show when=move || state.server_message.with(Option::is_some)>
                 <p class="banner error" role="alert" data-testid="server-message">
                     {move || state.server_message.get().unwrap_or_default()}
@@ -124,6 +126,12 @@ pub fn submit(state: ComposeState, navigate: impl Fn(&str, NavigateOptions) + 's
         state.submitting.set(false);
         match outcome {
             Ok(_) => navigate("/library", NavigateOptions::default()),
+            // Over a spend limit: the server's sentence says what the job
+            // needs and what is left, nothing to add.
+            Err(ApiError::Rejected { status: 402, body }) => {
+                state.server_message.set(Some(body.error.message));
+                state.budget_checks.update(|n| *n += 1);
+            }
             Err(ApiError::Rejected { body, .. }) => {
                 let problems = body.error.problems;
                 state.server_message.set(Some(format!(

@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 
 use chorus_core::api::DeletedJob;
 
+use crate::access::use_access;
 use crate::api;
 use crate::import_picks::describe_size;
 use crate::compare::variants::version_label;
@@ -58,6 +59,8 @@ pub fn JobCard(
     on_deleted: impl Fn(DeletedJob) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let status = job.status;
+    // Viewers watch and comment; deleting and cancelling are for editors.
+    let editor = use_access().can_edit_now();
     let confirming = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
@@ -131,11 +134,13 @@ pub fn JobCard(
                 })}
                 <span class="job-end">
                     <span class="job-cost" data-testid="job-cost">{cost_text(&job)}</span>
-                    <button type="button" class="icon-button danger job-delete" data-testid="job-delete"
-                        title="Delete this job" aria-label="Delete this job"
-                        on:click=move |_| confirming.set(true)>
-                        <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M6 2h4l.5 1H13v1.5H3V3h2.5zM4 6h8l-.7 8H4.7z"></path></svg>
-                    </button>
+                    {editor.then(|| view! {
+                        <button type="button" class="icon-button danger job-delete" data-testid="job-delete"
+                            title="Delete this job" aria-label="Delete this job"
+                            on:click=move |_| confirming.set(true)>
+                            <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M6 2h4l.5 1H13v1.5H3V3h2.5zM4 6h8l-.7 8H4.7z"></path></svg>
+                        </button>
+                    })}
                 </span>
             </div>
             {move || confirming.get().then(|| view! {
@@ -175,7 +180,7 @@ pub fn JobCard(
             {job.error.clone().filter(|_| status == JobStatus::Failed).map(|why| view! {
                 <p class="banner error" data-testid="job-error">{why}</p>
             })}
-            {(!status.is_terminal()).then(|| view! {
+            {(editor && !status.is_terminal()).then(|| view! {
                 <div class="job-actions">
                     <button
                         type="button"

@@ -2,7 +2,9 @@
 //! context; Library pieces take the job they show.
 
 pub mod aspect_preview;
+pub mod budget_left;
 pub mod card_window;
+pub mod copy_field;
 pub mod cost_summary;
 pub mod dialogue;
 pub mod format_controls;
@@ -17,3 +19,4 @@ pub mod prompt_editor;
 pub mod references;
 pub mod take_tile;
 pub mod top_bar;
+pub mod user_menu;

@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{IntersectionObserver, IntersectionObserverEntry};
 
+use crate::access::use_access;
 use crate::api;
 use crate::components::card_window::{CardSlot, CardWindow};
 use crate::components::import_panel::{IMPORT_INPUT_ID, ImportPanel, ImportState};
@@ -58,6 +59,8 @@ fn show_in_url(query: &LibraryQuery) {
 
 #[component]
 pub fn LibraryPage() -> impl IntoView {
+    // Viewers watch, compare and comment: no import, no delete.
+    let access = use_access();
     let jobs = RwSignal::new(Vec::<Job>::new());
     // One player for the whole Library: the take opened last.
     provide_context(OpenTake::new());
@@ -230,6 +233,9 @@ pub fn LibraryPage() -> impl IntoView {
     let on_drop = move |ev: DragEvent| {
         ev.prevent_default();
         dropping.set(false);
+        if !access.can_edit() {
+            return;
+        }
         if let Some(files) = ev.data_transfer().and_then(|dt| dt.files()) {
             import.add_files(&files);
         }
@@ -248,7 +254,7 @@ pub fn LibraryPage() -> impl IntoView {
             data-testid="library-page"
             on:dragover=move |ev: DragEvent| {
                 ev.prevent_default();
-                dropping.set(true);
+                dropping.set(access.can_edit());
             }
             on:dragleave=move |ev: DragEvent| {
                 // Leaving for a child of the page is not leaving the page.
@@ -271,19 +277,21 @@ pub fn LibraryPage() -> impl IntoView {
                         <span class="live-dot" aria-hidden="true"></span>
                         {move || if live.get() { "Live" } else { "Connecting…" }}
                     </span>
-                    <label class="button" for=IMPORT_INPUT_ID data-testid="import-button"
-                        title="Bring in MP4 or MOV clips made elsewhere, or drop them on the Library">
-                        "Import clips"
-                    </label>
-                    <input
-                        id=IMPORT_INPUT_ID
-                        class="sr-only"
-                        type="file"
-                        accept=".mp4,.mov,.m4v,video/mp4,video/quicktime"
-                        multiple=true
-                        data-testid="import-input"
-                        on:change=on_pick
-                    />
+                    <Show when=move || access.can_edit()>
+                        <label class="button" for=IMPORT_INPUT_ID data-testid="import-button"
+                            title="Bring in MP4 or MOV clips made elsewhere, or drop them on the Library">
+                            "Import clips"
+                        </label>
+                        <input
+                            id=IMPORT_INPUT_ID
+                            class="sr-only"
+                            type="file"
+                            accept=".mp4,.mov,.m4v,video/mp4,video/quicktime"
+                            multiple=true
+                            data-testid="import-input"
+                            on:change=on_pick
+                        />
+                    </Show>
                 </div>
             </header>
             <FilterBar query />
@@ -301,6 +309,12 @@ pub fn LibraryPage() -> impl IntoView {
                         <div class="row-actions">
                             <button type="button" class="button" on:click=move |_| query.set(LibraryQuery::default())>"Clear the search"</button>
                         </div>
+                    </section>
+                }.into_any(),
+                Loading::Done if jobs.with(Vec::is_empty) && !access.can_edit() => view! {
+                    <section class="empty-state">
+                        <h2>"No takes yet"</h2>
+                        <p>"Takes appear here as the studio's editors make or import them."</p>
                     </section>
                 }.into_any(),
                 Loading::Done if jobs.with(Vec::is_empty) => view! {
@@ -355,6 +369,7 @@ fn SelectionBar(
     jobs: RwSignal<Vec<Job>>,
     on_deleted: impl Fn(DeletedJob) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let access = use_access();
     let confirming = RwSignal::new(false);
     let failed = RwSignal::new(None::<String>);
     let count = move || selection.picked.with(Selection::len);
@@ -417,7 +432,9 @@ fn SelectionBar(
                         Err(why) => view! { <button type="button" class="button small" disabled=true title=why data-testid="selection-compare">"Compare"</button> }.into_any(),
                     }}
                     <button type="button" class="button small" data-testid="selection-download" on:click=download>"Download"</button>
-                    {move || if confirming.get() {
+                    {move || if !access.can_edit() {
+                        ().into_any()
+                    } else if confirming.get() {
                         view! {
                             <span class="selection-confirm">
                                 {format!("Delete {jobs_word}?")}

@@ -45,6 +45,8 @@ fn link_state(link: &ReviewLink) -> (&'static str, String) {
 #[component]
 pub fn ReviewPanel(job: Job) -> impl IntoView {
     let store = expect_context::<FeedbackStore>();
+    // Viewers read the feedback and reply; sharing is for editors.
+    let editor = crate::access::use_access().can_edit_now();
     let job_id = job.id.clone();
     store.want(&job_id);
     let sharing = {
@@ -63,17 +65,19 @@ pub fn ReviewPanel(job: Job) -> impl IntoView {
     view! {
         <div class="review-panel" data-testid="review-panel">
             <div class="review-row">
-                <button type="button" class="button small" data-testid="share-open"
-                    aria-expanded=move || sharing.get().to_string()
-                    title="Make a link a client can open to watch, comment and approve"
-                    on:click=move |_| FeedbackStore::toggle(store.sharing, &share_id)>"Share for review"</button>
+                {editor.then(move || view! {
+                    <button type="button" class="button small" data-testid="share-open"
+                        aria-expanded=move || sharing.get().to_string()
+                        title="Make a link a client can open to watch, comment and approve"
+                        on:click=move |_| FeedbackStore::toggle(store.sharing, &share_id)>"Share for review"</button>
+                })}
                 <button type="button" class="button small ghost" data-testid="feedback-open"
                     aria-expanded=move || open.get().to_string()
                     on:click=move |_| FeedbackStore::toggle(store.reading, &read_id)>
                     {let s = summary_text.clone(); move || s().unwrap_or_else(|| "No review feedback yet".into())}
                 </button>
             </div>
-            {let job = job.clone(); move || sharing.get().then(|| view! { <ShareForm job=job.clone() /> })}
+            {let job = job.clone(); move || (editor && sharing.get()).then(|| view! { <ShareForm job=job.clone() /> })}
             {let job = job.clone(); move || open.get().then(|| view! { <FeedbackView job=job.clone() /> })}
         </div>
     }
