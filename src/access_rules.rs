@@ -265,9 +265,11 @@ impl AuditFilter {
 }
 
 /// Why the two password fields cannot be used yet, beyond the password's
-/// own problems.
+/// own problems. Quiet while the confirmation is still on its way (a
+/// beginning of the password, shorter than it).
 pub fn confirm_problem(password: &str, confirm: &str) -> Option<&'static str> {
-    (!confirm.is_empty() && password != confirm).then_some("The two passwords differ.")
+    let typing = confirm.len() < password.len() && password.starts_with(confirm);
+    (!confirm.is_empty() && !typing && password != confirm).then_some("The two passwords differ.")
 }
 
 #[cfg(test)]
@@ -440,5 +442,8 @@ mod tests {
         assert_eq!(confirm_problem("abc", ""), None);
         assert_eq!(confirm_problem("abc", "abc"), None);
         assert!(confirm_problem("abc", "abd").is_some());
+        assert_eq!(confirm_problem("abcdef", "abc"), None, "still typing");
+        assert!(confirm_problem("abcdef", "abx").is_some());
+        assert!(confirm_problem("abc", "abcd").is_some());
     }
 }

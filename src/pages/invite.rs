@@ -92,10 +92,15 @@ fn ChoosePassword(invite: InviteView, token: String) -> impl IntoView {
         let email = email.clone();
         Memo::new(move |_| password.with(|p| password_problems(p, &email)))
     };
-    let mismatch = Memo::new(move |_| password.with(|p| confirm.with(|c| confirm_problem(p, c))));
-    let ready = move || {
-        problems.with(Vec::is_empty) && mismatch.get().is_none() && !confirm.with(String::is_empty)
-    };
+    let differs = Memo::new(move |_| password.with(|p| confirm.with(|c| p != c)));
+    // Live once the confirmation goes wrong; after a try, whenever it differs.
+    let mismatch = Memo::new(move |_| {
+        password.with(|p| confirm.with(|c| confirm_problem(p, c))).or_else(|| {
+            (tried.get() && differs.get() && !confirm.with(String::is_empty))
+                .then_some("The two passwords differ.")
+        })
+    });
+    let ready = move || problems.with(Vec::is_empty) && !differs.get();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         tried.set(true);
@@ -108,7 +113,7 @@ fn ChoosePassword(invite: InviteView, token: String) -> impl IntoView {
             }
             return;
         }
-        if confirm.with_untracked(String::is_empty) || mismatch.get_untracked().is_some() {
+        if differs.get_untracked() {
             if let Some(input) = confirm_ref.get_untracked() {
                 let _ = input.focus();
             }
