@@ -137,6 +137,29 @@ impl Studio {
         Ok(())
     }
 
+    /// Makes an account with `chorus user add` on this server's database,
+    /// as an owner would on the server's machine: the path of its one-time
+    /// invite link (`/invite/…`).
+    pub fn user_add(&self, email: &str, role: &str) -> Result<String> {
+        let bin = server_binary(Path::new(env!("CARGO_MANIFEST_DIR")))?;
+        let out = Command::new(bin)
+            .args(["user", "add", email, "--role", role, "--data"])
+            .arg(self.scratch.join("data"))
+            .output()
+            .context("running chorus user add")?;
+        let printed = String::from_utf8_lossy(&out.stdout);
+        ensure!(
+            out.status.success(),
+            "chorus user add failed: {printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = printed
+            .split_whitespace()
+            .find_map(|word| word.find("/invite/").map(|at| word[at..].to_string()))
+            .ok_or_else(|| anyhow!("no invite link in what chorus user add printed: {printed}"))?;
+        Ok(path)
+    }
+
     /// This scenario's throwaway folder (removed when it ends), for files
     /// a test hands to the page.
     pub fn scratch(&self) -> &Path {

@@ -6,6 +6,7 @@
 //! chromium-driver`. `CHORUS_BIN`, `CHORUS_DIST` override the paths;
 //! `CHORUS_SCREENSHOTS=/some/dir` saves a PNG per step worth seeing.
 
+mod access;
 mod compare;
 mod draft;
 mod harness;
