@@ -52,9 +52,7 @@ async fn path_now(s: &Studio) -> Result<String> {
 /// as `email`.
 async fn accept_invite(s: &Studio, link: &str, email: &str) -> Result<()> {
     s.open(link).await?;
-    s.find_text("[data-testid=invite-page]", email)
-        .await
-        .context("the invite page does not say whose account it is")?;
+    invite_is_for(s, email).await?;
     s.type_into("[data-testid=invite-password]", PASSWORD)
         .await?;
     s.type_into("[data-testid=invite-confirm]", PASSWORD)
@@ -64,6 +62,21 @@ async fn accept_invite(s: &Studio, link: &str, email: &str) -> Result<()> {
         .await
         .context("setting the password did not sign in")?;
     Ok(())
+}
+
+/// The invite page names the account it sets a password for.
+async fn invite_is_for(s: &Studio, email: &str) -> Result<()> {
+    s.until(
+        "the invite page to say whose account it is",
+        || async move {
+            let shown = s
+                .value_of("[data-testid=invite-email]")
+                .await
+                .unwrap_or_default();
+            Ok((shown == email).then_some(()))
+        },
+    )
+    .await
 }
 
 async fn sign_out(s: &Studio) -> Result<()> {
@@ -122,8 +135,7 @@ async fn an_owner_invites_an_editor_who_generates_and_a_viewer_who_cannot_spend(
         // The first owner is made on the server's machine.
         let owner_link = s.user_add("olga@example.com", "owner")?;
         s.open(&owner_link).await?;
-        s.find_text("[data-testid=invite-page]", "olga@example.com")
-            .await?;
+        invite_is_for(s, "olga@example.com").await?;
         // A weak password is explained as it is typed.
         s.type_into("[data-testid=invite-password]", "tulips")
             .await?;
