@@ -1541,6 +1541,28 @@ async fn with_sign_in_off_everyone_is_the_local_owner() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = s.get("/api/no-such-endpoint").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Another site's page can't make changes through a visitor's browser;
+    // the studio's own pages and scripts (no Origin) can.
+    let body = common::draft_request();
+    let foreign = Caller::default().with_origin("http://evil.example");
+    let refused = send(
+        &s,
+        request(Method::POST, "/api/jobs", &foreign, Some(&body)),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.message().contains("cross-site"), "{}", refused.body);
+    let own = send(
+        &s,
+        request(Method::POST, "/api/jobs", &Caller::default(), Some(&body)),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+    let script = Caller::default().with_origin("");
+    let scripted = send(&s, request(Method::POST, "/api/jobs", &script, Some(&body))).await;
+    assert_eq!(scripted.status, StatusCode::CREATED, "{}", scripted.body);
+    let read = send(&s, request(Method::GET, "/api/jobs", &foreign, None)).await;
+    assert_eq!(read.status, StatusCode::OK, "reads are not changes");
 }
 
 /// A route someone added without a rule: refused whatever the mode, since

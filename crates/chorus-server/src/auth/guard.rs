@@ -70,6 +70,28 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     }
     match state.sign_in {
         SignInMode::Off => {
+            // Nobody signs in, but another site's page must still not make
+            // changes in this studio from a visitor's browser (a form or a
+            // fetch aimed at 127.0.0.1): a change that names a foreign
+            // Origin is refused. Scripts and providers send no Origin.
+            if origin::changes_state(request.method())
+                && origin::origin_of(request.headers()).is_some()
+                && !origin::is_same_origin(
+                    request.headers(),
+                    request
+                        .uri()
+                        .authority()
+                        .map(axum::http::uri::Authority::as_str),
+                    state.public_url.as_deref(),
+                )
+            {
+                return ApiError::Forbidden(
+                    "cross-site request refused: changes to this studio must come from its own \
+                     pages (the request's Origin is another site)"
+                        .into(),
+                )
+                .into_response();
+            }
             request.extensions_mut().insert(Actor::local(address));
             next.run(request).await
         }
