@@ -13,11 +13,11 @@ use crate::{auth, draft_engine, hosted, leases, library, queue, removal, routes}
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let state = AppState::open(&config).await?;
     auth::cli::check_someone_can_sign_in(&state.db, config.addr, config.sign_in).await?;
-    if config.sign_in == SignInMode::Required {
-        auth::sessions::forget_ended(&state.db, crate::db::now_ms()).await?;
+    let sweeper = (config.sign_in == SignInMode::Required).then(|| {
         // The stand-in hash, made now so the first sign-in is not slower.
         tokio::task::spawn_blocking(auth::passwords::warm_up);
-    }
+        auth::sessions::spawn_sweeper(state.db.clone())
+    });
     leases::requeue_interrupted(&state.db).await?;
     let indexed = library::index_older_jobs(&state.db).await?;
     if indexed > 0 {
@@ -54,6 +54,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await?;
     worker.abort();
     purger.abort();
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
     Ok(())
 }
 

@@ -65,6 +65,7 @@ async fn every_case(s: &TestServer, print_table: bool) {
     an_invite_sets_a_password_once(s, &people).await;
     owners_manage_users_and_keep_one_owner(s, &people).await;
     api_tokens_act_within_their_scopes_and_revoke_at_once(s, &people).await;
+    ended_credentials_close_their_event_streams(s, &people).await;
     // Last: it leaves the studio's budget spent.
     a_generate_token_runs_jobs_until_the_budget_stops_it(s, &people).await;
 }
@@ -1842,4 +1843,63 @@ async fn a_generate_token_runs_jobs_until_the_budget_stops_it(s: &TestServer, p:
     )
     .await;
     assert_eq!(spend.status, StatusCode::FORBIDDEN, "{}", spend.body);
+}
+
+// ---------------------------------------------------------------------
+// Live streams end with their credential
+
+/// Opens `/api/events` as `caller`; answers the body, still streaming.
+async fn open_stream(s: &TestServer, caller: &Caller) -> Body {
+    let response = chorus_server::app(s.state.clone())
+        .oneshot(request(Method::GET, "/api/events", caller, None))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.into_body()
+}
+
+/// Whether the stream ends (all of its body read) within `wait`.
+async fn ends_within(body: Body, wait: Duration) -> bool {
+    tokio::time::timeout(wait, body.collect()).await.is_ok()
+}
+
+async fn ended_credentials_close_their_event_streams(s: &TestServer, p: &People) {
+    let wait = chorus_server::routes::EVENTS_RECHECK * 2 + Duration::from_secs(2);
+    // A session signed out everywhere.
+    let cookie = session(s, &p.viewer).await;
+    let stream = open_stream(s, &Caller::cookie(&cookie)).await;
+    let still = open_stream(s, &Caller::cookie(&cookie)).await;
+    assert!(
+        !ends_within(still, Duration::from_millis(300)).await,
+        "a stream with a live session stays open"
+    );
+    let everywhere = send(
+        s,
+        request(
+            Method::POST,
+            "/api/session/everywhere",
+            &Caller::cookie(&cookie),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(everywhere.status, StatusCode::NO_CONTENT);
+    assert!(
+        ends_within(stream, wait).await,
+        "signing out everywhere closes the session's open event stream"
+    );
+    // A revoked API token.
+    let (token, id) = make_token(s, &p.editor, "stream watcher", &["read"]).await;
+    let stream = open_stream(s, &Caller::bearer(&token)).await;
+    let owner = Caller::cookie(&session(s, &p.owner).await);
+    let revoked = send(
+        s,
+        request(Method::DELETE, &format!("/api/tokens/{id}"), &owner, None),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
+    assert!(
+        ends_within(stream, wait).await,
+        "revoking a token closes its open event stream"
+    );
 }

@@ -105,6 +105,21 @@ pub async fn find(db: &Db, secret: &str, now: i64) -> anyhow::Result<Option<Foun
     }))
 }
 
+/// Whether the session `id` (the row, not its secret) is still live: an
+/// open event stream asks this now and then, so signing out everywhere
+/// also closes the streams the ended sessions opened.
+pub async fn is_live(db: &Db, id: &str, now: i64) -> anyhow::Result<bool> {
+    let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2 AND last_seen_at > $3",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(now - IDLE_MS)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
+}
+
 /// Ends the session whose cookie holds `secret` (ended or not).
 pub async fn end(db: &Db, secret: &str) -> anyhow::Result<()> {
     on_db!(write db, pool => sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
@@ -137,6 +152,21 @@ pub async fn forget_ended(db: &Db, now: i64) -> anyhow::Result<u64> {
     .await
     .map(|done| done.rows_affected()))?;
     Ok(done)
+}
+
+/// How often ended sessions are cleared out while the server runs.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_hours(1);
+
+/// Clears out ended sessions now and every [`SWEEP_EVERY`] until aborted.
+pub fn spawn_sweeper(db: Db) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = forget_ended(&db, crate::db::now_ms()).await {
+                tracing::warn!(error = %e, "cannot clear out ended sessions");
+            }
+            tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    })
 }
 
 /// Whether cookies must be `Secure`: the studio is reached over https.

@@ -146,6 +146,19 @@ pub fn looks_like_token(text: &str) -> bool {
     })
 }
 
+/// Whether the token `id` still works (not revoked, its maker still an
+/// account): an open event stream asks this now and then.
+pub async fn is_live(db: &Db, id: &str) -> anyhow::Result<bool> {
+    let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.id = $1 AND t.revoked_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
+}
+
 /// The live (unrevoked) token `text`, noting that it was used; `None`
 /// when there is none.
 pub async fn find(db: &Db, text: &str, now: i64) -> anyhow::Result<Option<Found>> {

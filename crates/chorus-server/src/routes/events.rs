@@ -2,6 +2,10 @@
 //! event per change, so every open studio tab stays current without polling;
 //! and beside them a `review` event (a `ReviewEvent`) for every comment,
 //! decision and change to a review link.
+//!
+//! A stream opened with a session or an API token ends when that stops
+//! working (signed out everywhere, revoked, the account removed): it asks
+//! every [`RECHECK`], so no stream outlives its credential by more.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -17,7 +21,12 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+use crate::auth::{Actor, Via, sessions, tokens};
+use crate::db::{Db, now_ms};
 use crate::state::AppState;
+
+/// How often an open stream checks its credential still works.
+pub const RECHECK: Duration = Duration::from_secs(5);
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(stream))
@@ -25,6 +34,7 @@ pub fn router() -> Router<AppState> {
 
 async fn stream(
     State(state): State<AppState>,
+    actor: Actor,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = BroadcastStream::new(state.events.subscribe()).filter_map(|item| match item {
         Ok(job) => Event::default()
@@ -48,5 +58,23 @@ async fn stream(
                 Some(Ok(Event::default().event("resync").data("{}")))
             }
         });
-    Sse::new(events.merge(reviews)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    let until_ended = credential_ended(state.db.clone(), actor.via);
+    let stream = futures_util::StreamExt::take_until(events.merge(reviews), until_ended);
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// Resolves once the credential a stream was opened with stops working;
+/// never with sign-in off. A database hiccup is not taken as an ending.
+async fn credential_ended(db: Db, via: Via) {
+    loop {
+        let live = match &via {
+            Via::Local => return std::future::pending().await,
+            Via::Session { session_id } => sessions::is_live(&db, session_id, now_ms()).await,
+            Via::Token { token_id, .. } => tokens::is_live(&db, token_id).await,
+        };
+        if matches!(live, Ok(false)) {
+            return;
+        }
+        tokio::time::sleep(RECHECK).await;
+    }
 }

@@ -32,6 +32,7 @@ use crate::config::Delivery;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+pub use events::RECHECK as EVENTS_RECHECK;
 pub use extract::{ApiJson, JSON_LIMIT};
 
 /// The whole server: `/api/…`, review links (`/r/{token}/…`), and the
