@@ -6,7 +6,7 @@
 
 use chorus_core::access::{
     AcceptInvite, ApiTokenView, AuditPage, Budget, BudgetLeft, CreatedApiToken, CreatedInvite,
-    InviteView, Me, NewApiToken, NewInvite, RoleChange, SignIn, Spend, UserView,
+    InviteView, Me, NewApiToken, NewInvite, ProviderKey, RoleChange, SignIn, Spend, UserView,
 };
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
@@ -160,6 +160,12 @@ pub async fn set_budget(budget: &Budget) -> Result<Spend, ApiError> {
 
 pub async fn budget_left() -> Result<BudgetLeft, ApiError> {
     get("/api/spend/left").await
+}
+
+// Provider keys (owners): where each is read from and whether it is set.
+
+pub async fn provider_keys() -> Result<Vec<ProviderKey>, ApiError> {
+    get("/api/providers").await
 }
 
 // The audit log (owners).

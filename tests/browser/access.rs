@@ -4,7 +4,8 @@
 //! invite page; the owner invites an editor and a viewer from Settings;
 //! the editor sets a password, signs out, signs in with the form and
 //! generates on the draft engine; the viewer sees no Generate, and the
-//! API refuses the viewer's POST; the owner reads it all in the audit log.
+//! API refuses the viewer's POST; the owner reads it all in the audit log
+//! and sees which provider keys the server has.
 //! The sign-in page is also looked at on a phone.
 
 use anyhow::{Context, Result, ensure};
@@ -259,6 +260,13 @@ async fn an_owner_invites_an_editor_who_generates_and_a_viewer_who_cannot_spend(
         s.find_text("[data-testid=audit-list]", "eddie@example.com")
             .await?;
         s.screenshot("access-audit").await?;
+
+        // Owners see where each provider's key comes from, never the key.
+        s.open("/settings/providers").await?;
+        let fal = s
+            .find_text("[data-testid=provider-key][data-provider=fal]", "FAL_KEY")
+            .await?;
+        ensure!(fal.contains("Not set"), "no key is set in this test: {fal}");
 
         // The sign-in page on a phone.
         let phone = s.another_browser("390,844").await?;

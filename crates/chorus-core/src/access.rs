@@ -301,6 +301,23 @@ impl BudgetLeft {
     }
 }
 
+/// A hosted provider's API key as owners see it: where the server reads
+/// it from and whether it is there, never the key itself
+/// (`GET /api/providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderKey {
+    /// `fal`, `replicate`, `runware`, `dashscope`.
+    pub provider: String,
+    /// How people know it ("fal.ai", "Alibaba Cloud DashScope").
+    pub label: String,
+    /// The environment variable the server reads the key from.
+    pub variable: String,
+    /// Whether the server found it when it started.
+    pub set: bool,
+    /// The names of the models it opens.
+    pub models: Vec<String>,
+}
+
 /// Something worth knowing later: who did what, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

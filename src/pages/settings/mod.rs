@@ -1,6 +1,6 @@
 //! `/settings/{tab}`: the account, and what a role may manage: users
-//! (owners), API tokens (editors and owners), budget and spend, and the
-//! audit log (owners). A tab a role may not use is not shown; its address
+//! (owners), API tokens (editors and owners), budget and spend, provider
+//! keys and the audit log (owners). A tab a role may not use is not shown; its address
 //! says so instead of showing an empty page. With sign-in off everyone is
 //! the owner: budget, spend and the audit log work, and the account tabs
 //! say how to turn sign-in on.
@@ -8,6 +8,7 @@
 mod account;
 mod audit;
 mod budget;
+mod providers;
 mod tokens;
 mod users;
 
@@ -25,11 +26,19 @@ enum Tab {
     Users,
     Tokens,
     Budget,
+    Providers,
     Audit,
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [Tab::Account, Tab::Users, Tab::Tokens, Tab::Budget, Tab::Audit];
+    const ALL: [Tab; 6] = [
+        Tab::Account,
+        Tab::Users,
+        Tab::Tokens,
+        Tab::Budget,
+        Tab::Providers,
+        Tab::Audit,
+    ];
 
     fn slug(self) -> &'static str {
         match self {
@@ -37,6 +46,7 @@ impl Tab {
             Tab::Users => "users",
             Tab::Tokens => "tokens",
             Tab::Budget => "budget",
+            Tab::Providers => "providers",
             Tab::Audit => "audit",
         }
     }
@@ -47,6 +57,7 @@ impl Tab {
             Tab::Users => "Users",
             Tab::Tokens => "API tokens",
             Tab::Budget => "Budget & spend",
+            Tab::Providers => "Provider keys",
             Tab::Audit => "Audit log",
         }
     }
@@ -55,7 +66,7 @@ impl Tab {
         match self {
             Tab::Account => Role::Viewer,
             Tab::Tokens => Role::Editor,
-            Tab::Users | Tab::Budget | Tab::Audit => Role::Owner,
+            Tab::Users | Tab::Budget | Tab::Providers | Tab::Audit => Role::Owner,
         }
     }
 
@@ -114,6 +125,7 @@ pub fn SettingsPage() -> impl IntoView {
                         Some(Tab::Users) => view! { <users::UsersSection /> }.into_any(),
                         Some(Tab::Tokens) => view! { <tokens::TokensSection /> }.into_any(),
                         Some(Tab::Budget) => view! { <budget::BudgetSection /> }.into_any(),
+                        Some(Tab::Providers) => view! { <providers::ProvidersSection /> }.into_any(),
                         Some(Tab::Audit) => view! { <audit::AuditSection /> }.into_any(),
                     }}
                 </section>

@@ -144,6 +144,7 @@ fn table() -> Vec<Rule> {
         rule(M::GET, "/api/spend/left", EDITOR, "see the budget left"),
         rule(M::GET, "/api/audit", OWNER, "read the audit log"),
         rule(M::GET, "/api/audit.csv", OWNER, "export the audit log"),
+        rule(M::GET, "/api/providers", OWNER, "see provider keys"),
     ]
 }
 

@@ -10,6 +10,7 @@ mod imports;
 mod jobs;
 mod models;
 mod policy;
+mod providers;
 mod review_feed;
 mod review_link;
 mod reviews;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .merge(events::router())
         .merge(models::router())
+        .merge(providers::router())
         .merge(speech_fit::router())
         .merge(takes::router())
         .merge(webhooks::router())
