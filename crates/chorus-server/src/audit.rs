@@ -8,6 +8,7 @@
 //! knows only the database, so anything (the access guard included) may
 //! record through it; a caller is anything [`Acting`].
 
+use crate::reviews::export;
 use chorus_core::access::{AuditAction, AuditEntry, AuditPage};
 
 use crate::db::{Db, now_ms, on_db};
@@ -271,10 +272,10 @@ pub async fn csv(db: &Db, filter: &Filter) -> anyhow::Result<Vec<u8>> {
         for row in rows {
             out.write_record([
                 rfc3339_ms(row.at),
-                as_text_cell(&row.actor),
+                export::as_text_cell(&row.actor),
                 row.action,
-                as_text_cell(&row.target),
-                as_text_cell(&row.detail),
+                export::as_text_cell(&row.target),
+                export::as_text_cell(&row.detail),
                 row.address.unwrap_or_default(),
             ])?;
         }
@@ -297,19 +298,10 @@ fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A spreadsheet runs a cell starting with one of these as a formula; such
-/// text (a reviewer's name, a token's) is kept as text with a leading `'`.
-fn as_text_cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reviews::export::as_text_cell;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

@@ -63,7 +63,7 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// A spreadsheet would run a cell starting with one of these as a formula:
 /// such text (a reviewer's, say) is kept as text with a leading `'`.
-fn as_text_cell(text: &str) -> String {
+pub(crate) fn as_text_cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
