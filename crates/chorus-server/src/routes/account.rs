@@ -400,12 +400,17 @@ async fn remove_user(
     actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let email = users::by_id(&state.db, &id).await?.map(|u| u.email);
-    users::remove(&state.db, &id, now_ms())
+    let removed = users::remove(&state.db, &id, now_ms())
         .await
         .map_err(|e| refused(&id, e))?;
-    let email = email.unwrap_or_else(|| id.clone());
     let detail = "sessions ended, API tokens revoked";
-    audit::record(&state.db, &actor, AuditAction::UserRemoved, &email, detail).await;
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::UserRemoved,
+        &removed.email,
+        detail,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
