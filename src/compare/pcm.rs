@@ -1,12 +1,13 @@
 //! A take's sound as plain samples on the picture's clock. The AAC samples
 //! are demuxed by chorus-media and decoded with WebCodecs' `AudioDecoder`,
-//! then placed at their presentation times, edit lists included. That is
+//! then placed at their presentation times, edit lists included (by
+//! `placement`, which does not trust the decoder's clock before the
+//! picture's). That is
 //! what makes a corrected version (whose sound is moved by an edit list,
 //! not re-encoded) sound and measure different from its original: we do not
 //! rely on how a browser's `decodeAudioData` treats edit lists.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use chorus_media::{CodecConfig, Track};
@@ -18,6 +19,8 @@ use web_sys::{
     AudioData, AudioDataCopyToOptions, AudioDecoder, AudioDecoderConfig, AudioDecoderInit,
     AudioSampleFormat, EncodedAudioChunk, EncodedAudioChunkInit, EncodedAudioChunkType,
 };
+
+use super::placement::{Block, Start, place};
 
 /// Mono samples from picture time 0 (silence where the track starts late).
 pub struct Pcm {
@@ -39,8 +42,8 @@ impl Pcm {
 /// What the decoder's output callback collects.
 #[derive(Default)]
 struct Decoded {
-    /// (timestamp in µs, mono samples)
-    blocks: Vec<(i64, Vec<f32>)>,
+    /// In output order, with the decoder's timestamps.
+    blocks: Vec<Block>,
     error: Option<String>,
 }
 
@@ -72,7 +75,10 @@ async fn decode(file: &[u8], track: &Track, duration_s: f64) -> Result<Pcm, Stri
         let block = mono(&data);
         data.close();
         match block {
-            Ok(samples) => sink.borrow_mut().blocks.push((timestamp, samples)),
+            Ok(samples) => sink.borrow_mut().blocks.push(Block {
+                timestamp_us: timestamp,
+                samples,
+            }),
             Err(why) => sink.borrow_mut().error = Some(why),
         }
     });
@@ -97,10 +103,7 @@ async fn decode(file: &[u8], track: &Track, duration_s: f64) -> Result<Pcm, Stri
         .configure(&config)
         .map_err(|e| format!("this browser cannot decode {}: {e:?}", codec.codec))?;
 
-    // Decoded blocks come back with the chunk's µs timestamp; keep the exact
-    // tick of each, so placement does not round twice.
     let timescale = i64::from(track.timescale.max(1));
-    let mut tick_of_us = HashMap::new();
     for sample in &track.samples {
         let Some(bytes) =
             file.get(sample.offset as usize..(sample.offset + u64::from(sample.size)) as usize)
@@ -108,7 +111,6 @@ async fn decode(file: &[u8], track: &Track, duration_s: f64) -> Result<Pcm, Stri
             return Err("the file is shorter than its index says".into());
         };
         let us = sample.presentation_time * 1_000_000 / timescale;
-        tick_of_us.insert(us, sample.presentation_time);
         let chunk = EncodedAudioChunkInit::new_with_u8_array(
             &Uint8Array::from(bytes),
             us as i32,
@@ -141,22 +143,12 @@ async fn decode(file: &[u8], track: &Track, duration_s: f64) -> Result<Pcm, Stri
         .saturating_sub(track.edit.media_start)
         .max(0);
     let length = (duration_s * f64::from(rate)).round() as usize;
-    let mut samples = vec![0.0_f32; length];
-    for (us, block) in collected.blocks {
-        let tick = tick_of_us
-            .get(&us)
-            .copied()
-            .unwrap_or(us * timescale / 1_000_000);
-        let start = (tick + within_first) * i64::from(rate) / timescale;
-        for (i, value) in block.into_iter().enumerate() {
-            let at = start + i as i64;
-            if let Ok(at) = usize::try_from(at)
-                && let Some(slot) = samples.get_mut(at)
-            {
-                *slot = value;
-            }
-        }
-    }
+    let start = Start {
+        first_tick: track.samples.first().map_or(0, |s| s.presentation_time),
+        timescale,
+        within_first,
+    };
+    let samples = place(collected.blocks, start, rate, length);
     Ok(Pcm {
         samples,
         sample_rate: rate,
