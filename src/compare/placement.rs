@@ -75,8 +75,8 @@ mod tests {
     const RATE: u32 = 48_000;
     const PACKET: usize = 1024;
 
-    /// An AAC track as encoders write it: two priming packets before the
-    /// edit; packet k carries the value k in every sample.
+    /// An AAC track as encoders write it; packet k carries the value k + 1
+    /// in every sample, so 0 is silence.
     fn blocks(first_timestamp_us: i64, packets: usize) -> Vec<Block> {
         (0..packets)
             .map(|k| Block {
@@ -84,11 +84,18 @@ mod tests {
                 // counted in samples (rounded down to µs, as Chromium does).
                 timestamp_us: first_timestamp_us
                     + (k * PACKET) as i64 * 1_000_000 / i64::from(RATE),
-                samples: vec![k as f32; PACKET],
+                samples: vec![(k + 1) as f32; PACKET],
             })
             .collect()
     }
 
+    /// Which packet sample `at` came from; `None` for silence.
+    fn packet(pcm: &[f32], at: usize) -> Option<usize> {
+        let value = pcm[at].round() as usize;
+        value.checked_sub(1)
+    }
+
+    /// Two priming packets before the edit, at -2048 samples.
     fn aac_start() -> Start {
         Start {
             first_tick: -2048,
@@ -103,13 +110,15 @@ mod tests {
         // from 0 (Chromium 148): the same placement either way.
         for first_timestamp_us in [-42_667, 0] {
             let pcm = place(blocks(first_timestamp_us, 6), aac_start(), RATE, 4 * PACKET);
+            let at = |i| packet(&pcm, i);
             assert_eq!(
-                pcm[0], 2.0,
-                "packet 2 starts at picture time 0 ({first_timestamp_us} µs)"
+                at(0),
+                Some(2),
+                "packet 2 at picture time 0 ({first_timestamp_us} µs)"
             );
-            assert_eq!(pcm[PACKET - 1], 2.0);
-            assert_eq!(pcm[PACKET], 3.0);
-            assert_eq!(pcm[4 * PACKET - 1], 5.0);
+            assert_eq!(at(PACKET - 1), Some(2));
+            assert_eq!(at(PACKET), Some(3));
+            assert_eq!(at(4 * PACKET - 1), Some(5));
         }
     }
 
@@ -121,23 +130,23 @@ mod tests {
             within_first: 0,
         };
         let pcm = place(blocks(10_000, 2), start, RATE, 3000);
-        assert_eq!(pcm[479], 0.0, "silence before the sound starts");
-        assert_eq!(pcm[480], 0.0, "packet 0 carries zeros");
-        assert_eq!(pcm[480 + PACKET], 1.0);
-        assert_eq!(pcm[2999], 0.0, "silence after the last packet");
+        assert_eq!(packet(&pcm, 479), None, "silence before the sound starts");
+        assert_eq!(packet(&pcm, 480), Some(0));
+        assert_eq!(packet(&pcm, 480 + PACKET), Some(1));
+        assert_eq!(packet(&pcm, 2999), None, "silence after the last packet");
     }
 
     #[test]
     fn pre_skip_moves_every_block_later_and_other_timescales_are_rescaled() {
-        // An Opus-like track at a 1000-tick timescale, its edit 312 samples
-        // into the first shown packet.
+        // A track at a 1000-tick timescale, its edit 5 ticks into the first
+        // shown packet.
         let start = Start {
             first_tick: 0,
             timescale: 1000,
             within_first: 0,
         };
         let pcm = place(blocks(0, 2), start, RATE, 3 * PACKET);
-        assert_eq!(pcm[PACKET], 1.0);
+        assert_eq!(packet(&pcm, PACKET), Some(1));
         let shifted = place(
             blocks(0, 2),
             Start {
@@ -147,12 +156,14 @@ mod tests {
             RATE,
             3 * PACKET,
         );
-        assert_eq!(shifted[240 + PACKET - 1], 0.0, "5 ms = 240 samples later");
-        assert_eq!(shifted[240 + PACKET], 1.0);
+        assert_eq!(packet(&shifted, 239), None, "5 ms = 240 samples later");
+        assert_eq!(packet(&shifted, 240), Some(0));
+        assert_eq!(packet(&shifted, 240 + PACKET), Some(1));
     }
 
     #[test]
     fn nothing_decoded_is_silence() {
-        assert_eq!(place(Vec::new(), aac_start(), RATE, 10), vec![0.0; 10]);
+        let pcm = place(Vec::new(), aac_start(), RATE, 10);
+        assert!((0..10).all(|i| packet(&pcm, i).is_none()));
     }
 }
