@@ -68,9 +68,11 @@ impl Composition {
         request.dialogue = self
             .languages
             .iter()
-            .map(|&language| DialogueLine {
-                language,
-                text: self.lines.get(&language).cloned().unwrap_or_default(),
+            .map(|&language| {
+                DialogueLine::new(
+                    language,
+                    self.lines.get(&language).cloned().unwrap_or_default(),
+                )
             })
             .collect();
         request.duration_s = self.duration_s;

@@ -141,14 +141,8 @@ mod tests {
     fn request() -> GenerationRequest {
         let mut req = GenerationRequest::new("draft");
         req.dialogue = vec![
-            DialogueLine {
-                language: Language::English,
-                text: "Hi".into(),
-            },
-            DialogueLine {
-                language: Language::Japanese,
-                text: String::new(),
-            },
+            DialogueLine::new(Language::English, "Hi"),
+            DialogueLine::new(Language::Japanese, String::new()),
         ];
         req
     }

@@ -80,14 +80,8 @@ mod tests {
         req.resolution = Resolution::P1080;
         req.duration_s = 15;
         req.dialogue = vec![
-            DialogueLine {
-                language: Language::English,
-                text: "Hi".into(),
-            },
-            DialogueLine {
-                language: Language::German,
-                text: "Hallo".into(),
-            },
+            DialogueLine::new(Language::English, "Hi"),
+            DialogueLine::new(Language::German, "Hallo"),
         ];
         let cost = estimate_cost(&req, hh).expect("priced");
         assert_eq!(cost.usd_micros, 2 * 15 * 180_000);

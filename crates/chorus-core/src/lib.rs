@@ -11,6 +11,7 @@ pub mod cost;
 pub mod format;
 pub mod job;
 pub mod language;
+pub mod localize;
 pub mod model;
 pub mod request;
 pub mod review;

@@ -62,6 +62,21 @@ impl Mode {
 pub struct DialogueLine {
     pub language: Language,
     pub text: String,
+    /// Where a translated line came from and who approved it; `None` for
+    /// a line written by hand in its own language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub localized: Option<crate::localize::Localized>,
+}
+
+impl DialogueLine {
+    /// A line written by hand.
+    pub fn new(language: Language, text: impl Into<String>) -> Self {
+        DialogueLine {
+            language,
+            text: text.into(),
+            localized: None,
+        }
+    }
 }
 
 /// Largest seed the providers accept.
@@ -139,10 +154,7 @@ impl GenerationRequest {
         request.dialogue = clips
             .iter()
             .filter_map(|c| c.language)
-            .map(|language| DialogueLine {
-                language,
-                text: String::new(),
-            })
+            .map(|language| DialogueLine::new(language, String::new()))
             .collect();
         if let Some(first) = clips.first() {
             let longest = clips.iter().map(|c| c.duration_ms).max().unwrap_or(0);
@@ -251,14 +263,8 @@ mod tests {
     fn one_take_per_language() {
         let mut req = GenerationRequest::new("draft");
         req.dialogue = vec![
-            DialogueLine {
-                language: Language::German,
-                text: "Hallo".into(),
-            },
-            DialogueLine {
-                language: Language::Japanese,
-                text: "こんにちは".into(),
-            },
+            DialogueLine::new(Language::German, "Hallo"),
+            DialogueLine::new(Language::Japanese, "こんにちは"),
         ];
         assert_eq!(req.take_count(), 2);
         req.audio = false;

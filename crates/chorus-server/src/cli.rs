@@ -94,10 +94,7 @@ pub fn draft(args: &DraftArgs) -> anyhow::Result<()> {
             let language = Language::from_code(code).with_context(|| {
                 format!("--lang {code} is not one of en, cmn, yue, ja, ko, de, fr")
             })?;
-            request.dialogue = vec![DialogueLine {
-                language,
-                text: text.clone(),
-            }];
+            request.dialogue = vec![DialogueLine::new(language, text.clone())];
             Some((language, text.clone()))
         }
         (None, None) => None,

@@ -75,14 +75,8 @@ mod tests {
         let mut request = GenerationRequest::new("draft");
         request.prompt = "A florist's SHOP".into();
         request.dialogue = vec![
-            DialogueLine {
-                language: Language::German,
-                text: "Frische TULPEN".into(),
-            },
-            DialogueLine {
-                language: Language::English,
-                text: "Fresh tulips".into(),
-            },
+            DialogueLine::new(Language::German, "Frische TULPEN"),
+            DialogueLine::new(Language::English, "Fresh tulips"),
         ];
         let text = text_of(&request, &[]);
         assert!(text.contains("frische tulpen"), "{text}");

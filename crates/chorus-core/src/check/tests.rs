@@ -21,10 +21,7 @@ fn draft() -> ModelSpec {
 fn valid() -> GenerationRequest {
     let mut req = GenerationRequest::new("happyhorse-1.1@fal");
     req.prompt = "A barista hands over a cup and smiles".into();
-    req.dialogue = vec![DialogueLine {
-        language: Language::English,
-        text: "Your usual?".into(),
-    }];
+    req.dialogue = vec![DialogueLine::new(Language::English, "Your usual?")];
     req
 }
 
@@ -137,14 +134,10 @@ fn prompt_naming_a_missing_character_is_a_warning() {
 #[test]
 fn dialogue_rules() {
     let mut req = valid();
-    req.dialogue.push(DialogueLine {
-        language: Language::English,
-        text: "Again".into(),
-    });
-    req.dialogue.push(DialogueLine {
-        language: Language::German,
-        text: "  ".into(),
-    });
+    req.dialogue
+        .push(DialogueLine::new(Language::English, "Again"));
+    req.dialogue
+        .push(DialogueLine::new(Language::German, "  "));
     let problems = check_request(&req, &happyhorse());
     assert_eq!(
         fields(&problems),
@@ -250,7 +243,7 @@ fn arb_request() -> impl Strategy<Value = GenerationRequest> {
                     references: (0..refs).map(|i| format!("asset{i}")).collect(),
                     dialogue: lines
                         .into_iter()
-                        .map(|(language, text)| DialogueLine { language, text })
+                        .map(|(language, text)| DialogueLine::new(language, text))
                         .collect(),
                     duration_s,
                     resolution,
