@@ -109,7 +109,17 @@ pub async fn models() -> Result<Vec<ModelSpec>, ApiError> {
 }
 
 pub async fn create_job(request: &GenerationRequest) -> Result<Job, ApiError> {
-    let response = Request::post("/api/jobs")
+    create_job_at("/api/jobs", request).await
+}
+
+/// Creates the job even though some translated lines are not approved:
+/// the person was asked and said so.
+pub async fn create_job_unapproved(request: &GenerationRequest) -> Result<Job, ApiError> {
+    create_job_at("/api/jobs?unapproved=confirmed", request).await
+}
+
+async fn create_job_at(path: &str, request: &GenerationRequest) -> Result<Job, ApiError> {
+    let response = Request::post(path)
         .json(request)
         .map_err(|e| network(&e))?
         .send()

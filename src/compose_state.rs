@@ -24,6 +24,13 @@ pub struct PendingUpload {
     pub error: Option<String>,
 }
 
+/// The outcome of the last Translate, shown beside its button.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TranslateNote {
+    Done(String),
+    Failed(String),
+}
+
 #[derive(Clone, Copy)]
 pub struct ComposeState {
     pub comp: RwSignal<Composition>,
@@ -49,6 +56,12 @@ pub struct ComposeState {
     /// Bumped when what is left of the budget should be asked again (a job
     /// was refused for it).
     pub budget_checks: RwSignal<u32>,
+    /// Translate is asking the engines.
+    pub translating: RwSignal<bool>,
+    /// What the last Translate said: what it cost, or why it failed.
+    pub translate_note: RwSignal<Option<TranslateNote>>,
+    /// Generate was pressed with these lines still unapproved: asking.
+    pub confirming: RwSignal<Vec<Language>>,
     /// `?skipcheck=1`: submit without the browser's check (see `dom::query_flag`).
     pub skip_check: bool,
     pub prompt_ref: NodeRef<Textarea>,
@@ -118,6 +131,9 @@ impl ComposeState {
             speech_fit: RwSignal::new(Vec::new()),
             submitting: RwSignal::new(false),
             budget_checks: RwSignal::new(0),
+            translating: RwSignal::new(false),
+            translate_note: RwSignal::new(None),
+            confirming: RwSignal::new(Vec::new()),
             skip_check,
             prompt_ref: NodeRef::new(),
         };

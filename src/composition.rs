@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chorus_core::api::UploadedAsset;
 use chorus_core::check::check_with_registry;
+use chorus_core::localize::{LineStatus, Localized, ProposedLine};
 use chorus_core::model::DRAFT_MODEL_ID;
 use chorus_core::{
     AspectRatio, DialogueLine, GenerationRequest, Language, Mode, ModelSpec, Problem, Resolution,
@@ -27,6 +28,10 @@ pub struct Composition {
     pub languages: Vec<Language>,
     /// Lines per language, including languages currently switched off.
     pub lines: BTreeMap<Language, String>,
+    /// Lines that came from Translate: where from, what the engine said of
+    /// them, and whether a person has approved them. A line typed by hand
+    /// has none.
+    pub translated: BTreeMap<Language, Translated>,
     pub duration_s: u32,
     pub resolution: Resolution,
     pub aspect_ratio: AspectRatio,
@@ -45,6 +50,7 @@ impl Default for Composition {
             references: Vec::new(),
             languages: Vec::new(),
             lines: BTreeMap::new(),
+            translated: BTreeMap::new(),
             duration_s: start.duration_s,
             resolution: start.resolution,
             aspect_ratio: start.aspect_ratio,
@@ -68,11 +74,10 @@ impl Composition {
         request.dialogue = self
             .languages
             .iter()
-            .map(|&language| {
-                DialogueLine::new(
-                    language,
-                    self.lines.get(&language).cloned().unwrap_or_default(),
-                )
+            .map(|&language| DialogueLine {
+                language,
+                text: self.lines.get(&language).cloned().unwrap_or_default(),
+                localized: self.translated.get(&language).map(|t| t.meta.clone()),
             })
             .collect();
         request.duration_s = self.duration_s;
@@ -111,6 +116,92 @@ impl Composition {
         }
     }
 
+    /// The line Translate starts from: the first chosen language whose line
+    /// was written by hand (not translated) and is not empty.
+    pub fn translate_source(&self) -> Option<DialogueLine> {
+        self.languages
+            .iter()
+            .find(|l| {
+                !self.translated.contains_key(l)
+                    && self.lines.get(l).is_some_and(|t| !t.trim().is_empty())
+            })
+            .map(|&l| DialogueLine::new(l, self.lines.get(&l).cloned().unwrap_or_default()))
+    }
+
+    /// The chosen languages Translate may fill: empty, or still as an engine
+    /// proposed (or approved) them. Lines written or edited by hand are
+    /// never translated over.
+    pub fn translate_targets(&self, source: Language) -> Vec<Language> {
+        self.languages
+            .iter()
+            .copied()
+            .filter(|&l| l != source)
+            .filter(|l| match self.translated.get(l) {
+                Some(t) => t.meta.status != LineStatus::Edited,
+                None => self.lines.get(l).is_none_or(|t| t.trim().is_empty()),
+            })
+            .collect()
+    }
+
+    /// Chosen languages whose lines are kept as they are by Translate,
+    /// because a person wrote or edited them.
+    pub fn kept_by_hand(&self, source: Language) -> Vec<Language> {
+        let targets = self.translate_targets(source);
+        self.languages
+            .iter()
+            .copied()
+            .filter(|l| *l != source && !targets.contains(l))
+            .collect()
+    }
+
+    /// Takes the engine's proposals for `source`: each fills its line as
+    /// proposed, awaiting approval. Failed languages change nothing.
+    pub fn apply_proposals(&mut self, source: &DialogueLine, proposals: &[ProposedLine]) {
+        let targets = self.translate_targets(source.language);
+        for proposal in proposals {
+            if proposal.error.is_some() || !targets.contains(&proposal.language) {
+                continue;
+            }
+            self.lines.insert(proposal.language, proposal.text.clone());
+            self.translated.insert(
+                proposal.language,
+                Translated {
+                    meta: proposal.provenance(source),
+                    proposal: proposal.clone(),
+                },
+            );
+        }
+    }
+
+    /// A person typed in `language`'s line: a translated line becomes theirs
+    /// ("edited by hand") once it differs from what was proposed.
+    pub fn edit_line(&mut self, language: Language, text: String) {
+        if let Some(t) = self.translated.get_mut(&language)
+            && text != t.proposal.text
+        {
+            t.meta.status = LineStatus::Edited;
+        }
+        if text.trim().is_empty() {
+            // Nothing left of the proposal: the line is free to translate again.
+            self.translated.remove(&language);
+        }
+        self.lines.insert(language, text);
+    }
+
+    /// A person read the proposal (and its back-translation) and approved it.
+    pub fn approve(&mut self, language: Language) {
+        if let Some(t) = self.translated.get_mut(&language)
+            && t.meta.status == LineStatus::Proposed
+        {
+            t.meta.status = LineStatus::Approved;
+        }
+    }
+
+    /// Chosen languages whose lines are still proposals nobody approved.
+    pub fn unapproved(&self) -> Vec<Language> {
+        chorus_core::localize::unapproved(&self.to_request().dialogue)
+    }
+
     /// Moves the reference at `from` by `delta` places, clamped to the list.
     /// Returns the index it ended up at.
     pub fn move_reference(&mut self, from: usize, delta: isize) -> usize {
@@ -131,6 +222,15 @@ impl Composition {
             self.references.insert(to, item);
         }
     }
+}
+
+/// A line that came from Translate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Translated {
+    /// What the job will carry: source, engine, status.
+    pub meta: Localized,
+    /// What the engine answered: fit, back-translation, cost, flags.
+    pub proposal: ProposedLine,
 }
 
 /// Replaces the selection `start..end` of `text` (positions in UTF-16 units,
@@ -182,6 +282,109 @@ fn utf16_to_byte(text: &str, pos: u32) -> usize {
 mod tests {
     use super::*;
     use chorus_core::model::registry;
+
+    fn proposal(language: Language, text: &str) -> ProposedLine {
+        ProposedLine {
+            language,
+            text: text.into(),
+            engine: "qwen-mt".into(),
+            engine_name: "Qwen-MT (DashScope)".into(),
+            back_translation: Some("Fresh tulips every morning".into()),
+            seconds: 3.1,
+            fits: true,
+            tries: 1,
+            dropped_terms: Vec::new(),
+            cost_usd_micros: 40,
+            error: None,
+            note: None,
+        }
+    }
+
+    fn english_german_japanese() -> Composition {
+        let mut comp = Composition::default();
+        for l in [Language::English, Language::German, Language::Japanese] {
+            comp.toggle_language(l);
+        }
+        comp.lines
+            .insert(Language::English, "Fresh tulips every morning".into());
+        comp
+    }
+
+    #[test]
+    fn translate_fills_empty_lines_as_proposals_awaiting_approval() {
+        let mut comp = english_german_japanese();
+        let source = comp.translate_source().expect("the English line");
+        assert_eq!(source.language, Language::English);
+        assert_eq!(
+            comp.translate_targets(Language::English),
+            vec![Language::German, Language::Japanese]
+        );
+        let mut failed = proposal(Language::Japanese, "");
+        failed.error = Some("Qwen-MT timed out".into());
+        comp.apply_proposals(
+            &source,
+            &[
+                proposal(Language::German, "Jeden Morgen frische Tulpen"),
+                failed,
+            ],
+        );
+        assert_eq!(
+            comp.lines.get(&Language::German).map(String::as_str),
+            Some("Jeden Morgen frische Tulpen")
+        );
+        assert!(
+            !comp.translated.contains_key(&Language::Japanese),
+            "a failure fills nothing"
+        );
+        assert_eq!(comp.unapproved(), vec![Language::German]);
+        let request = comp.to_request();
+        let de = &request.dialogue[1];
+        let meta = de
+            .localized
+            .as_ref()
+            .expect("provenance travels with the line");
+        assert_eq!(
+            (meta.from, meta.status),
+            (Language::English, LineStatus::Proposed)
+        );
+        comp.approve(Language::German);
+        assert!(comp.unapproved().is_empty());
+    }
+
+    #[test]
+    fn a_line_edited_by_hand_is_kept_and_never_translated_over() {
+        let mut comp = english_german_japanese();
+        let source = comp.translate_source().expect("source");
+        comp.apply_proposals(&source, &[proposal(Language::German, "Frische Tulpen")]);
+        comp.edit_line(Language::German, "Frische Tulpen, jeden Tag".into());
+        assert_eq!(
+            comp.translated
+                .get(&Language::German)
+                .map(|t| t.meta.status),
+            Some(LineStatus::Edited)
+        );
+        assert!(comp.unapproved().is_empty(), "an edit is the person's own");
+        assert_eq!(
+            comp.translate_targets(Language::English),
+            vec![Language::Japanese]
+        );
+        assert_eq!(comp.kept_by_hand(Language::English), vec![Language::German]);
+        // Translating again leaves the edit alone even if the engine answers it.
+        comp.apply_proposals(&source, &[proposal(Language::German, "Tulpen")]);
+        assert_eq!(
+            comp.lines.get(&Language::German).map(String::as_str),
+            Some("Frische Tulpen, jeden Tag")
+        );
+        // A line typed by hand from the start is kept too.
+        comp.lines.insert(Language::Japanese, "まいあさ".into());
+        assert!(comp.translate_targets(Language::English).is_empty());
+        // Clearing a translated line frees it for Translate again.
+        comp.edit_line(Language::German, String::new());
+        assert_eq!(
+            comp.translate_targets(Language::English),
+            vec![Language::German]
+        );
+    }
 
     fn asset(id: &str) -> UploadedAsset {
         UploadedAsset {

@@ -61,6 +61,7 @@ wasm_only! {
     mod compose_state;
     mod dom;
     mod live_feed;
+    mod localize_api;
     mod pages;
     mod review;
     mod review_api;

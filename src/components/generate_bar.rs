@@ -2,6 +2,7 @@
 //! the Generate button. Submitting checks once more, posts the job and opens
 //! the Library; a refusal from the server lands at the fields it names.
 
+use chorus_core::localize::unapproved_sentence;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
@@ -45,7 +46,9 @@ pub fn GenerateBar() -> impl IntoView {
             }
         }
     };
+    let again = navigate.clone();
     let go = move |_| submit(state, navigate.clone());
+    let anyway = move |_| submit_confirmed(state, again.clone());
 
     view! {
         <section class="panel generate-bar" aria-label="Generate">
@@ -79,6 +82,24 @@ pub fn GenerateBar() -> impl IntoView {
                     </ul>
                 </div>
             </Show>
+            <Show when=move || state.confirming.with(|c| !c.is_empty())>
+                <div class="confirm-unapproved" role="alertdialog" aria-labelledby="unapproved-title" data-testid="confirm-unapproved">
+                    <p id="unapproved-title" class="blockers-title">
+                        {move || format!("{}.", unapproved_sentence(&state.confirming.get()))}
+                    </p>
+                    <p class="hint">"Approve each after reading its back-translation, or generate with them as proposed; the job records which lines nobody approved."</p>
+                    <div class="button-row">
+                        <button type="button" class="button" data-testid="review-lines" on:click=move |_| {
+                            let first = state.confirming.get_untracked().first().copied();
+                            state.confirming.set(Vec::new());
+                            if let Some(language) = first {
+                                focus_id(&Field::Line(language).control_id());
+                            }
+                        }>"Review the lines"</button>
+                        <button type="button" class="button warn" data-testid="generate-anyway" on:click=anyway>"Generate anyway"</button>
+                    </div>
+                </div>
+            </Show>
             <button
                 type="button"
                 class="button primary generate"
@@ -101,7 +122,17 @@ pub fn GenerateBar() -> impl IntoView {
 
 /// Posts the composition as a job. Blocked requests go nowhere: focus moves to
 /// the first problem instead, so the keyboard shortcut explains itself too.
+/// Translated lines nobody approved are asked about first.
 pub fn submit(state: ComposeState, navigate: impl Fn(&str, NavigateOptions) + 'static) {
+    send(state, navigate, false);
+}
+
+/// Posts the job with its unapproved lines, as the person chose.
+fn submit_confirmed(state: ComposeState, navigate: impl Fn(&str, NavigateOptions) + 'static) {
+    send(state, navigate, true);
+}
+
+fn send(state: ComposeState, navigate: impl Fn(&str, NavigateOptions) + 'static, confirmed: bool) {
     if state.submitting.get_untracked() {
         return;
     }
@@ -118,11 +149,21 @@ pub fn submit(state: ComposeState, navigate: impl Fn(&str, NavigateOptions) + 's
         focus_id(&first.control_id());
         return;
     }
+    let unapproved = state.comp.with_untracked(crate::composition::Composition::unapproved);
+    if !unapproved.is_empty() && !confirmed {
+        state.confirming.set(unapproved);
+        return;
+    }
+    state.confirming.set(Vec::new());
     state.submitting.set(true);
     state.server_message.set(None);
     let request = state.request.get_untracked();
     spawn_local(async move {
-        let outcome = api::create_job(&request).await;
+        let outcome = if confirmed {
+            api::create_job_unapproved(&request).await
+        } else {
+            api::create_job(&request).await
+        };
         state.submitting.set(false);
         match outcome {
             Ok(_) => navigate("/library", NavigateOptions::default()),

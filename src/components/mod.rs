@@ -19,4 +19,5 @@ pub mod prompt_editor;
 pub mod references;
 pub mod take_tile;
 pub mod top_bar;
+pub mod translate_bar;
 pub mod user_menu;

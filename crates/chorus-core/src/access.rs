@@ -372,10 +372,12 @@ pub enum AuditAction {
     ReviewChangesRequested,
     BudgetChanged,
     KeyChanged,
+    LinesTranslated,
+    GlossaryChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::SignedIn,
         AuditAction::SignInRefused,
         AuditAction::SignedOut,
@@ -400,6 +402,8 @@ impl AuditAction {
         AuditAction::ReviewChangesRequested,
         AuditAction::BudgetChanged,
         AuditAction::KeyChanged,
+        AuditAction::LinesTranslated,
+        AuditAction::GlossaryChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -428,6 +432,8 @@ impl AuditAction {
             AuditAction::ReviewChangesRequested => "review_changes_requested",
             AuditAction::BudgetChanged => "budget_changed",
             AuditAction::KeyChanged => "key_changed",
+            AuditAction::LinesTranslated => "lines_translated",
+            AuditAction::GlossaryChanged => "glossary_changed",
         }
     }
 
@@ -462,6 +468,8 @@ impl AuditAction {
             AuditAction::ReviewChangesRequested => "Changes requested",
             AuditAction::BudgetChanged => "Budget changed",
             AuditAction::KeyChanged => "Provider key changed",
+            AuditAction::LinesTranslated => "Lines translated",
+            AuditAction::GlossaryChanged => "Glossary changed",
         }
     }
 }

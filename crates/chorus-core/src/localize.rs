@@ -222,6 +222,27 @@ pub fn unapproved(dialogue: &[crate::DialogueLine]) -> Vec<Language> {
         .collect()
 }
 
+/// Languages named as a sentence lists them: "German, French and Japanese".
+pub fn language_list(languages: &[Language]) -> String {
+    let names: Vec<&str> = languages.iter().map(|l| l.display_name()).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [first @ .., last] => format!("{} and {last}", first.join(", ")),
+    }
+}
+
+/// "The German and Japanese lines are translations nobody has approved
+/// yet": for the question before generating and the server's refusal.
+pub fn unapproved_sentence(languages: &[Language]) -> String {
+    let which = language_list(languages);
+    if languages.len() == 1 {
+        format!("The {which} line is a translation nobody has approved yet")
+    } else {
+        format!("The {which} lines are translations nobody has approved yet")
+    }
+}
+
 /// What the studio asks for: `source` translated into each of `targets`,
 /// fitted to a clip of `duration_s` seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -290,7 +311,7 @@ pub struct ProposedLine {
     pub dropped_terms: Vec<String>,
     /// What the engine calls for this line cost (proposal, retries and the
     /// back-translation), in micro-dollars.
-    pub cost_usd_micros: i64,
+    pub cost_usd_micros: u64,
     /// Why there is no proposal, in words a person can act on.
     #[serde(default)]
     pub error: Option<String>,
@@ -305,19 +326,24 @@ impl ProposedLine {
         format!("{:.1} s of {duration_s} s", self.seconds)
     }
 
+    /// Where the proposal came from, still to be approved.
+    pub fn provenance(&self, source: &crate::DialogueLine) -> Localized {
+        Localized {
+            from: source.language,
+            source_text: source.text.clone(),
+            engine: self.engine.clone(),
+            status: LineStatus::Proposed,
+            back_translation: self.back_translation.clone(),
+            approved_by: None,
+        }
+    }
+
     /// The proposal as a line for the request, still to be approved.
     pub fn to_line(&self, source: &crate::DialogueLine) -> crate::DialogueLine {
         crate::DialogueLine {
             language: self.language,
             text: self.text.clone(),
-            localized: Some(Localized {
-                from: source.language,
-                source_text: source.text.clone(),
-                engine: self.engine.clone(),
-                status: LineStatus::Proposed,
-                back_translation: self.back_translation.clone(),
-                approved_by: None,
-            }),
+            localized: Some(self.provenance(source)),
         }
     }
 }
@@ -326,7 +352,18 @@ impl ProposedLine {
 pub struct TranslateResponse {
     pub lines: Vec<ProposedLine>,
     /// The whole Translate's cost, in micro-dollars.
-    pub cost_usd_micros: i64,
+    pub cost_usd_micros: u64,
+}
+
+/// A translation's cost as people read it: to the cent like every price
+/// in the studio, and to a hundredth of a cent below one ("$0.0004"), since
+/// a line often costs less than a cent.
+pub fn cost_text(usd_micros: u64) -> String {
+    if usd_micros >= 10_000 {
+        return crate::access::dollars(usd_micros);
+    }
+    let hundredths_of_cents = usd_micros.div_ceil(100);
+    format!("$0.{hundredths_of_cents:04}")
 }
 
 /// One translation engine as the studio lists it.
@@ -505,6 +542,28 @@ mod tests {
         };
         let fields: Vec<String> = request.problems().into_iter().map(|p| p.field).collect();
         assert_eq!(fields, vec!["source.text", "targets[1]", "targets[2]"]);
+    }
+
+    #[test]
+    fn languages_read_as_a_sentence() {
+        use Language::{French, German, Japanese};
+        assert_eq!(language_list(&[German]), "German");
+        assert_eq!(
+            language_list(&[German, French, Japanese]),
+            "German, French and Japanese"
+        );
+        assert_eq!(
+            unapproved_sentence(&[German, Japanese]),
+            "The German and Japanese lines are translations nobody has approved yet"
+        );
+    }
+
+    #[test]
+    fn small_costs_keep_their_digits() {
+        assert_eq!(cost_text(0), "$0.0000");
+        assert_eq!(cost_text(420), "$0.0005");
+        assert_eq!(cost_text(9_999), "$0.0100");
+        assert_eq!(cost_text(1_230_000), "$1.23");
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// Too many wrong tries; `retry_after_s` says when to try again.
     #[error("{message}")]
     TooManyTries { message: String, retry_after_s: u64 },
+    /// Nothing here can do it (no translation engine set up): 503.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("requested range is outside the file")]
     RangeNotSatisfiable { size: u64 },
     #[error(transparent)]
@@ -83,6 +86,7 @@ impl ApiError {
             ApiError::Closed(_) => StatusCode::GONE,
             ApiError::TooManyTries { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,6 +107,7 @@ impl ApiError {
             ApiError::WrongPasscode(_) => "wrong_passcode",
             ApiError::TooManyTries { .. } => "too_many_tries",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -25,6 +25,8 @@ pub mod images;
 pub mod import;
 /// The Library's pages, searches, filters and storage totals.
 pub mod library;
+/// Localized lines: translation engines, the glossary, fitted proposals.
+pub mod localize;
 /// Deleting jobs for real, after an undo window.
 pub mod removal;
 /// Client review: links, comments, decisions, passcodes, exports.

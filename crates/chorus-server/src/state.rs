@@ -56,6 +56,8 @@ pub struct AppState {
     /// `CHORUS_PUBLIC_URL`: the address people reach this studio at, for
     /// invite links, and whether cookies are `Secure` (an `https://` one).
     pub public_url: Option<String>,
+    /// The translation engines whose keys are set (localized lines).
+    pub translation: Arc<crate::localize::Translation>,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             sign_in_tries: Arc::new(Throttle::new(SIGN_IN_WINDOW)),
             sign_in: config.sign_in,
             public_url: config.public_url.clone(),
+            translation: Arc::new(crate::localize::Translation::from_env()),
         })
     }
 }
@@ -102,6 +105,13 @@ impl AppState {
     #[must_use]
     pub fn with_providers(mut self, providers: Vec<Arc<dyn Provider>>) -> AppState {
         self.providers = Arc::new(providers);
+        self
+    }
+
+    /// The same state translating with `translation` (tests: local fakes).
+    #[must_use]
+    pub fn with_translation(mut self, translation: crate::localize::Translation) -> AppState {
+        self.translation = Arc::new(translation);
         self
     }
 

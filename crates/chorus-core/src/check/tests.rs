@@ -136,8 +136,7 @@ fn dialogue_rules() {
     let mut req = valid();
     req.dialogue
         .push(DialogueLine::new(Language::English, "Again"));
-    req.dialogue
-        .push(DialogueLine::new(Language::German, "  "));
+    req.dialogue.push(DialogueLine::new(Language::German, "  "));
     let problems = check_request(&req, &happyhorse());
     assert_eq!(
         fields(&problems),

@@ -64,6 +64,17 @@ fn table() -> Vec<Rule> {
         rule(M::GET, "/api/events", VIEWER, "follow jobs"),
         rule(M::GET, "/api/models", VIEWER, "see models"),
         rule(M::POST, "/api/speech-fit", VIEWER, "check a line's fit"),
+        // Localized lines: translating spends money; the glossary is the
+        // studio's copy rules.
+        rule(M::POST, "/api/translate", EDITOR, "translate lines"),
+        rule(
+            M::GET,
+            "/api/translate/engines",
+            VIEWER,
+            "see translation engines",
+        ),
+        rule(M::GET, "/api/glossary", VIEWER, "see the glossary"),
+        rule(M::PUT, "/api/glossary", EDITOR, "change the glossary"),
         rule(
             M::POST,
             "/api/jobs/{id}/outputs/{index}/audio-shift",

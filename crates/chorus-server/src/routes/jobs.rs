@@ -11,7 +11,9 @@ use axum::{Json, Router};
 use chorus_core::access::{AuditAction, dollars};
 use chorus_core::api::{DeletedJob, JobList, LibraryUsage};
 use chorus_core::check::check_with_registry;
-use chorus_core::{GenerationRequest, Job, JobStatus, Problem, estimate_cost, model};
+use chorus_core::localize;
+use chorus_core::{GenerationRequest, Job, JobStatus, Language, Problem, estimate_cost, model};
+use serde::Deserialize;
 
 use super::ApiJson;
 use crate::auth::Actor;
@@ -31,11 +33,44 @@ pub fn router() -> Router<AppState> {
         .route("/library/usage", get(usage))
 }
 
+/// `POST /api/jobs?unapproved=confirmed`: the caller was asked, and chose
+/// to generate with translated lines nobody has approved.
+#[derive(Debug, Default, Deserialize)]
+struct CreateQuery {
+    unapproved: Option<String>,
+}
+
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
-    ApiJson(request): ApiJson<GenerationRequest>,
+    query: Result<Query<CreateQuery>, QueryRejection>,
+    ApiJson(mut request): ApiJson<GenerationRequest>,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "The query string cannot be read: {}",
+            e.body_text()
+        ))
+    })?;
+    let waiting = localize::unapproved(&request.dialogue);
+    let confirmed = match query.unapproved.as_deref() {
+        None => false,
+        Some("confirmed") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "unapproved={other} is not understood; send unapproved=confirmed to generate with lines nobody has approved"
+            )));
+        }
+    };
+    if !waiting.is_empty() && !confirmed {
+        return Err(ApiError::Conflict(unapproved_message(&waiting)));
+    }
+    // Who approved is the server's to say: whoever generates with the lines.
+    for line in &mut request.dialogue {
+        if let Some(localized) = line.localized.as_mut() {
+            localized.approved_by = localized.status.is_approved().then(|| actor.label());
+        }
+    }
     let mut problems = check_with_registry(&request, &state.models);
     for (i, id) in request.references.iter().enumerate() {
         if assets::is_valid_id(id) && assets::find(&state.db, id).await?.is_some() {
@@ -73,7 +108,14 @@ async fn create(
         Err(CreateError::Failed(e)) => return Err(e.into()),
     };
     let cost = estimate.map_or_else(|| "no estimate".to_string(), |c| dollars(c.usd_micros));
-    let detail = format!("{model}, {cost}");
+    let mut detail = format!("{model}, {cost}");
+    if !waiting.is_empty() {
+        let codes: Vec<&str> = waiting.iter().map(|l| l.code()).collect();
+        detail.push_str(&format!(
+            "; unapproved lines confirmed: {}",
+            codes.join(", ")
+        ));
+    }
     audit::record(
         &state.db,
         &actor,
@@ -100,6 +142,15 @@ async fn list(
     let query = library::Query::parse(&pairs).map_err(ApiError::BadRequest)?;
     let (jobs, next) = library::find(&state.db, &query).await?;
     Ok(Json(JobList { jobs, next }))
+}
+
+/// Why a job with proposals nobody approved waits for a confirmation.
+fn unapproved_message(waiting: &[Language]) -> String {
+    format!(
+        "{}: approve {} in Compose (check the back-translation), or confirm to generate anyway (unapproved=confirmed)",
+        localize::unapproved_sentence(waiting),
+        if waiting.len() == 1 { "it" } else { "them" }
+    )
 }
 
 async fn usage(State(state): State<AppState>) -> ApiResult<Json<LibraryUsage>> {

@@ -8,6 +8,7 @@ mod events;
 mod extract;
 mod imports;
 mod jobs;
+mod localize;
 mod models;
 mod policy;
 mod providers;
@@ -50,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(models::router())
         .merge(providers::router())
         .merge(speech_fit::router())
+        .merge(localize::router())
         .merge(takes::router())
         .merge(webhooks::router())
         .merge(reviews::router())
