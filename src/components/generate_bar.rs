@@ -96,7 +96,7 @@ pub fn GenerateBar() -> impl IntoView {
                                 focus_id(&Field::Line(language).control_id());
                             }
                         }>"Review the lines"</button>
-                        <button type="button" class="button warn" data-testid="generate-anyway" on:click=anyway>"Generate anyway"</button>
+                        <button type="button" class="button warn" data-testid="generate-anyway" on:click=anyway.clone()>"Generate anyway"</button>
                     </div>
                 </div>
             </Show>

@@ -1,5 +1,6 @@
 //! `/settings/{tab}`: the account, and what a role may manage: users
-//! (owners), API tokens (editors and owners), budget and spend, provider
+//! (owners), API tokens (editors and owners), the glossary (editors; seen by
+//! all), budget and spend, provider
 //! keys and the audit log (owners). A tab a role may not use is not shown; its address
 //! says so instead of showing an empty page. With sign-in off everyone is
 //! the owner: budget, spend and the audit log work, and the account tabs
@@ -8,6 +9,7 @@
 mod account;
 mod audit;
 mod budget;
+mod glossary;
 mod providers;
 mod tokens;
 mod users;
@@ -26,16 +28,18 @@ enum Tab {
     Users,
     Tokens,
     Budget,
+    Glossary,
     Providers,
     Audit,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Account,
         Tab::Users,
         Tab::Tokens,
         Tab::Budget,
+        Tab::Glossary,
         Tab::Providers,
         Tab::Audit,
     ];
@@ -46,6 +50,7 @@ impl Tab {
             Tab::Users => "users",
             Tab::Tokens => "tokens",
             Tab::Budget => "budget",
+            Tab::Glossary => "glossary",
             Tab::Providers => "providers",
             Tab::Audit => "audit",
         }
@@ -57,6 +62,7 @@ impl Tab {
             Tab::Users => "Users",
             Tab::Tokens => "API tokens",
             Tab::Budget => "Budget & spend",
+            Tab::Glossary => "Glossary",
             Tab::Providers => "Provider keys",
             Tab::Audit => "Audit log",
         }
@@ -64,7 +70,7 @@ impl Tab {
 
     fn need(self) -> Role {
         match self {
-            Tab::Account => Role::Viewer,
+            Tab::Account | Tab::Glossary => Role::Viewer,
             Tab::Tokens => Role::Editor,
             Tab::Users | Tab::Budget | Tab::Providers | Tab::Audit => Role::Owner,
         }
@@ -125,6 +131,7 @@ pub fn SettingsPage() -> impl IntoView {
                         Some(Tab::Users) => view! { <users::UsersSection /> }.into_any(),
                         Some(Tab::Tokens) => view! { <tokens::TokensSection /> }.into_any(),
                         Some(Tab::Budget) => view! { <budget::BudgetSection /> }.into_any(),
+                        Some(Tab::Glossary) => view! { <glossary::GlossarySection /> }.into_any(),
                         Some(Tab::Providers) => view! { <providers::ProvidersSection /> }.into_any(),
                         Some(Tab::Audit) => view! { <audit::AuditSection /> }.into_any(),
                     }}
