@@ -72,8 +72,22 @@ impl Studio {
     where
         F: AsyncFnOnce(&Studio) -> Result<()>,
     {
+        Self::run_with_env(name, server_args, &[], scenario).await
+    }
+
+    /// `run_with`, the server started with extra environment variables
+    /// (a hosted engine's key and its local fake's address).
+    pub async fn run_with_env<F>(
+        name: &str,
+        server_args: &[&str],
+        env: &[(&str, &str)],
+        scenario: F,
+    ) -> Result<()>
+    where
+        F: AsyncFnOnce(&Studio) -> Result<()>,
+    {
         let _turn = ONE_AT_A_TIME.lock().await;
-        let studio = Studio::start(name, server_args).await?;
+        let studio = Studio::start(name, server_args, env).await?;
         let mut outcome = scenario(&studio).await;
         if outcome.is_ok() {
             outcome = studio.check_csp().await;
@@ -172,7 +186,7 @@ impl Studio {
         cdp(&self.client, cmd, params).await
     }
 
-    async fn start(name: &str, server_args: &[&str]) -> Result<Studio> {
+    async fn start(name: &str, server_args: &[&str], env: &[(&str, &str)]) -> Result<Studio> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let bin = server_binary(root)?;
         let dist = std::env::var_os("CHORUS_DIST").map_or_else(|| root.join("dist"), PathBuf::from);
@@ -201,7 +215,8 @@ impl Studio {
                 .arg(&data)
                 .arg("--dist")
                 .arg(&dist)
-                .args(server_args),
+                .args(server_args)
+                .envs(env.iter().copied()),
             &scratch,
         )?;
         wait_for_http(port, "/api/models", &server).await?;

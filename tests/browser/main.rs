@@ -12,6 +12,7 @@ mod draft;
 mod harness;
 mod import;
 mod library;
+mod localize;
 mod load;
 mod player;
 mod player_bench;
