@@ -38,10 +38,17 @@ struct Glossary {
     entries: Vec<(String, String)>,
 }
 
+/// The glossaries DeepL holds, and how many were ever made.
+#[derive(Debug, Default)]
+struct Glossaries {
+    made: u32,
+    by_id: HashMap<String, Glossary>,
+}
+
 #[derive(Clone)]
 struct Fake {
     shared: Shared,
-    glossaries: Arc<Mutex<HashMap<String, Glossary>>>,
+    glossaries: Arc<Mutex<Glossaries>>,
 }
 
 /// The running fake; scripted through `Scripted` (`phrase`, `drop_term`,
@@ -49,7 +56,7 @@ struct Fake {
 #[derive(Debug, Clone)]
 pub struct FakeDeepL {
     scripted: Scripted,
-    glossaries: Arc<Mutex<HashMap<String, Glossary>>>,
+    glossaries: Arc<Mutex<Glossaries>>,
 }
 
 impl std::ops::Deref for FakeDeepL {
@@ -63,7 +70,7 @@ impl FakeDeepL {
     /// Starts the fake on a random loopback port.
     pub async fn start() -> FakeDeepL {
         let shared: Shared = Arc::new(Mutex::new(Book::default()));
-        let glossaries = Arc::new(Mutex::new(HashMap::new()));
+        let glossaries = Arc::new(Mutex::new(Glossaries::default()));
         let app = Router::new()
             .route(TRANSLATE, post(translate))
             .route(GLOSSARIES, post(create_glossary))
@@ -93,7 +100,7 @@ impl FakeDeepL {
 
     /// Deletes every glossary, as someone could in the DeepL account.
     pub fn forget_glossaries(&self) {
-        self.glossaries.lock().expect("glossaries").clear();
+        self.glossaries.lock().expect("glossaries").by_id.clear();
     }
 }
 
@@ -204,16 +211,20 @@ async fn create_glossary(State(fake): State<Fake>, headers: HeaderMap, body: Byt
         return error(400, "Invalid glossary entries: none given");
     }
     let count = entries.len();
-    let mut glossaries = fake.glossaries.lock().expect("glossaries");
-    let id = format!("fake-glossary-{}", glossaries.len() + 1);
-    glossaries.insert(
-        id.clone(),
-        Glossary {
-            source: source.clone(),
-            target: target.clone(),
-            entries,
-        },
-    );
+    let id = {
+        let mut glossaries = fake.glossaries.lock().expect("glossaries");
+        glossaries.made += 1;
+        let id = format!("fake-glossary-{}", glossaries.made);
+        glossaries.by_id.insert(
+            id.clone(),
+            Glossary {
+                source: source.clone(),
+                target: target.clone(),
+                entries,
+            },
+        );
+        id
+    };
     (
         axum::http::StatusCode::CREATED,
         axum::Json(json!({
@@ -264,7 +275,14 @@ async fn translate(State(fake): State<Fake>, headers: HeaderMap, body: Bytes) ->
                 "Use of a glossary requires the source_lang parameter to be specified",
             );
         };
-        let Some(glossary) = fake.glossaries.lock().expect("glossaries").get(id).cloned() else {
+        let Some(glossary) = fake
+            .glossaries
+            .lock()
+            .expect("glossaries")
+            .by_id
+            .get(id)
+            .cloned()
+        else {
             return error(404, "Glossary not found");
         };
         let base = |code: &str| code.split('-').next().unwrap_or_default().to_lowercase();
