@@ -539,6 +539,24 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_is_read_in_seconds_and_capped() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&headers), Duration::ZERO);
+        headers.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Duration::from_secs(2));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("3600"),
+        );
+        assert_eq!(retry_after(&headers), RETRY_AFTER_CAP);
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2026 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Duration::ZERO);
+    }
+
+    #[test]
     fn messages_from_each_provider_shape() {
         assert_eq!(
             provider_message(br#"{"detail":"bad prompt"}"#),

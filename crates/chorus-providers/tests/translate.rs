@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use chorus_core::Language;
 use chorus_providers::fake::deepl::{self as fake_deepl, FakeDeepL};
 use chorus_providers::fake::qwen_mt::{self as fake_qwen, FakeQwenMt};
+use chorus_providers::fake::translation::Scripted;
 use chorus_providers::http::{ClientConfig, RetryPolicy};
 use chorus_providers::translate::{self, DeepL, QwenMt, deepl, qwen_mt};
 use chorus_providers::{
-    Backoff, FitHint, Secret, TermPair, TranslateErrorKind, TranslateRequest, Translator,
+    Backoff, FitHint, Secret, TermPair, TranslateError, TranslateErrorKind, TranslateRequest,
+    Translation, Translator,
 };
 use serde_json::{Value, json};
 
@@ -92,16 +94,166 @@ fn with_fit() -> TranslateRequest {
     }
 }
 
+/// Translates the German line; it must succeed.
+async fn german(engine: &dyn Translator) -> Translation {
+    engine
+        .translate(&line(Language::German))
+        .await
+        .expect("translated")
+}
+
+/// An engine and the fake it talks to, for the scenarios both share.
+struct Rig {
+    fake: Scripted,
+    path: &'static str,
+    key_var: &'static str,
+    engine: Box<dyn Translator>,
+}
+
+impl Rig {
+    async fn qwen() -> Rig {
+        let (fake, engine) = qwen().await;
+        Rig {
+            fake: Scripted::clone(&fake),
+            path: fake_qwen::PATH,
+            key_var: "DASHSCOPE_API_KEY",
+            engine: Box::new(engine),
+        }
+    }
+
+    async fn deepl() -> Rig {
+        let (fake, engine) = deepl_pro().await;
+        Rig {
+            fake: Scripted::clone(&fake),
+            path: fake_deepl::TRANSLATE,
+            key_var: "DEEPL_API_KEY",
+            engine: Box::new(engine),
+        }
+    }
+
+    fn calls(&self) -> usize {
+        self.fake.requests_to(self.path).len()
+    }
+
+    async fn german(&self) -> Translation {
+        german(self.engine.as_ref()).await
+    }
+
+    /// Translates the German line; it must fail.
+    async fn german_fails(&self) -> TranslateError {
+        self.engine
+            .translate(&line(Language::German))
+            .await
+            .expect_err("an error")
+    }
+}
+
+/// One slow answer is retried and the next one used.
+async fn a_timeout_is_retried(rig: Rig) {
+    rig.fake.timeout(1);
+    assert_eq!(rig.german().await.text, format!("[de] {LINE}"));
+    assert_eq!(rig.calls(), 2);
+}
+
+/// Slow to the end: `Timeout`, saying how long each try waited.
+async fn slow_to_the_end_times_out(rig: Rig) {
+    rig.fake.timeout(u32::MAX);
+    let err = rig.german_fails().await;
+    assert_eq!(err.kind, TranslateErrorKind::Timeout);
+    let said = format!("{} did not answer within 0.3 s, 3 tries", rig.engine.name());
+    assert!(err.message.starts_with(&said), "{err}");
+    assert_eq!(rig.calls(), 3);
+}
+
+/// One 429 is retried and the next answer used.
+async fn a_429_is_retried(rig: Rig) {
+    rig.fake.status(429, 1);
+    rig.german().await;
+    assert_eq!(rig.calls(), 2);
+}
+
+/// 429 to the end: `RateLimited`, naming the engine and what to do.
+async fn rate_limited_to_the_end(rig: Rig) {
+    rig.fake.status(429, u32::MAX);
+    let err = rig.german_fails().await;
+    assert_eq!(err.kind, TranslateErrorKind::RateLimited);
+    assert_eq!(
+        err.message,
+        format!(
+            "{} is rate-limiting this studio (429) after 3 tries; wait a minute and press Translate again",
+            rig.engine.name()
+        )
+    );
+    assert_eq!(rig.calls(), 3);
+}
+
+/// 403: `Auth` at once, naming the variable to check.
+async fn a_403_is_auth(rig: Rig) {
+    rig.fake.status(403, 1);
+    let err = rig.german_fails().await;
+    assert_eq!(err.kind, TranslateErrorKind::Auth);
+    let said = format!(
+        "{} refused the API key (403); check {}",
+        rig.engine.name(),
+        rig.key_var
+    );
+    assert!(err.message.starts_with(&said), "{err}");
+    assert_eq!(rig.calls(), 1);
+}
+
+/// 5xx to the end: `Unavailable`.
+async fn failing_to_the_end(rig: Rig) {
+    rig.fake.status(500, u32::MAX);
+    let err = rig.german_fails().await;
+    assert_eq!(err.kind, TranslateErrorKind::Unavailable);
+    let said = format!("{} is failing (HTTP 500", rig.engine.name());
+    assert!(err.message.starts_with(&said), "{err}");
+    assert_eq!(rig.calls(), 3);
+}
+
+/// Not JSON: `BadAnswer`.
+async fn a_malformed_answer_is_bad(rig: Rig) {
+    rig.fake.malformed(1);
+    let err = rig.german_fails().await;
+    assert_eq!(err.kind, TranslateErrorKind::BadAnswer);
+    let said = format!("{} sent an answer we cannot read", rig.engine.name());
+    assert!(err.message.starts_with(&said), "{err}");
+}
+
+/// Each scenario as two tests, `<scenario>::qwen` and `<scenario>::deepl`.
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn qwen() {
+                super::$scenario(super::Rig::qwen().await).await;
+            }
+
+            #[tokio::test]
+            async fn deepl() {
+                super::$scenario(super::Rig::deepl().await).await;
+            }
+        }
+    )*};
+}
+
+on_both_engines!(
+    a_timeout_is_retried,
+    slow_to_the_end_times_out,
+    a_429_is_retried,
+    rate_limited_to_the_end,
+    failing_to_the_end,
+    a_403_is_auth,
+    a_malformed_answer_is_bad,
+);
+
 // ---- Qwen-MT ----
 
 #[tokio::test]
 async fn qwen_translates_a_line_with_one_user_message() {
     let (fake, engine) = qwen().await;
     fake.phrase(LINE, Language::German, LONG_DE, SHORT_DE);
-    let done = engine
-        .translate(&line(Language::German))
-        .await
-        .expect("translated");
+    let done = german(&engine).await;
     assert_eq!(done.text, LONG_DE);
     assert_eq!(done.engine, "qwen-mt");
     // The fake bills one token per character: 24 in at $0.16/M, 50 out at $0.49/M.
@@ -187,115 +339,18 @@ async fn qwen_puts_the_fit_hint_in_domains_and_gets_the_short_line() {
 }
 
 #[tokio::test]
-async fn qwen_retries_a_timeout_then_answers() {
-    let (fake, engine) = qwen().await;
-    fake.timeout(1);
-    let done = engine
-        .translate(&line(Language::German))
-        .await
-        .expect("translated");
-    assert_eq!(done.text, format!("[de] {LINE}"));
-    assert_eq!(fake.requests().len(), 2);
-}
-
-#[tokio::test]
-async fn qwen_times_out_after_every_try() {
-    let (fake, engine) = qwen().await;
-    fake.timeout(u32::MAX);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("times out");
-    assert_eq!(err.kind, TranslateErrorKind::Timeout);
-    assert!(
-        err.message
-            .starts_with("Qwen-MT (DashScope) did not answer within 0.3 s, 3 tries"),
-        "{err}"
-    );
-    assert_eq!(fake.requests().len(), 3);
-}
-
-#[tokio::test]
-async fn qwen_retries_a_429_then_answers() {
-    let (fake, engine) = qwen().await;
-    fake.status(429, 1);
-    engine
-        .translate(&line(Language::German))
-        .await
-        .expect("translated");
-    assert_eq!(fake.requests().len(), 2);
-}
-
-#[tokio::test]
-async fn qwen_rate_limited_to_the_end_says_so() {
-    let (fake, engine) = qwen().await;
-    fake.status(429, u32::MAX);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("rate-limited");
-    assert_eq!(err.kind, TranslateErrorKind::RateLimited);
-    assert_eq!(
-        err.message,
-        "Qwen-MT (DashScope) is rate-limiting this studio (429) after 3 tries; wait a minute and press Translate again"
-    );
-    assert_eq!(fake.requests().len(), 3);
-}
-
-#[tokio::test]
-async fn qwen_failing_server_is_unavailable() {
-    let (fake, engine) = qwen().await;
-    fake.status(500, u32::MAX);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("failing");
-    assert_eq!(err.kind, TranslateErrorKind::Unavailable);
-    assert!(
-        err.message
-            .contains("Qwen-MT (DashScope) is failing (HTTP 500"),
-        "{err}"
-    );
-}
-
-#[tokio::test]
-async fn qwen_refused_key_is_auth_and_not_retried() {
-    let (fake, engine) = qwen().await;
-    fake.status(403, 1);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("refused");
-    assert_eq!(err.kind, TranslateErrorKind::Auth);
-    assert!(err.message.contains("check DASHSCOPE_API_KEY"), "{err}");
-    assert_eq!(fake.requests().len(), 1);
-
+async fn qwen_with_a_wrong_key_is_auth() {
+    let fake = FakeQwenMt::start().await;
     let config = pointed(
         qwen_mt::config_for(Secret::new("wrong-key")),
         fake.base_url(),
     );
-    let wrong = QwenMt::new(config).expect("engine");
-    let err = wrong
+    let err = QwenMt::new(config)
+        .expect("engine")
         .translate(&line(Language::German))
         .await
         .expect_err("refused");
     assert_eq!(err.kind, TranslateErrorKind::Auth);
-}
-
-#[tokio::test]
-async fn qwen_malformed_answer_is_a_bad_answer() {
-    let (fake, engine) = qwen().await;
-    fake.malformed(1);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("unreadable");
-    assert_eq!(err.kind, TranslateErrorKind::BadAnswer);
-    assert!(
-        err.message
-            .starts_with("Qwen-MT (DashScope) sent an answer we cannot read"),
-        "{err}"
-    );
 }
 
 #[tokio::test]
@@ -337,10 +392,7 @@ async fn the_qwen_fake_refuses_what_qwen_mt_refuses() {
 async fn deepl_translates_a_line() {
     let (fake, engine) = deepl_pro().await;
     fake.phrase(LINE, Language::German, LONG_DE, SHORT_DE);
-    let done = engine
-        .translate(&line(Language::German))
-        .await
-        .expect("translated");
+    let done = german(&engine).await;
     assert_eq!(done.text, LONG_DE);
     assert_eq!(done.engine, "deepl");
     // 24 billed characters at US$25 per million.
@@ -431,98 +483,32 @@ async fn deepl_gets_the_fit_hint_as_context_and_answers_short() {
 }
 
 #[tokio::test]
-async fn deepl_retries_a_timeout_then_answers() {
-    let (fake, engine) = deepl_pro().await;
-    fake.timeout(1);
-    engine
-        .translate(&line(Language::German))
-        .await
-        .expect("translated");
-    assert_eq!(fake.requests().len(), 2);
-}
-
-#[tokio::test]
 async fn deepl_waits_out_retry_after_on_a_429() {
-    let (fake, engine) = deepl_pro().await;
-    fake.status(429, 1);
-    fake.retry_after(1);
+    let rig = Rig::deepl().await;
+    rig.fake.status(429, 1);
+    rig.fake.retry_after(1);
     let started = Instant::now();
-    engine
-        .translate(&line(Language::German))
-        .await
-        .expect("translated");
+    rig.german().await;
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(fake.requests().len(), 2);
-}
-
-#[tokio::test]
-async fn deepl_rate_limited_to_the_end_says_so() {
-    let (fake, engine) = deepl_pro().await;
-    fake.status(429, u32::MAX);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("rate-limited");
-    assert_eq!(err.kind, TranslateErrorKind::RateLimited);
-    assert_eq!(
-        err.message,
-        "DeepL is rate-limiting this studio (429) after 3 tries; wait a minute and press Translate again"
-    );
-    assert_eq!(fake.requests().len(), 3);
-}
-
-#[tokio::test]
-async fn deepl_403_is_auth() {
-    let (fake, engine) = deepl_pro().await;
-    fake.status(403, 1);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("refused");
-    assert_eq!(err.kind, TranslateErrorKind::Auth);
-    assert!(
-        err.message
-            .contains("DeepL refused the API key (403); check DEEPL_API_KEY"),
-        "{err}"
-    );
-    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(rig.calls(), 2);
 }
 
 #[tokio::test]
 async fn deepl_456_is_quota_and_not_retried() {
-    let (fake, engine) = deepl_pro().await;
-    fake.status(456, 1);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("quota");
+    let rig = Rig::deepl().await;
+    rig.fake.status(456, 1);
+    let err = rig.german_fails().await;
     assert_eq!(err.kind, TranslateErrorKind::QuotaExceeded);
     assert!(
         err.message
             .starts_with("DeepL's quota for this account is used up"),
         "{err}"
     );
-    assert_eq!(fake.requests().len(), 1);
-}
-
-#[tokio::test]
-async fn deepl_malformed_answer_is_a_bad_answer() {
-    let (fake, engine) = deepl_pro().await;
-    fake.malformed(1);
-    let err = engine
-        .translate(&line(Language::German))
-        .await
-        .expect_err("unreadable");
-    assert_eq!(err.kind, TranslateErrorKind::BadAnswer);
-    assert!(
-        err.message
-            .starts_with("DeepL sent an answer we cannot read"),
-        "{err}"
-    );
+    assert_eq!(rig.calls(), 1);
 }
 
 #[tokio::test]

@@ -149,11 +149,6 @@ fn target_language(code: &str) -> Option<Language> {
     }
 }
 
-/// The body as JSON, or DeepL's 400.
-fn parse(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|_| error(400, "Invalid request: expected a JSON body"))
-}
-
 /// Checks auth, parses, records and applies a scripted fault: the body to
 /// act on, or the response to give.
 async fn arrive(
@@ -168,11 +163,13 @@ async fn arrive(
             "Authorization failed. Please supply a valid auth_key parameter.",
         ));
     }
-    let body = parse(body)?;
-    if let Some(fault) = shared::arrive(&fake.shared, path, &body) {
-        if let Some(response) = shared::fault_answer(&fake.shared, fault, scripted_error).await {
-            return Err(response);
-        }
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return Err(error(400, "Invalid request: expected a JSON body"));
+    };
+    if let Some(fault) = shared::arrive(&fake.shared, path, &body)
+        && let Some(response) = shared::fault_answer(&fake.shared, fault, scripted_error).await
+    {
+        return Err(response);
     }
     Ok(body)
 }

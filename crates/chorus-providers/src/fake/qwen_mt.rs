@@ -98,17 +98,20 @@ fn language(name: &str) -> Option<Language> {
 /// tells the length, and the terms.
 type Asked = (String, Language, bool, Vec<(String, String)>);
 
-fn check(body: &Value) -> Result<Asked, Response> {
-    let bad = |message: &str| error(400, "invalid_parameter_error", message);
+/// A refusal: status, error code, message.
+struct Refused(u16, &'static str, String);
+
+fn check(body: &Value) -> Result<Asked, Refused> {
+    let bad = |message: &str| Refused(400, "invalid_parameter_error", message.to_string());
     let model = body
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or_default();
     if !model.starts_with("qwen-mt") {
-        return Err(error(
+        return Err(Refused(
             404,
             "model_not_found",
-            &format!("The model `{model}` does not exist or you do not have access to it."),
+            format!("The model `{model}` does not exist or you do not have access to it."),
         ));
     }
     let messages = body
@@ -171,14 +174,14 @@ async fn chat(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> R
             "The request body is not valid JSON.",
         );
     };
-    if let Some(fault) = shared::arrive(&state, PATH, &body) {
-        if let Some(response) = shared::fault_answer(&state, fault, scripted_error).await {
-            return response;
-        }
+    if let Some(fault) = shared::arrive(&state, PATH, &body)
+        && let Some(response) = shared::fault_answer(&state, fault, scripted_error).await
+    {
+        return response;
     }
     let (text, target, hinted, terms) = match check(&body) {
         Ok(asked) => asked,
-        Err(refused) => return refused,
+        Err(Refused(status, code, message)) => return error(status, code, &message),
     };
     let answer = shared::answer_for(&state, &text, target, hinted, &terms);
     let prompt = text.chars().count();

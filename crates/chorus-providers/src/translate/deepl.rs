@@ -33,14 +33,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chorus_core::Language;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{
-    TermPair, TranslateError, TranslateErrorKind, TranslateRequest, Translation, Translator, Voice,
+    TermPair, TranslateError, TranslateErrorKind, TranslateRequest, Translation, Translator, Wire,
     clean_terms, default_retry, micros,
 };
-use crate::http::{Answer, Api, AuthScheme, CallKind, Client, ClientConfig, provider_message};
+use crate::http::{Answer, Api, AuthScheme, CallKind, ClientConfig, provider_message};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 
@@ -152,29 +151,21 @@ pub fn body_for(request: &TranslateRequest, glossary_id: Option<&str>) -> Value 
 /// The DeepL engine.
 #[derive(Debug)]
 pub struct DeepL {
-    client: Client,
+    wire: Wire,
     free_plan: bool,
     /// Glossary ids by language pair and entries.
     glossaries: Mutex<HashMap<String, String>>,
-    voice: Voice,
 }
 
 impl DeepL {
     /// The engine as `config` says (see `config_for` for the plan's
     /// address).
     pub fn new(config: ClientConfig) -> Result<Self, TranslateError> {
-        let voice = Voice {
-            name: NAME,
-            key_var: API.key_var,
-            call_timeout: config.retry.call_timeout,
-        };
         let free_plan = is_free_key(config.key.expose());
-        let client = Client::new(&API, config).map_err(|e| voice.setup(&e))?;
         Ok(DeepL {
-            client,
+            wire: Wire::new(&API, NAME, config)?,
             free_plan,
             glossaries: Mutex::new(HashMap::new()),
-            voice,
         })
     }
 
@@ -194,7 +185,7 @@ impl DeepL {
         let (Some(source), Some(target)) =
             (glossary_code(request.source), glossary_code(request.target))
         else {
-            return Err(self.voice.unsupported(request.source, request.target));
+            return Err(self.wire.voice.unsupported(request.source, request.target));
         };
         let entries = entries_tsv(terms);
         let key = format!("{source}>{target}\n{entries}");
@@ -210,23 +201,22 @@ impl DeepL {
         });
         // Not repeated after a timeout: that could leave a second glossary.
         let answer = self
-            .client
-            .send(CallKind::Submit, Method::POST, GLOSSARIES_PATH, |r| {
-                r.json(&body)
-            })
-            .await
-            .map_err(|e| self.voice.failed(e.error))?;
+            .wire
+            .post(CallKind::Submit, GLOSSARIES_PATH, &body)
+            .await?;
         if !(200..300).contains(&answer.status) {
             return Err(self.not_ok(&answer, "the glossary for this line's terms"));
         }
-        let json = answer
-            .json(ID, "glossary")
-            .map_err(|e| self.voice.failed(e))?;
+        let json = self.wire.json(&answer, "glossary")?;
         let id = json
             .get("glossary_id")
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| self.voice.bad_answer("a new glossary without glossary_id"))?
+            .ok_or_else(|| {
+                self.wire
+                    .voice
+                    .bad_answer("a new glossary without glossary_id")
+            })?
             .to_string();
         self.cached().insert(key.clone(), id.clone());
         Ok((key, id))
@@ -235,9 +225,9 @@ impl DeepL {
     /// A final answer other than 2xx.
     fn not_ok(&self, answer: &Answer, what: &str) -> TranslateError {
         match answer.status {
-            456 => self.voice.quota("456: quota exceeded"),
-            401 | 403 => self.voice.auth(answer.status),
-            400 | 404 | 413 | 422 => self.voice.error(
+            456 => self.wire.voice.quota("456: quota exceeded"),
+            401 | 403 => self.wire.voice.auth(answer.status),
+            400 | 404 | 413 | 422 => TranslateError::new(
                 TranslateErrorKind::Unsupported,
                 format!(
                     "{NAME} refused {what} (HTTP {}: {}); edit the line or its terms, or pick another engine",
@@ -245,7 +235,7 @@ impl DeepL {
                     provider_message(&answer.body)
                 ),
             ),
-            _ => self.voice.refused(answer),
+            _ => self.wire.voice.refused(answer),
         }
     }
 
@@ -255,12 +245,7 @@ impl DeepL {
         glossary_id: Option<&str>,
     ) -> Result<Answer, TranslateError> {
         let body = body_for(request, glossary_id);
-        self.client
-            .send(CallKind::Safe, Method::POST, TRANSLATE_PATH, |r| {
-                r.json(&body)
-            })
-            .await
-            .map_err(|e| self.voice.failed(e.error))
+        self.wire.post(CallKind::Safe, TRANSLATE_PATH, &body).await
     }
 
     fn read(
@@ -268,16 +253,14 @@ impl DeepL {
         answer: &Answer,
         request: &TranslateRequest,
     ) -> Result<Translation, TranslateError> {
-        let json = answer
-            .json(ID, "translation")
-            .map_err(|e| self.voice.failed(e))?;
+        let json = self.wire.json(answer, "translation")?;
         let first = json.pointer("/translations/0");
         let text = first
             .and_then(|t| t.get("text"))
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| self.voice.bad_answer("no translations[0].text"))?;
+            .ok_or_else(|| self.wire.voice.bad_answer("no translations[0].text"))?;
         let billed = first
             .and_then(|t| t.get("billed_characters"))
             .and_then(Value::as_i64)
@@ -296,7 +279,7 @@ impl DeepL {
 
     async fn run(&self, request: &TranslateRequest) -> Result<Translation, TranslateError> {
         if !self.supports(request.source, request.target) {
-            return Err(self.voice.unsupported(request.source, request.target));
+            return Err(self.wire.voice.unsupported(request.source, request.target));
         }
         let terms = clean_terms(&request.terms);
         let glossary = if terms.is_empty() {

@@ -20,8 +20,13 @@ use std::time::Duration;
 use chorus_core::Language;
 use serde::{Deserialize, Serialize};
 
+use reqwest::Method;
+use serde_json::Value;
+
 use crate::error::ProviderError;
-use crate::http::{Answer, RetryPolicy, TIMED_OUT, provider_message};
+use crate::http::{
+    Answer, Api, CallKind, Client, ClientConfig, RetryPolicy, TIMED_OUT, provider_message,
+};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 use crate::wait::Backoff;
@@ -221,6 +226,55 @@ fn keep<T: Translator + 'static>(
     });
 }
 
+/// An engine's authenticated client, and the voice of its errors.
+#[derive(Debug)]
+pub(crate) struct Wire {
+    client: Client,
+    pub voice: Voice,
+}
+
+impl Wire {
+    /// The client for `api` as `config` says; `name` is the engine's.
+    pub(crate) fn new(
+        api: &Api,
+        name: &'static str,
+        config: ClientConfig,
+    ) -> Result<Self, TranslateError> {
+        let voice = Voice {
+            name,
+            key_var: api.key_var,
+            call_timeout: config.retry.call_timeout,
+        };
+        let client = Client::new(api, config).map_err(|e| voice.setup(&e))?;
+        Ok(Wire { client, voice })
+    }
+
+    /// POSTs `body` as JSON to `path`, retried as `kind` allows; the
+    /// final answer (2xx, or a 4xx other than 429 for the engine to read).
+    pub(crate) async fn post(
+        &self,
+        kind: CallKind,
+        path: &str,
+        body: &Value,
+    ) -> Result<Answer, TranslateError> {
+        self.client
+            .send(kind, Method::POST, path, |r| r.json(body))
+            .await
+            .map_err(|e| self.voice.failed(e.error))
+    }
+
+    /// An answer's body as JSON, or a `BadAnswer`.
+    pub(crate) fn json(
+        &self,
+        answer: &Answer,
+        context: &'static str,
+    ) -> Result<Value, TranslateError> {
+        answer
+            .json(self.client.provider, context)
+            .map_err(|e| self.voice.failed(e))
+    }
+}
+
 /// What the error messages say about an engine.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Voice {
@@ -230,13 +284,9 @@ pub(crate) struct Voice {
 }
 
 impl Voice {
-    pub(crate) fn error(self, kind: TranslateErrorKind, message: String) -> TranslateError {
-        TranslateError { kind, message }
-    }
-
     /// A request this engine does not take.
     pub(crate) fn unsupported(self, source: Language, target: Language) -> TranslateError {
-        self.error(
+        TranslateError::new(
             TranslateErrorKind::Unsupported,
             format!(
                 "{} cannot translate {} into {}; pick another engine for this language",
@@ -249,7 +299,7 @@ impl Voice {
 
     /// A client that could not be set up.
     pub(crate) fn setup(self, e: &ProviderError) -> TranslateError {
-        self.error(
+        TranslateError::new(
             TranslateErrorKind::NotConfigured,
             format!(
                 "{} cannot be used: {e}; set {} again on the server",
@@ -272,7 +322,7 @@ impl Voice {
                 if message.to_lowercase().contains("quota") {
                     return self.quota(&message);
                 }
-                self.error(
+                TranslateError::new(
                     K::RateLimited,
                     format!(
                         "{name} is rate-limiting this studio (429) after {attempts} {}; wait a minute and press Translate again",
@@ -285,7 +335,7 @@ impl Voice {
                 attempts,
                 message,
                 ..
-            } => self.error(
+            } => TranslateError::new(
                 K::Unavailable,
                 format!(
                     "{name} is failing (HTTP {status}: {message}) after {attempts} {}; try again in a few minutes or pick another engine",
@@ -294,7 +344,7 @@ impl Voice {
             ),
             ProviderError::Network {
                 attempts, detail, ..
-            } if detail.starts_with(TIMED_OUT) => self.error(
+            } if detail.starts_with(TIMED_OUT) => TranslateError::new(
                 K::Timeout,
                 format!(
                     "{name} did not answer within {} s, {attempts} {}; press Translate again or pick another engine",
@@ -304,7 +354,7 @@ impl Voice {
             ),
             ProviderError::Network {
                 attempts, detail, ..
-            } => self.error(
+            } => TranslateError::new(
                 K::Unavailable,
                 format!(
                     "cannot reach {name} ({detail}) after {attempts} {}; check the server's connection and press Translate again",
@@ -316,12 +366,12 @@ impl Voice {
             ProviderError::NotConfigured { .. } | ProviderError::ClientSetup { .. } => {
                 self.setup(&e)
             }
-            other => self.error(K::Unavailable, format!("{name} failed: {other}")),
+            other => TranslateError::new(K::Unavailable, format!("{name} failed: {other}")),
         }
     }
 
     pub(crate) fn auth(self, status: u16) -> TranslateError {
-        self.error(
+        TranslateError::new(
             TranslateErrorKind::Auth,
             format!(
                 "{} refused the API key ({status}); check {} on the server",
@@ -331,7 +381,7 @@ impl Voice {
     }
 
     pub(crate) fn quota(self, detail: &str) -> TranslateError {
-        self.error(
+        TranslateError::new(
             TranslateErrorKind::QuotaExceeded,
             format!(
                 "{}'s quota for this account is used up ({detail}); raise the limit or top up the account at the vendor, or pick another engine",
@@ -341,7 +391,7 @@ impl Voice {
     }
 
     pub(crate) fn bad_answer(self, detail: &str) -> TranslateError {
-        self.error(
+        TranslateError::new(
             TranslateErrorKind::BadAnswer,
             format!(
                 "{} sent an answer we cannot read ({detail}); press Translate again or pick another engine",
@@ -355,7 +405,7 @@ impl Voice {
         if matches!(answer.status, 401 | 403) {
             return self.auth(answer.status);
         }
-        self.error(
+        TranslateError::new(
             TranslateErrorKind::Unsupported,
             format!(
                 "{} refused this line (HTTP {}: {}); edit the line or pick another engine",

@@ -12,14 +12,13 @@
 //! <https://help.aliyun.com/en/model-studio/qwen-mt-api>.
 
 use chorus_core::Language;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{
-    TranslateError, TranslateRequest, Translation, Translator, Voice, clean_terms, default_retry,
+    TranslateError, TranslateRequest, Translation, Translator, Wire, clean_terms, default_retry,
     micros,
 };
-use crate::http::{Api, AuthScheme, CallKind, Client, ClientConfig};
+use crate::http::{Api, AuthScheme, CallKind, ClientConfig};
 use crate::provider::BoxFuture;
 use crate::secret::Secret;
 
@@ -108,24 +107,16 @@ pub fn body_for(model: &str, request: &TranslateRequest) -> Value {
 /// The Qwen-MT engine.
 #[derive(Debug)]
 pub struct QwenMt {
-    client: Client,
+    wire: Wire,
     model: String,
-    voice: Voice,
 }
 
 impl QwenMt {
     /// The engine as `config` says, with `DEFAULT_MODEL`.
     pub fn new(config: ClientConfig) -> Result<Self, TranslateError> {
-        let voice = Voice {
-            name: NAME,
-            key_var: API.key_var,
-            call_timeout: config.retry.call_timeout,
-        };
-        let client = Client::new(&API, config).map_err(|e| voice.setup(&e))?;
         Ok(QwenMt {
-            client,
+            wire: Wire::new(&API, NAME, config)?,
             model: DEFAULT_MODEL.into(),
-            voice,
         })
     }
 
@@ -150,7 +141,7 @@ impl QwenMt {
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| self.voice.bad_answer("no choices[0].message.content"))?;
+            .ok_or_else(|| self.wire.voice.bad_answer("no choices[0].message.content"))?;
         let tokens = |name: &str| {
             json.pointer(&format!("/usage/{name}"))
                 .and_then(Value::as_i64)
@@ -169,27 +160,22 @@ impl QwenMt {
 
     async fn run(&self, request: &TranslateRequest) -> Result<Translation, TranslateError> {
         if !self.supports(request.source, request.target) {
-            return Err(self.voice.unsupported(request.source, request.target));
+            return Err(self.wire.voice.unsupported(request.source, request.target));
         }
         let body = body_for(&self.model, request);
-        let answer = self
-            .client
-            .send(CallKind::Safe, Method::POST, PATH, |r| r.json(&body))
-            .await
-            .map_err(|e| self.voice.failed(e.error))?;
+        let answer = self.wire.post(CallKind::Safe, PATH, &body).await?;
         if !(200..300).contains(&answer.status) {
             // An overdue account answers 400 `Arrearage`.
             let text = String::from_utf8_lossy(&answer.body);
             if text.contains("Arrearage") || text.contains("insufficient_quota") {
                 return Err(self
+                    .wire
                     .voice
                     .quota("the Alibaba Cloud account is out of credit"));
             }
-            return Err(self.voice.refused(&answer));
+            return Err(self.wire.voice.refused(&answer));
         }
-        let json = answer
-            .json(ID, "translation")
-            .map_err(|e| self.voice.failed(e))?;
+        let json = self.wire.json(&answer, "translation")?;
         self.read(&json, request)
     }
 }
