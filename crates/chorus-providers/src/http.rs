@@ -4,7 +4,8 @@
 //! error bodies turned into messages. The key is read here and nowhere
 //! else in the adapters. Safe calls (reads, polls, cancels) retry on
 //! network errors, 429 and 5xx; submits retry only when the provider
-//! certainly did not receive them (see `ledger` for why).
+//! certainly did not receive them (see `ledger` for why). A 429's
+//! `Retry-After` (in seconds) is waited out, up to `RETRY_AFTER_CAP`.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -73,7 +74,16 @@ pub enum AuthScheme {
     Key,
     /// `Bearer <key>` (Replicate, Runware, DashScope).
     Bearer,
+    /// `DeepL-Auth-Key <key>` (DeepL).
+    DeepL,
 }
+
+/// The longest a provider's `Retry-After` is waited out before a retry; a
+/// longer one is cut to this (the call still gives up after its attempts).
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(10);
+
+/// How a `ProviderError::Network` detail begins when the call timed out.
+pub const TIMED_OUT: &str = "timed out";
 
 /// A provider's HTTP API as shipped: what each adapter declares once.
 #[derive(Debug)]
@@ -154,6 +164,7 @@ impl Client {
         let scheme = match api.scheme {
             AuthScheme::Key => "Key",
             AuthScheme::Bearer => "Bearer",
+            AuthScheme::DeepL => "DeepL-Auth-Key",
         };
         // The one place a key is read: into this header value.
         let mut authorization = HeaderValue::from_str(&format!("{scheme} {}", config.key.expose()))
@@ -249,9 +260,13 @@ impl Client {
         loop {
             attempt += 1;
             let sent = build().timeout(self.policy.call_timeout).send().await;
+            let mut at_least = Duration::ZERO;
             let retry = match sent {
                 Ok(response) => {
                     let status = response.status().as_u16();
+                    if status == 429 {
+                        at_least = retry_after(response.headers());
+                    }
                     let body = match response.bytes().await {
                         Ok(b) => b,
                         Err(e) => {
@@ -292,7 +307,7 @@ impl Client {
             if !may_retry || attempt >= max {
                 return Err(failure);
             }
-            tokio::time::sleep(self.next_delay(attempt)).await;
+            tokio::time::sleep(self.next_delay(attempt).max(at_least)).await;
         }
     }
 
@@ -305,7 +320,7 @@ impl Client {
             SendOutcome::Unknown
         };
         let what = if e.is_timeout() {
-            "timed out"
+            TIMED_OUT
         } else if e.is_connect() {
             "connection failed"
         } else {
@@ -321,6 +336,18 @@ impl Client {
             outcome,
         }
     }
+}
+
+/// A `Retry-After` given in seconds, capped at `RETRY_AFTER_CAP`; zero when
+/// absent or given as a date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(Duration::ZERO, |s| {
+            Duration::from_secs(s).min(RETRY_AFTER_CAP)
+        })
 }
 
 fn error_chain(e: &reqwest::Error) -> String {
@@ -509,6 +536,24 @@ mod tests {
                 env_var: "CHORUS_TEST_UNSET_KEY",
             }
         );
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_capped() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&headers), Duration::ZERO);
+        headers.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Duration::from_secs(2));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("3600"),
+        );
+        assert_eq!(retry_after(&headers), RETRY_AFTER_CAP);
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2026 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Duration::ZERO);
     }
 
     #[test]

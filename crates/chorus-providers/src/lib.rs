@@ -3,7 +3,8 @@
 //! `Provider`: submit once per job key, read status and results, cancel,
 //! verify webhooks. Around them: the shared HTTP retry layer, the polling
 //! loop with backoff and a time limit, and a download that only keeps real
-//! MP4s fetched from public https addresses.
+//! MP4s fetched from public https addresses. `translate`: hosted translation
+//! engines (Qwen-MT, DeepL) for localized lines, on the same HTTP layer.
 
 pub mod dashscope;
 pub mod download;
@@ -19,6 +20,7 @@ pub mod provider;
 pub mod replicate;
 pub mod runware;
 pub mod secret;
+pub mod translate;
 pub mod wait;
 pub mod webhook;
 
@@ -31,5 +33,9 @@ pub use provider::{
     SubmitRequest, WebhookEvent, WebhookHeaders,
 };
 pub use secret::Secret;
+pub use translate::{
+    EngineStatus, FitHint, TermPair, TranslateError, TranslateErrorKind, TranslateRequest,
+    Translation, Translator, engines_from_env,
+};
 pub use wait::{Backoff, SeededRng, WaitOptions, wait_for_outcome, within_time_limit};
 pub use webhook::Deduper;

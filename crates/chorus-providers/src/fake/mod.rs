@@ -1,12 +1,16 @@
 //! Local fakes of the providers' protocols, for tests in this crate and in
 //! the server (feature `fake`). This module holds what every fake shares:
 //! the scripted faults, the served output file and a server on a random
-//! 127.0.0.1 port. Nothing here ever leaves loopback.
+//! 127.0.0.1 port; `translation` holds what the translation fakes share.
+//! Nothing here ever leaves loopback.
 
 pub mod dashscope;
+pub mod deepl;
 pub mod fal;
+pub mod qwen_mt;
 pub mod replicate;
 pub mod runware;
+pub mod translation;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -178,9 +182,7 @@ async fn file(State(state): State<State_>) -> Response {
 
 /// Starts `routes` (plus the output file) on a random loopback port.
 pub async fn serve(routes: Router<State_>, state: State_) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = bind().await;
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     lock(&state).base.clone_from(&base);
     let app = routes
@@ -188,6 +190,20 @@ pub async fn serve(routes: Router<State_>, state: State_) -> String {
         .with_state(state);
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     base
+}
+
+/// Starts `app` on a random loopback port; its base URL.
+pub async fn listen(app: Router) -> String {
+    let listener = bind().await;
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    base
+}
+
+async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
 }
 
 /// Sleeps `ms` when scripted; kept outside the lock.
