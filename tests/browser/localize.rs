@@ -51,8 +51,11 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
             s.click(&format!("[data-testid=language-{code}]")).await?;
         }
         s.type_into("[data-testid=line-en]", LINE).await?;
-        s.find_text("[data-testid=translate-bar]", "From English into German and Japanese")
-            .await?;
+        s.find_text(
+            "[data-testid=translate-bar]",
+            "From English into German and Japanese",
+        )
+        .await?;
         s.click("[data-testid=translate]").await?;
         let proposals = s
             .until("both proposals", || async {
@@ -61,13 +64,29 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
             })
             .await?;
         let de = &proposals[0];
-        ensure!(de["id"] == "proposal-de" && de["status"] == "proposed", "{de}");
-        ensure!(de["fits"] == "true" && de["tries"] == 2, "German was asked again, shorter: {de}");
-        ensure!(de["fit"].as_str().is_some_and(|f| f.ends_with("of 5 s")), "{de}");
-        ensure!(!de["back"].as_str().unwrap_or_default().is_empty(), "a back-translation: {de}");
-        ensure!(s.value_of("[data-testid=line-de]").await? == SHORT_DE, "the fitted line is in place");
+        ensure!(
+            de["id"] == "proposal-de" && de["status"] == "proposed",
+            "{de}"
+        );
+        ensure!(
+            de["fits"] == "true" && de["tries"] == 2,
+            "German was asked again, shorter: {de}"
+        );
+        ensure!(
+            de["fit"].as_str().is_some_and(|f| f.ends_with("of 5 s")),
+            "{de}"
+        );
+        ensure!(
+            !de["back"].as_str().unwrap_or_default().is_empty(),
+            "a back-translation: {de}"
+        );
+        ensure!(
+            s.value_of("[data-testid=line-de]").await? == SHORT_DE,
+            "the fitted line is in place"
+        );
         ensure!(s.value_of("[data-testid=line-ja]").await? == JA);
-        s.find_text("[data-testid=translate-note]", "2 lines proposed").await?;
+        s.find_text("[data-testid=translate-note]", "2 lines proposed")
+            .await?;
         s.screenshot("localize-proposed").await?;
 
         // Generating now asks first, and "Review the lines" goes back to them.
@@ -81,9 +100,15 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
         s.click("[data-testid=review-lines]").await?;
         let focused = s
             .client
-            .execute("return document.activeElement?.dataset?.testid ?? '';", vec![])
+            .execute(
+                "return document.activeElement?.dataset?.testid ?? '';",
+                vec![],
+            )
             .await?;
-        ensure!(focused == "line-de", "the first unapproved line has the focus: {focused}");
+        ensure!(
+            focused == "line-de",
+            "the first unapproved line has the focus: {focused}"
+        );
 
         s.click("[data-testid=approve-de]").await?;
         s.click("[data-testid=approve-ja]").await?;
@@ -97,7 +122,8 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
         .await?;
         // The clip speaks German and Japanese only: English was the copy.
         s.click("[data-testid=language-en]").await?;
-        s.find_text("[data-testid=generate]", "Generate 2 takes").await?;
+        s.find_text("[data-testid=generate]", "Generate 2 takes")
+            .await?;
         s.click("[data-testid=generate]").await?;
         s.find("[data-testid=library-page]").await?;
         let job = s
@@ -107,14 +133,23 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
                 Ok((status == "succeeded" || status == "failed").then_some(job))
             })
             .await?;
-        ensure!(job["status"] == "succeeded", "the job failed: {}", job["error"]);
+        ensure!(
+            job["status"] == "succeeded",
+            "the job failed: {}",
+            job["error"]
+        );
         let outputs = job["outputs"].as_array().map_or(0, Vec::len);
-        ensure!(outputs == 2, "two takes (German and Japanese), got {outputs}: {job}");
+        ensure!(
+            outputs == 2,
+            "two takes (German and Japanese), got {outputs}: {job}"
+        );
         let dialogue = &job["request"]["dialogue"];
         for i in [0, 1] {
             let meta = &dialogue[i]["localized"];
             ensure!(
-                meta["status"] == "approved" && meta["approved_by"] == "local" && meta["engine"] == "qwen-mt",
+                meta["status"] == "approved"
+                    && meta["approved_by"] == "local"
+                    && meta["engine"] == "qwen-mt",
                 "line {i} records who approved it: {meta}"
             );
         }

@@ -344,7 +344,7 @@ fn seeded_job(n: usize, count: usize, start: i64, span: i64, takes: &[JobOutput]
     request.dialogue = (0..=n % 3)
         .map(|i| {
             let (language, text) = LINES[(n + i) % LINES.len()];
-            chorus_core::DialogueLine::new(language, text.into())
+            chorus_core::DialogueLine::new(language, text)
         })
         .collect();
     let created_at = start + span * n as i64 / count.max(1) as i64;

@@ -20,9 +20,11 @@ use common::{TestServer, server};
 use serde_json::{Value, json};
 
 const LINE: &str = "Fresh tulips from Bloom, every single morning.";
-/// Takes the draft voice about 8 s: too long for a 5 s clip.
-const LONG_DE: &str = "Frische Tulpen von Bloom, an jedem einzelnen Morgen, direkt von unseren eigenen Feldern am Stadtrand gepflückt und sorgfältig gebunden.";
-const SHORT_DE: &str = "Frische Tulpen von Bloom, jeden Morgen.";
+/// Takes the draft voice about 8 s: too long for a 5 s clip. Both German
+/// answers translate the brand away ("Blüte"), as engines do with a name
+/// that is also a word.
+const LONG_DE: &str = "Frische Tulpen von Blüte, an jedem einzelnen Morgen, direkt von unseren eigenen Feldern am Stadtrand gepflückt und sorgfältig gebunden.";
+const SHORT_DE: &str = "Frische Tulpen von Blüte, jeden Morgen.";
 
 /// Quick retries and a short time limit, so faults play out in a second.
 fn quick(base: &str, key: &str) -> ClientConfig {
@@ -74,7 +76,6 @@ async fn a_fitted_line_is_chosen_over_a_longer_one_and_a_lost_term_is_flagged() 
     fake.phrase(LINE, Language::German, LONG_DE, SHORT_DE);
     // Japanese never gets shorter: three tries, then it is left to a person.
     fake.phrase(LINE, Language::Japanese, "ブルームのチューリップ、まいあさ、わたしたちのはたけから、ていねいにつんで、ひとつひとつ、こころをこめて、おとどけします。", "ブルームのチューリップを、まいあさ、わたしたちのはたけから、ていねいにつんで、こころをこめて、おとどけいたします。");
-    fake.drop_term("Bloom");
     let s = with_qwen(&fake).await;
     let (status, saved) = s
         .json(
@@ -93,11 +94,20 @@ async fn a_fitted_line_is_chosen_over_a_longer_one_and_a_lost_term_is_flagged() 
     assert_eq!(status, StatusCode::OK, "{answer}");
     let de = &answer["lines"][0];
     assert_eq!(de["language"], "de");
-    assert_eq!(de["text"], SHORT_DE, "the one that fits, not the first: {de}");
-    assert_eq!((de["fits"].as_bool(), de["tries"].as_u64()), (Some(true), Some(2)), "{de}");
+    assert_eq!(
+        de["text"], SHORT_DE,
+        "the one that fits, not the first: {de}"
+    );
+    assert_eq!(
+        (de["fits"].as_bool(), de["tries"].as_u64()),
+        (Some(true), Some(2)),
+        "{de}"
+    );
     assert!(de["seconds"].as_f64().unwrap_or(9.0) <= 5.0, "{de}");
     assert!(
-        de["back_translation"].as_str().is_some_and(|b| !b.is_empty()),
+        de["back_translation"]
+            .as_str()
+            .is_some_and(|b| !b.is_empty()),
         "a back-translation to check the meaning: {de}"
     );
     assert!(de["cost_usd_micros"].as_u64().unwrap_or(0) > 0, "{de}");
@@ -118,13 +128,21 @@ async fn a_fitted_line_is_chosen_over_a_longer_one_and_a_lost_term_is_flagged() 
         .as_str()
         .unwrap_or_default();
     assert!(hint.contains("5") && hint.contains("seconds"), "{hint}");
-    // The fake dropped "Bloom" although it was sent: flagged, not hidden.
+    // The engine lost "Bloom" although it was sent: flagged, not hidden.
     assert_eq!(de["dropped_terms"], json!(["Bloom"]), "{de}");
 
     let ja = &answer["lines"][1];
     assert_eq!(ja["fits"], false, "{ja}");
-    assert_eq!(ja["tries"], 3, "asked again up to the stated number of tries: {ja}");
-    assert!(ja["text"].as_str().is_some_and(|t| t.starts_with("ブルーム")), "{ja}");
+    assert_eq!(
+        ja["tries"], 3,
+        "asked again up to the stated number of tries: {ja}"
+    );
+    assert!(
+        ja["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ブルーム")),
+        "{ja}"
+    );
 
     // Both languages are in the audit log, with what they cost.
     let (_, log) = s.get("/api/audit?action=lines_translated").await;
@@ -142,7 +160,10 @@ async fn timeouts_and_429s_are_retried_then_explained() {
     let (status, answer) = s.post_json("/api/translate", &ask(&["fr"])).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let fr = &answer["lines"][0];
-    assert!(fr["error"].is_null(), "a slow answer and a 429 are retried: {fr}");
+    assert!(
+        fr["error"].is_null(),
+        "a slow answer and a 429 are retried: {fr}"
+    );
     assert!(fr["text"].as_str().is_some_and(|t| !t.is_empty()), "{fr}");
 
     // Rate-limited on every try: the language carries a sentence that says
@@ -167,14 +188,17 @@ async fn deepl_takes_what_it_can_and_cantonese_goes_to_qwen() {
         Arc::new(QwenMt::new(quick(qwen.base_url(), qwen_mt::KEY)).expect("engine"));
     let status = vec![ready(&deepl_engine), ready(&qwen_engine)];
     let mut s = server().await;
-    s.state = s.state.clone().with_translation(Translation::new(
-        vec![deepl_engine, qwen_engine],
-        status,
-    ));
+    s.state = s
+        .state
+        .clone()
+        .with_translation(Translation::new(vec![deepl_engine, qwen_engine], status));
     let (status, answer) = s.post_json("/api/translate", &ask(&["de", "yue"])).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["lines"][0]["engine"], "deepl", "{answer}");
-    assert_eq!(answer["lines"][1]["engine"], "qwen-mt", "DeepL has no Cantonese: {answer}");
+    assert_eq!(
+        answer["lines"][1]["engine"], "qwen-mt",
+        "DeepL has no Cantonese: {answer}"
+    );
     assert!(!deepl.requests().is_empty() && !qwen.requests().is_empty());
     let (_, engines) = s.get("/api/translate/engines").await;
     assert_eq!(engines["engines"][0]["lacks"], json!(["yue"]), "{engines}");
@@ -265,7 +289,10 @@ async fn nothing_is_generated_from_unapproved_lines_without_a_yes() {
     let (status, refused) = s.post_json("/api/jobs", &line("proposed")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     let message = refused["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.starts_with("The German line is a translation nobody has approved"), "{message}");
+    assert!(
+        message.starts_with("The German line is a translation nobody has approved"),
+        "{message}"
+    );
     let (_, list) = s.get("/api/jobs").await;
     assert_eq!(list["jobs"], json!([]), "nothing was made");
 
@@ -274,7 +301,10 @@ async fn nothing_is_generated_from_unapproved_lines_without_a_yes() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{job}");
     let de = &job["request"]["dialogue"][1]["localized"];
-    assert_eq!((de["status"].as_str(), de["approved_by"].as_str()), (Some("proposed"), None));
+    assert_eq!(
+        (de["status"].as_str(), de["approved_by"].as_str()),
+        (Some("proposed"), None)
+    );
     let (_, log) = s.get("/api/audit?action=job_created").await;
     assert!(
         log["entries"][0]["detail"]
@@ -286,7 +316,12 @@ async fn nothing_is_generated_from_unapproved_lines_without_a_yes() {
     // Approved lines go through, recorded as approved by whoever generates.
     let (status, job) = s.post_json("/api/jobs", &line("approved")).await;
     assert_eq!(status, StatusCode::CREATED, "{job}");
-    assert_eq!(job["request"]["dialogue"][1]["localized"]["approved_by"], "local");
-    let (status, _) = s.post_json("/api/jobs?unapproved=maybe", &line("edited")).await;
+    assert_eq!(
+        job["request"]["dialogue"][1]["localized"]["approved_by"],
+        "local"
+    );
+    let (status, _) = s
+        .post_json("/api/jobs?unapproved=maybe", &line("edited"))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

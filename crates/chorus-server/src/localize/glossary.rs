@@ -29,6 +29,7 @@ pub async fn save(db: &Db, glossary: &Glossary, by: &str) -> anyhow::Result<()> 
     .bind(now_ms())
     .bind(by)
     .execute(pool)
-    .await)?;
+    .await
+    .map(drop))?;
     Ok(())
 }

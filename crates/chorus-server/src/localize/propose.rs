@@ -41,7 +41,7 @@ pub async fn propose_all(
             ),
         }
     });
-    let lines: Vec<ProposedLine> = futures::future::join_all(asks).await;
+    let lines: Vec<ProposedLine> = futures_util::future::join_all(asks).await;
     let cost_usd_micros = lines.iter().map(|l| l.cost_usd_micros).sum();
     TranslateResponse {
         lines,
