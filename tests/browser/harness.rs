@@ -410,6 +410,9 @@ pub async fn cdp(
 
 /// A headless Chromium session through the chromedriver on `driver_port`.
 async fn browser(driver_port: u16, profile: &Path, size: &str) -> Result<Client> {
+    // The WebDriver client (fantoccini) and the engine fakes' HTTP stack
+    // (reqwest) bring rustls with different crypto back ends; name one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),

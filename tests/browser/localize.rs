@@ -18,7 +18,7 @@ const JA: &str = "まいあさ、ブルームのチューリップ。";
 
 /// What the Compose page shows of each proposal.
 const READ_PROPOSALS: &str = r"
-return [...document.querySelectorAll('[data-testid^=proposal-]')].map((p) => ({
+return [...document.querySelectorAll('div.proposal')].map((p) => ({
   id: p.dataset.testid,
   status: p.dataset.status,
   fits: p.dataset.fits,
