@@ -129,7 +129,7 @@ async fn pages_have_no_duplicates_or_gaps_while_jobs_arrive(s: &TestServer) {
 }
 
 fn line(language: Language, text: &str) -> DialogueLine {
-    DialogueLine::new(language, text.into())
+    DialogueLine::new(language, text)
 }
 
 /// 2024-03-`day` at noon UTC, in Unix ms.

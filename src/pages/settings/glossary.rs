@@ -56,7 +56,7 @@ pub fn GlossarySection() -> impl IntoView {
     let add = move |_: leptos::ev::MouseEvent| {
         terms.update(|t| {
             if let Some(t) = t {
-                t.push(GlossaryTerm { term: String::new(), translations: Default::default() });
+                t.push(GlossaryTerm { term: String::new(), translations: std::collections::BTreeMap::new() });
             }
         });
     };
@@ -140,7 +140,7 @@ pub fn GlossarySection() -> impl IntoView {
                                             <td>
                                                 <Show when=editable>
                                                     <button type="button" class="icon-button" aria-label=format!("Remove term {}", i + 1)
-                                                        on:click=move |_| terms.update(|t| if let Some(t) = t { if i < t.len() { t.remove(i); } })>
+                                                        on:click=move |_| terms.update(|t| if let Some(t) = t.as_mut().filter(|t| i < t.len()) { t.remove(i); })>
                                                         "×"
                                                     </button>
                                                 </Show>

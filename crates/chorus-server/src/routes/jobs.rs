@@ -3,6 +3,8 @@
 //! restore. Creating, refusing, cancelling, deleting and restoring are
 //! written to the audit log.
 
+use std::fmt::Write as _;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -111,10 +113,7 @@ async fn create(
     let mut detail = format!("{model}, {cost}");
     if !waiting.is_empty() {
         let codes: Vec<&str> = waiting.iter().map(|l| l.code()).collect();
-        detail.push_str(&format!(
-            "; unapproved lines confirmed: {}",
-            codes.join(", ")
-        ));
+        let _ = write!(detail, "; unapproved lines confirmed: {}", codes.join(", "));
     }
     audit::record(
         &state.db,
