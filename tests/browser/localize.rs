@@ -1,8 +1,9 @@
-//! Localized lines from a marketer's seat: an English line translated into
-//! German and Japanese by Translate (against a local fake of Qwen-MT's
-//! protocol), the German proposal too long at first and asked for again
-//! shorter, a question before generating unapproved lines, both approved
-//! after reading their back-translations, and two takes rendered.
+//! Localized lines from a marketer's seat: the brand put in the glossary,
+//! an English line translated into German and Japanese by Translate
+//! (against a local fake of Qwen-MT's protocol), the German proposal too
+//! long at first and asked for again shorter, the Japanese one flagged for
+//! losing the brand, a question before generating unapproved lines, both
+//! approved after reading their back-translations, and two takes rendered.
 
 use anyhow::{Result, ensure};
 use chorus_core::Language;
@@ -14,6 +15,7 @@ use crate::harness::Studio;
 const LINE: &str = "Fresh tulips from Bloom, every single morning.";
 const LONG_DE: &str = "Frische Tulpen von Bloom, an jedem einzelnen Morgen, direkt von unseren eigenen Feldern am Stadtrand gepflückt und sorgfältig gebunden.";
 const SHORT_DE: &str = "Frische Tulpen von Bloom, jeden Morgen.";
+/// The brand written in katakana: the glossary says it stays "Bloom".
 const JA: &str = "まいあさ、ブルームのチューリップ。";
 
 /// What the Compose page shows of each proposal.
@@ -44,6 +46,17 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
         ("CHORUS_TEST_QWEN_MT_BASE", fake.base_url()),
     ];
     Studio::run_with_env("localize", &[], &env, async |s: &Studio| {
+        // The brand goes in the glossary first.
+        s.open("/settings/glossary").await?;
+        s.find("[data-testid=glossary-empty]").await?;
+        s.click("[data-testid=glossary-add]").await?;
+        s.type_into("[data-testid=glossary-term-input]", "Bloom")
+            .await?;
+        s.click("[data-testid=glossary-save]").await?;
+        s.find_text("[data-testid=glossary-status]", "Saved: 1 term")
+            .await?;
+        s.screenshot("localize-glossary").await?;
+
         s.open("/").await?;
         s.type_into("[data-testid=prompt]", "A florist talks about her tulips")
             .await?;
@@ -87,7 +100,40 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
         ensure!(s.value_of("[data-testid=line-ja]").await? == JA);
         s.find_text("[data-testid=translate-note]", "2 lines proposed")
             .await?;
+        s.find_text(
+            "[data-testid=proposal-ja] [data-testid=proposal-dropped]",
+            "Glossary term lost: Bloom",
+        )
+        .await?;
+        let from_english: Vec<Value> = fake
+            .requests()
+            .into_iter()
+            .filter(|b| b["translation_options"]["source_lang"] == "English")
+            .collect();
+        ensure!(
+            from_english.len() == 3
+                && from_english.iter().all(|b| {
+                    b["translation_options"]["terms"]
+                        == serde_json::json!([{"source": "Bloom", "target": "Bloom"}])
+                }),
+            "German twice and Japanese once, each with the glossary's term: {from_english:?}"
+        );
         s.screenshot("localize-proposed").await?;
+        // How it reads on a phone.
+        s.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+        )
+        .await?;
+        s.client
+            .execute(
+                "document.querySelector('[data-testid=proposal-ja]').scrollIntoView({block: 'center'});",
+                vec![],
+            )
+            .await?;
+        s.screenshot("localize-phone").await?;
+        s.cdp("Emulation.clearDeviceMetricsOverride", serde_json::json!({}))
+            .await?;
 
         // Generating now asks first, and "Review the lines" goes back to them.
         s.click("[data-testid=generate]").await?;

@@ -21,11 +21,16 @@ pub fn GlossarySection() -> impl IntoView {
     let problems = RwSignal::new(Vec::<chorus_core::Problem>::new());
     let status = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
+    // The table is built again only when rows come or go (or a save brings
+    // back trimmed terms), never while a term is typed: typing keeps focus.
+    let shape = RwSignal::new(0_u32);
+    let rebuild = move || shape.update(|n| *n += 1);
     spawn_local(async move {
         match localize_api::glossary().await {
             Ok(g) => {
                 saved.set(g.terms.clone());
                 terms.set(Some(g.terms));
+                rebuild();
             }
             Err(e) => failed.set(Some(e.message())),
         }
@@ -44,6 +49,7 @@ pub fn GlossarySection() -> impl IntoView {
                     status.set(Some(format!("Saved: {} term{}", g.terms.len(), if g.terms.len() == 1 { "" } else { "s" })));
                     saved.set(g.terms.clone());
                     terms.set(Some(g.terms));
+                    rebuild();
                 }
                 Err(ApiError::Rejected { body, .. }) => {
                     status.set(Some(format!("Not saved: {}", body.error.message)));
@@ -59,6 +65,7 @@ pub fn GlossarySection() -> impl IntoView {
                 t.push(GlossaryTerm { term: String::new(), translations: std::collections::BTreeMap::new() });
             }
         });
+        rebuild();
     };
     let problem_at = move |field: String| {
         problems.with(|p| p.iter().find(|p| p.field == field).map(|p| p.message.clone()))
@@ -73,7 +80,11 @@ pub fn GlossarySection() -> impl IntoView {
                  sends these to the engine, and Compose flags a proposal that lost one."
             </p>
             {move || failed.get().map(|p| view! { <p class="problem error" role="alert">{p}</p> })}
-            {move || terms.get().map(|list| {
+            {move || {
+                shape.track();
+                problems.track();
+                terms.get_untracked()
+            }.map(|list| {
                 let count = list.len();
                 view! {
                     {(count == 0).then(|| view! { <p class="empty-hint" data-testid="glossary-empty">"No terms yet."</p> })}
@@ -94,13 +105,13 @@ pub fn GlossarySection() -> impl IntoView {
                                         <tr data-testid="glossary-term">
                                             <td>
                                                 <input
-                                                    class="text-input"
+                                                    type="text"
                                                     data-testid="glossary-term-input"
                                                     aria-label=format!("Term {}", i + 1)
                                                     prop:value=entry.term.clone()
                                                     disabled=move || !editable()
                                                     aria-invalid=term_problem.is_some().to_string()
-                                                    on:change=move |ev| {
+                                                    on:input=move |ev| {
                                                         let value = event_target_value(&ev);
                                                         terms.update(|t| if let Some(e) = t.as_mut().and_then(|t| t.get_mut(i)) { e.term = value; });
                                                     }
@@ -114,7 +125,7 @@ pub fn GlossarySection() -> impl IntoView {
                                                 view! {
                                                     <td>
                                                         <input
-                                                            class="text-input"
+                                                            type="text"
                                                             lang=language.bcp47()
                                                             data-testid=format!("glossary-{}", language.code())
                                                             aria-label=format!("Term {} in {}", i + 1, language.display_name())
@@ -122,7 +133,7 @@ pub fn GlossarySection() -> impl IntoView {
                                                             prop:value=value
                                                             disabled=move || !editable()
                                                             aria-invalid=problem.is_some().to_string()
-                                                            on:change=move |ev| {
+                                                            on:input=move |ev| {
                                                                 let value = event_target_value(&ev);
                                                                 terms.update(|t| if let Some(e) = t.as_mut().and_then(|t| t.get_mut(i)) {
                                                                     if value.trim().is_empty() {
@@ -140,7 +151,10 @@ pub fn GlossarySection() -> impl IntoView {
                                             <td>
                                                 <Show when=editable>
                                                     <button type="button" class="icon-button" aria-label=format!("Remove term {}", i + 1)
-                                                        on:click=move |_| terms.update(|t| if let Some(t) = t.as_mut().filter(|t| i < t.len()) { t.remove(i); })>
+                                                        on:click=move |_| {
+                                                            terms.update(|t| if let Some(t) = t.as_mut().filter(|t| i < t.len()) { t.remove(i); });
+                                                            rebuild();
+                                                        }>
                                                         "×"
                                                     </button>
                                                 </Show>

@@ -97,7 +97,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="page-sub">{move || if access.sign_in_on() {
                     "Your account, and what your role lets you manage."
                 } else {
-                    "Budget, spend and the audit log of this studio."
+                    "Budget, spend, the glossary and the audit log of this studio."
                 }}</p>
             </header>
             <div class="settings-layout">
