@@ -197,6 +197,14 @@ impl Composition {
         }
     }
 
+    /// The language a translated line came from, when that line has
+    /// changed since (the proposal says what the copy no longer says).
+    pub fn stale_source(&self, language: Language) -> Option<Language> {
+        let meta = &self.translated.get(&language)?.meta;
+        let now = self.lines.get(&meta.from).map_or("", String::as_str);
+        (now.trim() != meta.source_text.trim()).then_some(meta.from)
+    }
+
     /// Chosen languages whose lines are still proposals nobody approved.
     pub fn unapproved(&self) -> Vec<Language> {
         chorus_core::localize::unapproved(&self.to_request().dialogue)
@@ -349,6 +357,31 @@ mod tests {
         );
         comp.approve(Language::German);
         assert!(comp.unapproved().is_empty());
+    }
+
+    #[test]
+    fn a_proposal_knows_when_its_source_line_changed() {
+        let mut comp = english_german_japanese();
+        let source = comp.translate_source().expect("source");
+        comp.apply_proposals(&source, &[proposal(Language::German, "Frische Tulpen")]);
+        assert_eq!(comp.stale_source(Language::German), None);
+        comp.edit_line(Language::English, "Fresh tulips every morning ".into());
+        assert_eq!(
+            comp.stale_source(Language::German),
+            None,
+            "spaces change nothing"
+        );
+        comp.edit_line(Language::English, "Fresh roses every morning".into());
+        assert_eq!(comp.stale_source(Language::German), Some(Language::English));
+        assert_eq!(
+            comp.stale_source(Language::Japanese),
+            None,
+            "not translated"
+        );
+        // Translating again from the new line brings it up to date.
+        let source = comp.translate_source().expect("source");
+        comp.apply_proposals(&source, &[proposal(Language::German, "Frische Rosen")]);
+        assert_eq!(comp.stale_source(Language::German), None);
     }
 
     #[test]

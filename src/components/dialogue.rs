@@ -90,6 +90,7 @@ fn Proposal(language: Language) -> impl IntoView {
     let state = use_compose();
     let translated = Memo::new(move |_| state.comp.with(|c| c.translated.get(&language).cloned()));
     let duration_s = Memo::new(move |_| state.comp.with(|c| c.duration_s));
+    let stale = Memo::new(move |_| state.comp.with(|c| c.stale_source(language)));
     move || {
         translated.get().map(|t| {
             let status = t.meta.status;
@@ -141,6 +142,21 @@ fn Proposal(language: Language) -> impl IntoView {
                         <p class="back-translation" data-testid="back-translation">
                             <span class="hint">{format!("Back into {}: ", source_language.display_name())}</span>
                             <span lang=source_language.bcp47()>{back}</span>
+                        </p>
+                    })}
+                    {move || stale.get().map(|from| view! {
+                        <p class="warn-text" data-testid="proposal-stale">
+                            {if status == LineStatus::Edited {
+                                format!(
+                                    "The {} line changed after this was translated: check this line still says the same.",
+                                    from.display_name()
+                                )
+                            } else {
+                                format!(
+                                    "The {} line changed after this was translated: press Translate again, or edit this one.",
+                                    from.display_name()
+                                )
+                            }}
                         </p>
                     })}
                     {too_long.map(|w| view! { <p class="warn-text" data-testid="proposal-too-long">{w}</p> })}

@@ -199,6 +199,16 @@ async fn an_english_line_becomes_approved_german_and_japanese_takes() -> Result<
                 "line {i} records who approved it: {meta}"
             );
         }
+        // Back in Compose (restored from this browser), the copy changes: the
+        // translations say they no longer follow it.
+        s.open("/").await?;
+        s.click("[data-testid=language-en]").await?;
+        s.type_into("[data-testid=line-en]", " Today only.").await?;
+        s.find_text(
+            "[data-testid=proposal-de] [data-testid=proposal-stale]",
+            "The English line changed after this was translated",
+        )
+        .await?;
         ensure!(
             fake.requests().len() >= 5,
             "German twice, Japanese once, and both back-translations went to the engine"
