@@ -8,30 +8,10 @@ use chorus_core::access::{
     AcceptInvite, ApiTokenView, AuditPage, Budget, BudgetLeft, CreatedApiToken, CreatedInvite,
     InviteView, Me, NewApiToken, NewInvite, ProviderKey, RoleChange, SignIn, Spend, UserView,
 };
-use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use gloo_net::http::Request;
 
 use crate::access_rules::{AuditFilter, percent_encode};
-use crate::api::{ApiError, network, read, read_empty, read_quietly};
-
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(path).send().await.map_err(|e| network(&e))?;
-    read(response).await
-}
-
-async fn send(request: RequestBuilder, body: &impl Serialize) -> Result<Response, ApiError> {
-    request
-        .json(body)
-        .map_err(|e| network(&e))?
-        .send()
-        .await
-        .map_err(|e| network(&e))
-}
-
-async fn send_empty(request: RequestBuilder) -> Result<Response, ApiError> {
-    request.send().await.map_err(|e| network(&e))
-}
+use crate::api::{ApiError, get, network, read, read_empty, read_quietly, send, send_empty};
 
 // Signing in.
 

@@ -7,7 +7,8 @@ use chorus_core::api::{
     SpeechFitResponse, UploadedAsset,
 };
 use chorus_core::{GenerationRequest, Job, JobId, Language, ModelSpec};
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 #[derive(Debug, Clone)]
@@ -48,6 +49,30 @@ pub(crate) async fn read_empty(response: Response) -> Result<(), ApiError> {
 
 pub(crate) fn network(err: &gloo_net::Error) -> ApiError {
     ApiError::Network(err.to_string())
+}
+
+/// `GET path`, its answer read as `T` (a 401 sends the person to sign in).
+pub(crate) async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    let response = Request::get(path).send().await.map_err(|e| network(&e))?;
+    read(response).await
+}
+
+/// Sends `request` with `body` as JSON; the answer is the caller's to read.
+pub(crate) async fn send(
+    request: RequestBuilder,
+    body: &impl Serialize,
+) -> Result<Response, ApiError> {
+    request
+        .json(body)
+        .map_err(|e| network(&e))?
+        .send()
+        .await
+        .map_err(|e| network(&e))
+}
+
+/// Sends `request` with no body.
+pub(crate) async fn send_empty(request: RequestBuilder) -> Result<Response, ApiError> {
+    request.send().await.map_err(|e| network(&e))
 }
 
 thread_local! {
@@ -119,13 +144,7 @@ pub async fn create_job_unapproved(request: &GenerationRequest) -> Result<Job, A
 }
 
 async fn create_job_at(path: &str, request: &GenerationRequest) -> Result<Job, ApiError> {
-    let response = Request::post(path)
-        .json(request)
-        .map_err(|e| network(&e))?
-        .send()
-        .await
-        .map_err(|e| network(&e))?;
-    read(response).await
+    read(send(Request::post(path), request).await?).await
 }
 
 /// One page of jobs at `path` (`/api/jobs?…`, see `LibraryQuery`).

@@ -7,25 +7,11 @@ use chorus_core::review::{
     NewReviewLink, Resolve, Review, ReviewLink, ReviewLinkChange, ReviewLinks, Unlock,
 };
 use chorus_core::JobId;
-use gloo_net::http::{Request, Response};
+use gloo_net::http::Request;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{ApiError, network, read};
-
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(path).send().await.map_err(|e| network(&e))?;
-    read(response).await
-}
-
-async fn send(request: gloo_net::http::RequestBuilder, body: &impl Serialize) -> Result<Response, ApiError> {
-    request
-        .json(body)
-        .map_err(|e| network(&e))?
-        .send()
-        .await
-        .map_err(|e| network(&e))
-}
+use crate::api::{ApiError, get, read, send};
 
 async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<T, ApiError> {
     read(send(Request::post(path), body).await?).await
