@@ -33,6 +33,8 @@ pub mod removal;
 pub mod reviews;
 /// The axum router: every `/api/…` route and the single-page app.
 pub mod routes;
+/// How long lines take to say with the draft voice, against the clip.
+pub mod speech_fit;
 /// This month's spend per model and per account, and setting the limits.
 pub mod spend;
 /// The folder where imported clips are received while they are hashed.

@@ -175,12 +175,11 @@ fn failed(target: Language, engine: Option<&dyn Translator>, why: String) -> Pro
     }
 }
 
-/// How long the draft voice takes to say `text` (espeak runs on a blocking
-/// thread).
+/// How long the draft voice takes to say `text`.
 async fn measure(language: Language, text: &str, duration_s: u32) -> Result<SpeechFitLine, String> {
-    let text = text.to_string();
-    tokio::task::spawn_blocking(move || chorus_draft::speech_fit(language, &text, duration_s))
+    crate::speech_fit::measure(vec![DialogueLine::new(language, text)], duration_s)
         .await
-        .map_err(|e| format!("the speech check stopped ({e})"))?
-        .map_err(|e| format!("the speech check failed: {e}"))
+        .map_err(|e| format!("the speech check failed: {e:#}"))?
+        .pop()
+        .ok_or_else(|| "the engine answered an empty line".to_string())
 }

@@ -26,25 +26,12 @@ async fn fit(
     Ok(Json(SpeechFitResponse { lines }))
 }
 
-/// Measures every line (espeak runs on a blocking thread).
+/// Measures every line with words.
 pub async fn measure(
     dialogue: Vec<DialogueLine>,
     duration_s: u32,
 ) -> ApiResult<Vec<SpeechFitLine>> {
-    if dialogue.iter().all(|line| line.text.trim().is_empty()) {
-        // Nothing to say: no voice to start (and no blocking thread).
-        return Ok(Vec::new());
-    }
-    tokio::task::spawn_blocking(move || {
-        dialogue
-            .iter()
-            .filter(|line| !line.text.trim().is_empty())
-            .map(|line| chorus_draft::speech_fit(line.language, &line.text, duration_s))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("speech fit: {e}")))
+    Ok(crate::speech_fit::measure(dialogue, duration_s).await?)
 }
 
 /// Field problems for lines that do not fit, for job creation.
