@@ -337,15 +337,6 @@ impl ProposedLine {
             approved_by: None,
         }
     }
-
-    /// The proposal as a line for the request, still to be approved.
-    pub fn to_line(&self, source: &crate::DialogueLine) -> crate::DialogueLine {
-        crate::DialogueLine {
-            language: self.language,
-            text: self.text.clone(),
-            localized: Some(self.provenance(source)),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -520,7 +511,11 @@ mod tests {
             error: None,
             note: None,
         };
-        let mut de = proposal.to_line(&source);
+        let mut de = DialogueLine {
+            language: proposal.language,
+            text: proposal.text.clone(),
+            localized: Some(proposal.provenance(&source)),
+        };
         let dialogue = vec![source.clone(), de.clone()];
         assert_eq!(unapproved(&dialogue), vec![Language::German]);
         if let Some(l) = de.localized.as_mut() {
