@@ -34,13 +34,9 @@ use crate::wait::Backoff;
 pub use deepl::DeepL;
 pub use qwen_mt::QwenMt;
 
-/// One glossary pair for the request's target language. A term the studio
-/// keeps as it is has `source == target`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TermPair {
-    pub source: String,
-    pub target: String,
-}
+/// One glossary pair for the request's target language (the studio's own
+/// type): a term kept as it is has `source == target`.
+pub use chorus_core::localize::TermPair;
 
 /// "Must be spoken within `seconds`; the last proposal needed
 /// `needed_seconds`."

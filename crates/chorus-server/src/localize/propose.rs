@@ -57,14 +57,7 @@ async fn propose(
     target: Language,
     duration_s: u32,
 ) -> ProposedLine {
-    let terms = glossary
-        .pairs_for(source.language, &source.text, target)
-        .into_iter()
-        .map(|p| engine::TermPair {
-            source: p.source,
-            target: p.target,
-        })
-        .collect::<Vec<_>>();
+    let terms = glossary.pairs_for(source.language, &source.text, target);
     let mut cost = 0;
     let mut tries = 0;
     let mut best: Option<(String, SpeechFitLine)> = None;
