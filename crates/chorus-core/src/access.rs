@@ -374,10 +374,12 @@ pub enum AuditAction {
     KeyChanged,
     LinesTranslated,
     GlossaryChanged,
+    CampaignSubmitted,
+    CampaignCanceled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::SignedIn,
         AuditAction::SignInRefused,
         AuditAction::SignedOut,
@@ -404,6 +406,8 @@ impl AuditAction {
         AuditAction::KeyChanged,
         AuditAction::LinesTranslated,
         AuditAction::GlossaryChanged,
+        AuditAction::CampaignSubmitted,
+        AuditAction::CampaignCanceled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -434,6 +438,8 @@ impl AuditAction {
             AuditAction::KeyChanged => "key_changed",
             AuditAction::LinesTranslated => "lines_translated",
             AuditAction::GlossaryChanged => "glossary_changed",
+            AuditAction::CampaignSubmitted => "campaign_submitted",
+            AuditAction::CampaignCanceled => "campaign_canceled",
         }
     }
 
@@ -470,6 +476,8 @@ impl AuditAction {
             AuditAction::KeyChanged => "Provider key changed",
             AuditAction::LinesTranslated => "Lines translated",
             AuditAction::GlossaryChanged => "Glossary changed",
+            AuditAction::CampaignSubmitted => "Campaign submitted",
+            AuditAction::CampaignCanceled => "Campaign canceled",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod api;
+pub mod board;
 pub mod check;
 pub mod cost;
 pub mod format;

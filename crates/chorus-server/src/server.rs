@@ -38,6 +38,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     engines.push(Arc::new(draft_engine::DraftEngine));
     let state = state.with_providers(providers);
     let worker = queue::spawn_worker(state.clone(), engines);
+    let campaigns = crate::campaigns::spawn_watcher(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -53,6 +54,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    campaigns.abort();
     purger.abort();
     if let Some(sweeper) = sweeper {
         sweeper.abort();

@@ -58,6 +58,12 @@ fn table() -> Vec<Rule> {
         rule(M::POST, "/api/jobs/{id}/cancel", EDITOR, "cancel jobs"),
         rule(M::POST, "/api/jobs/{id}/restore", EDITOR, "restore jobs"),
         rule(M::GET, "/api/library/usage", VIEWER, "see storage use"),
+        // Campaigns.
+        rule(M::POST, "/api/campaigns", EDITOR, "run campaigns"),
+        rule(M::GET, "/api/campaigns", VIEWER, "see campaigns"),
+        rule(M::GET, "/api/campaigns/{id}", VIEWER, "see campaigns"),
+        rule(M::POST, "/api/campaigns/{id}/retry", EDITOR, "run campaigns"),
+        rule(M::POST, "/api/campaigns/{id}/cancel", EDITOR, "run campaigns"),
         rule(M::POST, "/api/uploads", EDITOR, "upload pictures"),
         rule(M::POST, "/api/imports", EDITOR, "import clips"),
         rule(M::GET, "/api/assets/{id}", VIEWER, "watch takes"),

@@ -4,6 +4,7 @@
 mod account;
 mod assets;
 mod audit;
+mod campaigns;
 mod events;
 mod extract;
 mod imports;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     let delivery = state.delivery;
     let api = Router::new()
         .merge(jobs::router())
+        .merge(campaigns::router())
         .merge(uploads::router())
         .merge(imports::router())
         .merge(assets::router())

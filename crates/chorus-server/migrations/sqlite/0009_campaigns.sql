@@ -1,0 +1,35 @@
+-- Campaigns (#19): one template and a sheet expanded into variants (row ×
+-- language × aspect ratio), each sent as one job while the campaign's cap
+-- allows. `spec` is the chorus_core::campaign::CampaignSpec as submitted,
+-- `idem_key` the client's key that makes a retried submit create nothing
+-- new. A variant is `held` (not sent yet; `reason` says why), `sent`
+-- (`job_id` is its latest job; a retry sends a new one) or `canceled`.
+CREATE TABLE campaigns (
+    id            TEXT PRIMARY KEY NOT NULL,
+    idem_key      TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    spec          TEXT NOT NULL,
+    cap_usd_micros BIGINT,
+    created_by    TEXT,
+    created_at    BIGINT NOT NULL,
+    canceled_at   BIGINT,
+    finished_at   BIGINT
+);
+
+CREATE TABLE campaign_variants (
+    campaign_id   TEXT NOT NULL,
+    idx           BIGINT NOT NULL,
+    row_number    BIGINT NOT NULL,
+    language      TEXT NOT NULL,
+    ratio         TEXT NOT NULL,
+    request       TEXT NOT NULL,
+    estimate_usd_micros BIGINT NOT NULL,
+    state         TEXT NOT NULL,
+    reason        TEXT,
+    job_id        TEXT,
+    attempts      BIGINT NOT NULL,
+    -- What jobs it was sent as before its latest cost (a retry keeps it).
+    prior_usd_micros BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, idx)
+);
+CREATE INDEX campaign_variants_by_job ON campaign_variants (job_id);
