@@ -7,6 +7,7 @@
 pub mod access;
 pub mod api;
 pub mod board;
+pub mod campaign;
 pub mod check;
 pub mod cost;
 pub mod format;

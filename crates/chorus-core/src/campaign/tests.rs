@@ -1,0 +1,1 @@
+//! Campaign tests: the sheet, the template, and whole expansions.
