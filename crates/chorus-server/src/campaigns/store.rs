@@ -267,8 +267,9 @@ pub async fn mark_sent(db: &Db, campaign_id: &str, idx: i64, job_id: &str) -> an
     .bind(idx)
     .bind(job_id)
     .execute(pool)
-    .await)?;
-    Ok(done.rows_affected() == 1)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// Says why the held variants from `idx` on are still waiting.
@@ -308,8 +309,9 @@ pub async fn hold_again(db: &Db, campaign_id: &str, row: &VariantRow) -> anyhow:
     .bind(WAITING_TO_SEND)
     .bind(&row.job_id)
     .execute(pool)
-    .await)?;
-    Ok(done.rows_affected() == 1)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// Marks the campaign canceled and its held variants with it; the jobs
@@ -345,8 +347,9 @@ pub async fn mark_finished(db: &Db, campaign_id: &str) -> anyhow::Result<bool> {
     .bind(campaign_id)
     .bind(now_ms())
     .execute(pool)
-    .await)?;
-    Ok(done.rows_affected() == 1)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// A retried variant is unfinished again.
@@ -354,7 +357,8 @@ pub async fn mark_unfinished(db: &Db, campaign_id: &str) -> anyhow::Result<()> {
     on_db!(write db, pool => sqlx::query("UPDATE campaigns SET finished_at = NULL WHERE id = $1")
         .bind(campaign_id)
         .execute(pool)
-        .await)?;
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
