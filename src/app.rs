@@ -19,6 +19,7 @@ use crate::pages::compare::ComparePage;
 use crate::pages::compose::ComposePage;
 use crate::pages::invite::InvitePage;
 use crate::pages::library::LibraryPage;
+use crate::pages::campaign_review::CampaignReviewPage;
 use crate::pages::review::ReviewPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::sign_in::SignInPage;
@@ -29,7 +30,7 @@ use crate::review::feedback::FeedbackStore;
 fn is_review_page() -> bool {
     web_sys::window()
         .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|p| p.starts_with("/r/"))
+        .is_some_and(|p| p.starts_with("/r/") || p.starts_with("/c/"))
 }
 
 #[component]
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                 <main id="main" class="page review" tabindex="-1">
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/r/:token") view=ReviewPage />
+                        <Route path=path!("/c/:token") view=CampaignReviewPage />
                     </Routes>
                 </main>
             </Router>

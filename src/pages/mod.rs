@@ -1,5 +1,6 @@
 //! The studio's pages.
 
+pub mod campaign_review;
 pub mod compare;
 pub mod compose;
 pub mod invite;

@@ -178,6 +178,44 @@ pub struct CampaignSummary {
     pub canceled_at: Option<i64>,
 }
 
+/// `POST /api/campaigns/{id}/share`: a client's link to the whole
+/// campaign, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignLinkCreated {
+    pub id: String,
+    /// `/c/<token>`: the page a client walks the board on.
+    pub url: String,
+}
+
+/// One variant as a client sees it on a campaign link's board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientVariant {
+    pub idx: u32,
+    pub row: u32,
+    pub language: Language,
+    pub ratio: AspectRatio,
+    pub status: VariantStatus,
+    /// `/r/<token>`: the review of its take, once it is done.
+    #[serde(default)]
+    pub review_url: Option<String>,
+    /// Its poster through that review link.
+    #[serde(default)]
+    pub poster_url: Option<String>,
+    #[serde(default)]
+    pub decision: Option<Verdict>,
+    #[serde(default)]
+    pub reviewer: Option<String>,
+}
+
+/// `GET /c/{token}/api/board`: what a campaign link shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientBoard {
+    pub name: String,
+    pub languages: Vec<Language>,
+    pub ratios: Vec<AspectRatio>,
+    pub variants: Vec<ClientVariant>,
+}
+
 /// Variants by status, for the board's header.
 pub fn count_by_status(variants: &[BoardVariant]) -> BTreeMap<VariantStatus, u32> {
     let mut counts = BTreeMap::new();

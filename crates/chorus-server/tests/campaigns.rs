@@ -132,7 +132,7 @@ async fn a_bad_sheet_is_refused_row_by_row_and_nothing_is_written() {
     let sheet = "product,colour,line:en,line:de\n\
 Bloom vase,teal,Meet the Bloom vase.,Das ist die Bloom Vase.\n\
 ,amber,The Fern lamp glows.,Die Fern Lampe leuchtet.\n\
-Moss rug,green,Soft as moss.,Dieser weiche Teppich aus Moos ist so schön und so weich, dass Sie ihn nie wieder hergeben möchten, glauben Sie mir das bitte.\n";
+Moss rug,green,Soft as moss.,\"Dieser weiche Teppich aus Moos ist so schön und so weich, dass Sie ihn nie wieder hergeben möchten, glauben Sie mir das bitte.\"\n";
     let spec = spec("draft", sheet);
     let (status, body) = send(&s.state, "POST", "/api/campaigns", Some(&submit("bad-sheet-0001", &spec))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -155,6 +155,7 @@ Moss rug,green,Soft as moss.,Dieser weiche Teppich aus Moos ist so schön und so
 /// runs, so jobs stay queued holding their estimates.
 const PRICED: &str = "happyhorse-1.1@fal";
 const ONE_JOB: u64 = 700_000;
+const PRICED_SHEET: &str = "product,colour,line:en\nBloom vase,teal,Meet Bloom.\nFern lamp,amber,Meet Fern.\nMoss rug,green,Meet Moss.\n";
 
 async fn priced_server() -> TestServer {
     let mut s = common::server().await;
@@ -167,9 +168,7 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
     let s = priced_server().await;
     let watcher = chorus_server::campaigns::spawn_watcher(s.state.clone());
     let mut capped = spec(PRICED, SHEET);
-    capped.template.audio = false;
-    capped.template.dialogue.clear();
-    capped.sheet = Sheet::parse(b"product,colour\nBloom vase,teal\nFern lamp,amber\nMoss rug,green\n").unwrap();
+    capped.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).unwrap();
     capped.languages = vec![Language::English];
     // 6 variants at $0.70; the cap takes 2.5 of them.
     capped.budget_cap_usd_micros = Some(ONE_JOB * 5 / 2);
@@ -211,9 +210,7 @@ async fn two_campaigns_racing_for_one_budget_never_pass_it() {
         let state = s.state.clone();
         let mut c = spec(PRICED, SHEET);
         c.name = format!("Race {i}");
-        c.template.audio = false;
-        c.template.dialogue.clear();
-        c.sheet = Sheet::parse(b"product,colour\nBloom vase,teal\nFern lamp,amber\nMoss rug,green\n").unwrap();
+        c.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).unwrap();
         c.languages = vec![Language::English];
         tasks.spawn(async move {
             send(&state, "POST", "/api/campaigns", Some(&submit(&format!("race-key-000{i}"), &c))).await

@@ -209,18 +209,17 @@ pub fn expand(
         && cap > 0
         && expansion.total_usd_micros > cap
     {
-        expansion.problems.push(SheetProblem::error(
+        // The cap is what the campaign never passes while it runs: what
+        // does not fit waits, saying why, until something ends cheaper.
+        expansion.problems.push(SheetProblem::warning(
             None,
             Some("budget_cap"),
             format!(
-                "the campaign costs {}; its budget cap is {}: remove rows, languages or ratios, or raise the cap",
+                "the campaign is estimated at {}; its cap of {} sends only what fits and holds the rest",
                 format_usd(expansion.total_usd_micros),
                 format_usd(cap)
             ),
         ));
-        for variant in &mut expansion.variants {
-            variant.readiness = Readiness::Blocked;
-        }
     }
 
     for variant in &expansion.variants {

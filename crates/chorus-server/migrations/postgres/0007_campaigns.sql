@@ -33,3 +33,18 @@ CREATE TABLE campaign_variants (
     PRIMARY KEY (campaign_id, idx)
 );
 CREATE INDEX campaign_variants_by_job ON campaign_variants (job_id);
+
+-- A client's review link for a whole campaign: its token is kept only as
+-- its SHA-256. Each variant's take opens through a review link of its own
+-- (`review_links`) whose token is derived from the campaign link's token
+-- and the job (HMAC-SHA256), made when the client first walks the board;
+-- revoking the campaign link revokes them with it.
+CREATE TABLE campaign_links (
+    id          TEXT PRIMARY KEY NOT NULL,
+    campaign_id TEXT NOT NULL,
+    token_hash  TEXT NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);
+CREATE INDEX campaign_links_by_campaign ON campaign_links (campaign_id, created_at);
+ALTER TABLE review_links ADD COLUMN campaign_link_id TEXT;

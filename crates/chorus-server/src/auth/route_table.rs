@@ -64,6 +64,8 @@ fn table() -> Vec<Rule> {
         rule(M::GET, "/api/campaigns/{id}", VIEWER, "see campaigns"),
         rule(M::POST, "/api/campaigns/{id}/retry", EDITOR, "run campaigns"),
         rule(M::POST, "/api/campaigns/{id}/cancel", EDITOR, "run campaigns"),
+        rule(M::POST, "/api/campaigns/{id}/share", EDITOR, "share campaigns"),
+        rule(M::POST, "/api/campaigns/{id}/links/{link}/revoke", EDITOR, "share campaigns"),
         rule(M::POST, "/api/uploads", EDITOR, "upload pictures"),
         rule(M::POST, "/api/imports", EDITOR, "import clips"),
         rule(M::GET, "/api/assets/{id}", VIEWER, "watch takes"),

@@ -8,6 +8,7 @@
 
 pub mod board;
 pub mod dispatch;
+pub mod links;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chorus_core::access::{AuditAction, dollars};
-use chorus_core::board::{Campaign, CampaignSubmit, CampaignSummary};
+use chorus_core::board::{Campaign, CampaignLinkCreated, CampaignSubmit, CampaignSummary};
 
 use super::ApiJson;
 use crate::audit;
 use crate::auth::Actor;
-use crate::campaigns::{self, Inserted, Refused, board};
+use crate::campaigns::{self, Inserted, Refused, board, links};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -21,6 +21,8 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}", get(read))
         .route("/campaigns/{id}/retry", post(retry))
         .route("/campaigns/{id}/cancel", post(cancel))
+        .route("/campaigns/{id}/share", post(share))
+        .route("/campaigns/{id}/links/{link}/revoke", post(revoke))
 }
 
 /// `POST /api/campaigns`: 201 with the board of a new campaign, 200 with
@@ -97,6 +99,43 @@ async fn cancel(
         audit::record(&state.db, &actor, AuditAction::CampaignCanceled, &id, "").await;
     }
     read(State(state), Path(id)).await
+}
+
+/// `POST /api/campaigns/{id}/share`: a client's link to the whole
+/// campaign; its address is shown once.
+async fn share(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<CampaignLinkCreated>)> {
+    if campaigns::store::by_id(&state.db, &id).await?.is_none() {
+        return Err(no_campaign(&id));
+    }
+    let (link, token) = links::create(&state.db, &id).await?;
+    audit::record(&state.db, &actor, AuditAction::ReviewShared, &id, "campaign link").await;
+    Ok((
+        StatusCode::CREATED,
+        Json(CampaignLinkCreated {
+            id: link.id,
+            url: format!("/c/{token}"),
+        }),
+    ))
+}
+
+/// `POST /api/campaigns/{id}/links/{link}/revoke`: the link, and every
+/// take's review opened through it, close at once.
+async fn revoke(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, link)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    if !links::revoke(&state.db, &id, &link).await? {
+        return Err(ApiError::NotFound(format!(
+            "Campaign {id} has no open link {link}"
+        )));
+    }
+    audit::record(&state.db, &actor, AuditAction::ReviewRevoked, &link, "campaign link").await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn no_campaign(id: &str) -> ApiError {

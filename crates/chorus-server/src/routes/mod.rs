@@ -4,6 +4,7 @@
 mod account;
 mod assets;
 mod audit;
+mod campaign_link;
 mod campaigns;
 mod events;
 mod extract;
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", api)
         .nest("/r/{token}", review_link::router(&dist, delivery))
         .route("/r/{token}/", review_link::page_with_slash(&dist, delivery))
+        .nest("/c/{token}", campaign_link::router(&dist, delivery))
         .with_state(state)
         .merge(spa::router(&dist, delivery))
         .layer(middleware::from_fn(policy::security_headers))
