@@ -380,6 +380,7 @@ impl<'a> Plan<'a> {
                 }
             };
 
+            let line_is_empty = text.trim().is_empty();
             let mut request = base.clone();
             request.dialogue = vec![DialogueLine::new(plan.language, text)];
             for &ratio in &self.spec.ratios {
@@ -389,6 +390,9 @@ impl<'a> Plan<'a> {
                 problems.extend(
                     check_with_registry(&request, models)
                         .into_iter()
+                        // An empty line has been said already, in the
+                        // sheet's words.
+                        .filter(|p| !(line_is_empty && is_line_text(&p.field)))
                         .map(|p| self.trace(p, plan)),
                 );
                 let cost_usd_micros = model
@@ -428,11 +432,7 @@ impl<'a> Plan<'a> {
     /// A check problem, placed at the sheet column that caused it.
     fn trace(&self, problem: Problem, plan: &LanguagePlan) -> VariantProblem {
         let field = problem.field.as_str();
-        let column = if field.starts_with("dialogue[")
-            && field
-                .rsplit_once('.')
-                .is_some_and(|(_, last)| last == "text")
-        {
+        let column = if is_line_text(field) {
             self.line_label(plan)
         } else if field.starts_with("dialogue[") {
             "languages".into()
@@ -469,6 +469,14 @@ impl<'a> Plan<'a> {
             severity: problem.severity,
         }
     }
+}
+
+/// Whether a check problem's field is a dialogue line's text.
+fn is_line_text(field: &str) -> bool {
+    field.starts_with("dialogue[")
+        && field
+            .rsplit_once('.')
+            .is_some_and(|(_, last)| last == "text")
 }
 
 /// How a message about an empty cell starts.

@@ -62,7 +62,10 @@ impl Sheet {
                     )]);
                 }
             }
-            let mut start = record.position().map_or(0, |p| p.byte() as usize).max(scanned);
+            let mut start = record
+                .position()
+                .map_or(0, |p| p.byte() as usize)
+                .max(scanned);
             while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
                 start += 1;
             }

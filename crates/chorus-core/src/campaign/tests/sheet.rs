@@ -1,3 +1,4 @@
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::campaign::{MAX_ROWS, Sheet, SheetProblem};
@@ -36,11 +37,11 @@ fn quoted_csv_keeps_commas_and_newlines_in_one_row() {
 
 #[test]
 fn blank_rows_are_skipped_but_still_counted() {
-    let sheet = parse("a,b\r\n\r\nx,y\r\n,\r\n  ,  \r\nz,\r\n");
+    let sheet = parse("a,b\r\n\r\nx,y\r\n,\r\n  ,  \r\nz,\r");
     let numbers: Vec<u32> = sheet.rows.iter().map(|r| r.number).collect();
     assert_eq!(numbers, [3, 6]);
     assert_eq!(sheet.rows[1].cells, ["z", ""]);
-    let sheet = parse("a,b\r\n\"x\r\ny\",1\r\n\r\nz,2\r\n");
+    let sheet = parse("a,b\r\n\"x\r\ny\",1\r\n\r\nz,2\r");
     let numbers: Vec<u32> = sheet.rows.iter().map(|r| r.number).collect();
     assert_eq!(numbers, [2, 4]);
     assert_eq!(sheet.rows[0].cells[0], "x\r\ny");
@@ -48,16 +49,16 @@ fn blank_rows_are_skipped_but_still_counted() {
 
 #[test]
 fn tsv_is_told_apart_by_its_header() {
-    let sheet = parse("product\tline:de\tprice\nShoe\tHallo, Welt\t-20%\n");
+    let sheet = parse("product\tline:de\tprice\nShoe\tHallo, Welt\t-20%");
     assert_eq!(sheet.columns, ["product", "line:de", "price"]);
     assert_eq!(sheet.rows[0].cells, ["Shoe", "Hallo, Welt", "-20%"]);
-    let semicolons = parse("product;price\nShoe;12,50\n");
+    let semicolons = parse("product;price\nShoe;12,50");
     assert_eq!(semicolons.rows[0].cells, ["Shoe", "12,50"]);
 }
 
 #[test]
 fn byte_order_marks_are_read() {
-    let sheet = parse("\u{FEFF}product,colour\nShoe,red\n");
+    let sheet = parse("\u{FEFF}product,colour\nShoe,red");
     assert_eq!(sheet.columns, ["product", "colour"]);
 
     let mut utf16 = vec![0xFF, 0xFE];
@@ -71,7 +72,7 @@ fn byte_order_marks_are_read() {
 
 #[test]
 fn invalid_utf8_names_its_line() {
-    let problems = problems(b"product,colour\nShoe,red\nCaf\xe9,blue\n");
+    let problems = problems(b"product,colour\nShoe,red\nCaf\xe9,blue");
     assert_eq!(
         problems,
         [
@@ -114,7 +115,7 @@ fn header_names_must_be_there_and_unique() {
 
 #[test]
 fn short_rows_are_padded_and_long_ones_refused() {
-    let sheet = parse("a,b,c\nx\ny,z,w,,\n");
+    let sheet = parse("a,b,c\nx\ny,z,w,,");
     assert_eq!(sheet.rows[0].cells, ["x", "", ""]);
     // Empty cells past the last column are dropped.
     assert_eq!(sheet.rows[1].cells, ["y", "z", "w"]);
@@ -130,7 +131,7 @@ fn short_rows_are_padded_and_long_ones_refused() {
 fn a_ten_thousand_row_sheet_is_refused_quickly() {
     let mut text = String::from("product,colour,line:de\n");
     for i in 0..10_000 {
-        text.push_str(&format!("Shoe {i},red,\"Hallo, {i}\"\n"));
+        let _ = writeln!(text, "Shoe {i},red,\"Hallo, {i}\"");
     }
     let started = Instant::now();
     let refused = Sheet::parse(text.as_bytes()).expect_err("too many rows");
@@ -145,12 +146,15 @@ fn a_ten_thousand_row_sheet_is_refused_quickly() {
     rows.extend((0..10_000).map(|i| vec![format!("Shoe {i}")]));
     let refused = Sheet::from_grid(rows).expect_err("too many rows");
     assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0].message, "the sheet has 10,000 rows; a campaign takes at most 1,000");
+    assert_eq!(
+        refused[0].message,
+        "the sheet has 10,000 rows; a campaign takes at most 1,000"
+    );
 
     // Exactly the limit is fine.
     let mut text = String::from("product\n");
     for i in 0..MAX_ROWS {
-        text.push_str(&format!("Shoe {i}\n"));
+        let _ = writeln!(text, "Shoe {i}");
     }
     assert_eq!(parse(&text).rows.len(), MAX_ROWS);
 }
@@ -170,24 +174,40 @@ fn a_grid_from_xlsx_gets_the_same_checks() {
     assert_eq!(numbers, [2, 4]);
     assert_eq!(sheet.rows[1].cells, ["Mug", "Tschüss"]);
 
-    let refused = Sheet::from_grid(grid(&[&["product", "price"], &["Shoe", "=B1"]]))
-        .expect_err("formula");
-    assert_eq!(refused[0].to_string(), "row 2, price: a formula (=B1); paste values, not formulas");
+    let refused =
+        Sheet::from_grid(grid(&[&["product", "price"], &["Shoe", "=B1"]])).expect_err("formula");
+    assert_eq!(
+        refused[0].to_string(),
+        "row 2, price: a formula (=B1); paste values, not formulas"
+    );
     assert!(Sheet::from_grid(Vec::new()).is_err());
 }
 
 #[test]
 fn problems_say_only_what_is_known() {
-    let both = SheetProblem::error(Some(14), Some("line:de"), "German needs 7.9 s; the clip is 5 s");
-    assert_eq!(both.to_string(), "row 14, line:de: German needs 7.9 s; the clip is 5 s");
-    assert_eq!(SheetProblem::error(Some(3), None, "x").to_string(), "row 3: x");
-    assert_eq!(SheetProblem::warning(None, Some("notes"), "x").to_string(), "notes: x");
+    let both = SheetProblem::error(
+        Some(14),
+        Some("line:de"),
+        "German needs 7.9 s; the clip is 5 s",
+    );
+    assert_eq!(
+        both.to_string(),
+        "row 14, line:de: German needs 7.9 s; the clip is 5 s"
+    );
+    assert_eq!(
+        SheetProblem::error(Some(3), None, "x").to_string(),
+        "row 3: x"
+    );
+    assert_eq!(
+        SheetProblem::warning(None, Some("notes"), "x").to_string(),
+        "notes: x"
+    );
     assert_eq!(SheetProblem::error(None, None, "x").to_string(), "x");
 }
 
 #[test]
 fn a_sheet_that_arrives_whole_is_checked_again() {
-    let mut sheet = parse("product,price\nShoe,10\n");
+    let mut sheet = parse("product,price\nShoe,10");
     assert!(sheet.problems().is_empty());
     sheet.rows[0].cells[1] = "=1+1".into();
     sheet.rows[0].cells.push("more".into());
