@@ -137,11 +137,12 @@ impl<'a> Plan<'a> {
                 Role::Line(code) => {
                     used[i] = true;
                     let Some(language) = Language::from_code(code) else {
-                        problems.push(SheetProblem::error(
-                            Some(1),
-                            Some(name),
-                            format!("unknown language {code} (use {})", sheet_codes()),
-                        ));
+                        let message = if code.is_empty() {
+                            format!("say which language after line: (use {})", sheet_codes())
+                        } else {
+                            format!("unknown language {code} (use {})", sheet_codes())
+                        };
+                        problems.push(SheetProblem::error(Some(1), Some(name), message));
                         continue;
                     };
                     if let Some((_, first)) = line_columns.iter().find(|(l, _)| *l == language) {

@@ -289,6 +289,15 @@ fn an_unknown_language_column_blocks_the_campaign() {
     assert_eq!(expansion.counts.blocked, 1);
     assert_eq!(expansion.variants[0].line(), "Hallo");
 
+    let blank = spec_with_columns("product,line:\nShoe,x\n");
+    assert_eq!(
+        said(&run(&blank)),
+        [
+            "row 1, line:: say which language after line: (use en, zh, yue, ja, ko, de, fr)",
+            "row 2, line:zh: no Mandarin line",
+        ]
+    );
+
     let twice = spec_with_columns("product,line:zh,line:cmn\nShoe,你好,你好");
     assert_eq!(
         said(&run(&twice))[0],
@@ -513,6 +522,11 @@ fn a_spec_round_trips_through_json_with_defaults() {
     .expect("parses");
     assert_eq!(minimal.name_pattern, DEFAULT_NAME_PATTERN);
     assert!(minimal.sheet.rows.is_empty());
+    let header_only = self::spec("product\n", &[English], &[Square]);
+    assert_eq!(
+        said(&run(&header_only)),
+        ["the sheet has no rows below its header; add one row per product"]
+    );
     let expansion = run(&spec);
     let json = serde_json::to_string(&expansion).expect("serialises");
     assert!(json.contains("\"readiness\":\"ready\""));
