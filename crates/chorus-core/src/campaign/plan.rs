@@ -9,7 +9,7 @@ use super::placeholders::Template;
 use super::{CampaignSpec, Sheet, SheetProblem, SheetRow, SpeechFit, fit};
 use crate::check::{Problem, check_with_registry};
 use crate::cost::estimate_cost;
-use crate::{DialogueLine, GenerationRequest, Language, Mode, ModelSpec};
+use crate::{DialogueLine, Language, Mode, ModelSpec};
 
 /// A template text parsed once, with each placeholder resolved to its column.
 struct Field {
@@ -295,13 +295,10 @@ impl<'a> Plan<'a> {
             }
         };
 
-        let mut base = GenerationRequest {
-            dialogue: Vec::new(),
-            references: template.references.clone(),
-            prompt: String::new(),
-            negative_prompt: String::new(),
-            ..template.clone()
-        };
+        // Texts that could not be parsed stay as written: the template
+        // problem blocks the campaign, and says why.
+        let mut base = template.clone();
+        base.dialogue = Vec::new();
         if let Some(filled) = self.prompt.fill(row) {
             note_empty(&filled, &self.prompt.words, &mut row_problems);
             base.prompt = filled.text;
