@@ -152,6 +152,13 @@ pub fn expand(
         ..Expansion::default()
     };
     expansion.problems.extend(spec.sheet.problems());
+    if !spec.sheet.columns.is_empty() && spec.sheet.rows.is_empty() {
+        expansion.problems.push(SheetProblem::error(
+            None,
+            None,
+            "the sheet has no rows below its header; add one row per product",
+        ));
+    }
 
     let planned = spec.sheet.rows.len() * spec.languages.len() * spec.ratios.len();
     if spec.sheet.rows.len() > MAX_ROWS || planned > MAX_VARIANTS {

@@ -9,7 +9,7 @@ use super::placeholders::Template;
 use super::{CampaignSpec, Sheet, SheetProblem, SheetRow, SpeechFit, fit};
 use crate::check::{Problem, check_with_registry};
 use crate::cost::estimate_cost;
-use crate::{DialogueLine, GenerationRequest, Language, Mode, ModelSpec};
+use crate::{DialogueLine, Language, Mode, ModelSpec};
 
 /// A template text parsed once, with each placeholder resolved to its column.
 struct Field {
@@ -137,11 +137,12 @@ impl<'a> Plan<'a> {
                 Role::Line(code) => {
                     used[i] = true;
                     let Some(language) = Language::from_code(code) else {
-                        problems.push(SheetProblem::error(
-                            Some(1),
-                            Some(name),
-                            format!("unknown language {code} (use {})", sheet_codes()),
-                        ));
+                        let message = if code.is_empty() {
+                            format!("say which language after line: (use {})", sheet_codes())
+                        } else {
+                            format!("unknown language {code} (use {})", sheet_codes())
+                        };
+                        problems.push(SheetProblem::error(Some(1), Some(name), message));
                         continue;
                     };
                     if let Some((_, first)) = line_columns.iter().find(|(l, _)| *l == language) {
@@ -294,13 +295,10 @@ impl<'a> Plan<'a> {
             }
         };
 
-        let mut base = GenerationRequest {
-            dialogue: Vec::new(),
-            references: template.references.clone(),
-            prompt: String::new(),
-            negative_prompt: String::new(),
-            ..template.clone()
-        };
+        // Texts that could not be parsed stay as written: the template
+        // problem blocks the campaign, and says why.
+        let mut base = template.clone();
+        base.dialogue = Vec::new();
         if let Some(filled) = self.prompt.fill(row) {
             note_empty(&filled, &self.prompt.words, &mut row_problems);
             base.prompt = filled.text;
@@ -380,6 +378,7 @@ impl<'a> Plan<'a> {
                 }
             };
 
+            let line_is_empty = text.trim().is_empty();
             let mut request = base.clone();
             request.dialogue = vec![DialogueLine::new(plan.language, text)];
             for &ratio in &self.spec.ratios {
@@ -389,6 +388,9 @@ impl<'a> Plan<'a> {
                 problems.extend(
                     check_with_registry(&request, models)
                         .into_iter()
+                        // An empty line has been said already, in the
+                        // sheet's words.
+                        .filter(|p| !(line_is_empty && is_line_text(&p.field)))
                         .map(|p| self.trace(p, plan)),
                 );
                 let cost_usd_micros = model
@@ -428,11 +430,7 @@ impl<'a> Plan<'a> {
     /// A check problem, placed at the sheet column that caused it.
     fn trace(&self, problem: Problem, plan: &LanguagePlan) -> VariantProblem {
         let field = problem.field.as_str();
-        let column = if field.starts_with("dialogue[")
-            && field
-                .rsplit_once('.')
-                .is_some_and(|(_, last)| last == "text")
-        {
+        let column = if is_line_text(field) {
             self.line_label(plan)
         } else if field.starts_with("dialogue[") {
             "languages".into()
@@ -469,6 +467,14 @@ impl<'a> Plan<'a> {
             severity: problem.severity,
         }
     }
+}
+
+/// Whether a check problem's field is a dialogue line's text.
+fn is_line_text(field: &str) -> bool {
+    field.starts_with("dialogue[")
+        && field
+            .rsplit_once('.')
+            .is_some_and(|(_, last)| last == "text")
 }
 
 /// How a message about an empty cell starts.

@@ -39,9 +39,13 @@ impl Sheet {
             .delimiter(delimiter)
             .from_reader(text.as_bytes());
         let mut record = csv::StringRecord::new();
-        // Lines that quoted newlines added inside earlier records: a cell
-        // with a newline is still one spreadsheet row.
-        let mut embedded_newlines: u64 = 0;
+        // A spreadsheet row is a record, blank or not; a line break inside a
+        // quoted cell does not start one. The reader's own line numbers
+        // count both, and start a record before the breaks it skips, so
+        // rows are counted here: line breaks before the record's first
+        // byte, less those that were inside earlier records' cells.
+        let bytes = text.as_bytes();
+        let (mut scanned, mut breaks, mut inside_cells) = (0usize, 0u64, 0u64);
         let mut header: Option<(u64, Vec<String>)> = None;
         let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
         let mut data_rows: usize = 0;
@@ -58,11 +62,19 @@ impl Sheet {
                     )]);
                 }
             }
-            let line = record.position().map_or(1, csv::Position::line);
-            let row_line = line.saturating_sub(embedded_newlines);
-            embedded_newlines += record
+            let mut start = record
+                .position()
+                .map_or(0, |p| p.byte() as usize)
+                .max(scanned);
+            while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                start += 1;
+            }
+            breaks += line_breaks(&bytes[scanned..start]);
+            scanned = start;
+            let row_line = 1 + breaks - inside_cells;
+            inside_cells += record
                 .iter()
-                .map(|field| field.bytes().filter(|b| *b == b'\n').count() as u64)
+                .map(|field| line_breaks(field.as_bytes()))
                 .sum::<u64>();
             if record.iter().all(|field| field.trim().is_empty()) {
                 continue;
@@ -160,7 +172,7 @@ impl Sheet {
         }
         let mut out = Vec::new();
         for (i, name) in self.columns.iter().enumerate() {
-            let place = Some(column_letter(i));
+            let place = Some(format!("column {}", column_letter(i)));
             if name.trim().is_empty() {
                 out.push(SheetProblem::error(
                     Some(1),
@@ -194,7 +206,7 @@ impl Sheet {
             if let Some((i, cell)) = extra.clone().find(|(_, cell)| !cell.trim().is_empty()) {
                 out.push(SheetProblem::error(
                     Some(row.number),
-                    Some(&column_letter(i)),
+                    Some(&format!("column {}", column_letter(i))),
                     format!(
                         "{} is to the right of the last named column; name the column in row 1 or remove the value",
                         quoted(cell)
@@ -214,6 +226,26 @@ impl Sheet {
     pub fn cell(row: &SheetRow, column: usize) -> &str {
         row.cells.get(column).map_or("", String::as_str)
     }
+}
+
+/// Line breaks in `bytes`: `\r\n`, `\n` or a lone `\r` each count once.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => count += 1,
+            b'\r' => {
+                count += 1;
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    count
 }
 
 fn same_name(a: &str, b: &str) -> bool {

@@ -1,1 +1,0 @@
-//! Campaign tests: the sheet, the template, and whole expansions.

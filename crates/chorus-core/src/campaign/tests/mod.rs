@@ -1,0 +1,4 @@
+//! Campaign tests: reading sheets, and whole expansions.
+
+mod expand;
+mod sheet;
