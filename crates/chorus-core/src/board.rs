@@ -112,6 +112,9 @@ pub struct BoardVariant {
     pub model: String,
     #[serde(default)]
     pub seed: Option<i64>,
+    /// What it says (its one line), filled in from the sheet.
+    #[serde(default)]
+    pub line: Option<String>,
     pub estimate_usd_micros: u64,
     /// What it cost, once settled.
     #[serde(default)]
@@ -321,6 +324,7 @@ mod tests {
             progress: 0.0,
             model: "draft".into(),
             seed: None,
+            line: None,
             estimate_usd_micros: 0,
             cost_usd_micros: None,
             video: None,

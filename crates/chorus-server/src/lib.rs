@@ -53,6 +53,7 @@ pub mod submit_ledger;
 // The job queue.
 /// Monthly spend limits: each job's estimate reserved, settled, released.
 pub mod budget;
+pub mod campaign_cli;
 pub mod campaigns;
 /// Job records and every change to them, each announced as an event.
 pub mod jobs;

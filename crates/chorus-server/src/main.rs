@@ -70,6 +70,10 @@ enum Command {
     /// one-time invite link.
     #[command(subcommand)]
     User(chorus_server::auth::cli::UserCommand),
+    /// Campaigns on the command line: `chorus campaign submit sheet.csv
+    /// --template campaign.json --wait`.
+    #[command(subcommand)]
+    Campaign(chorus_server::campaign_cli::CampaignCommand),
     /// Render a draft clip (MP4 + JSON sidecar) without the server.
     Draft(chorus_server::cli::DraftArgs),
     /// Measure a clip's lip-sync offset (H.264 + AAC MP4).
@@ -153,6 +157,11 @@ fn main() -> std::process::ExitCode {
             print!("{}", chorus_server::auth::cli::run(command).await?);
             Ok(())
         }),
+        Command::Campaign(command) => match run_async_value(chorus_server::campaign_cli::run(command)) {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::from(2),
+            Err(e) => Err(e),
+        },
         Command::Sync(args) => chorus_server::cli::sync(&args),
         Command::ShiftAudio(args) => chorus_server::cli::shift_audio(&args),
         Command::Voice => chorus_server::cli::voice_helper(),
@@ -183,6 +192,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run_async<F: std::future::Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Result<()> {
+    run_async_value(future)
+}
+
+fn run_async_value<T, F: std::future::Future<Output = anyhow::Result<T>>>(future: F) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -61,10 +61,12 @@ fn table() -> Vec<Rule> {
         // Campaigns.
         rule(M::POST, "/api/campaigns", EDITOR, "run campaigns"),
         rule(M::GET, "/api/campaigns", VIEWER, "see campaigns"),
+        rule(M::POST, "/api/campaigns/sheet", VIEWER, "read sheets"),
         rule(M::GET, "/api/campaigns/{id}", VIEWER, "see campaigns"),
         rule(M::POST, "/api/campaigns/{id}/retry", EDITOR, "run campaigns"),
         rule(M::POST, "/api/campaigns/{id}/cancel", EDITOR, "run campaigns"),
         rule(M::POST, "/api/campaigns/{id}/share", EDITOR, "share campaigns"),
+        rule(M::GET, "/api/campaigns/{id}/export", VIEWER, "export campaigns"),
         rule(M::POST, "/api/campaigns/{id}/links/{link}/revoke", EDITOR, "share campaigns"),
         rule(M::POST, "/api/uploads", EDITOR, "upload pictures"),
         rule(M::POST, "/api/imports", EDITOR, "import clips"),

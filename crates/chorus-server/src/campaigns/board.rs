@@ -108,6 +108,7 @@ async fn variants(db: &Db, id: &str, rows: &[VariantRow]) -> anyhow::Result<Vec<
             progress: row.progress.unwrap_or(0.0) as f32,
             model: request.model.clone(),
             seed: request.seed,
+            line: request.dialogue.first().map(|d| d.text.clone()),
             estimate_usd_micros: budget::from_db(row.estimate_usd_micros),
             cost_usd_micros: (status == VariantStatus::Succeeded || status == VariantStatus::Failed)
                 .then(|| row.latest_usd_micros()),

@@ -8,8 +8,10 @@
 
 pub mod board;
 pub mod dispatch;
+pub mod export;
 pub mod links;
 pub mod store;
+pub mod xlsx;
 
 use std::collections::BTreeMap;
 
@@ -82,7 +84,7 @@ pub async fn expand_checked(state: &AppState, submit: &CampaignSubmit) -> anyhow
 }
 
 /// A sheet problem as the API's problem: its place is the field.
-fn placed(p: &campaign::SheetProblem) -> Problem {
+pub fn placed(p: &campaign::SheetProblem) -> Problem {
     let field = match (p.row, p.column.as_deref()) {
         (Some(row), Some(column)) => format!("row {row}, {column}"),
         (Some(row), None) => format!("row {row}"),

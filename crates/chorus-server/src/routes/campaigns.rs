@@ -1,27 +1,40 @@
 //! Campaigns: submit (checked, idempotent under the client's key), list,
 //! the board, retry the failed variants, cancel the rest.
 
-use axum::extract::{Path, State};
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::Response;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chorus_core::access::{AuditAction, dollars};
 use chorus_core::board::{Campaign, CampaignLinkCreated, CampaignSubmit, CampaignSummary};
 
+use chorus_core::Problem;
+use chorus_core::delivery::NamePattern;
+use serde::Deserialize;
+
 use super::ApiJson;
 use crate::audit;
 use crate::auth::Actor;
-use crate::campaigns::{self, Inserted, Refused, board, links};
+use crate::campaigns::{self, Inserted, Refused, board, export, links};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/campaigns", post(create).get(list))
+        .route(
+            "/campaigns/sheet",
+            post(sheet).layer(DefaultBodyLimit::max(SHEET_LIMIT)),
+        )
         .route("/campaigns/{id}", get(read))
         .route("/campaigns/{id}/retry", post(retry))
         .route("/campaigns/{id}/cancel", post(cancel))
         .route("/campaigns/{id}/share", post(share))
+        .route("/campaigns/{id}/export", get(export))
         .route("/campaigns/{id}/links/{link}/revoke", post(revoke))
 }
 
@@ -136,6 +149,89 @@ async fn revoke(
     }
     audit::record(&state.db, &actor, AuditAction::ReviewRevoked, &link, "campaign link").await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    /// `approved` (the default) or `all`.
+    only: Option<String>,
+    /// The file-name pattern; the campaign's own when absent.
+    pattern: Option<String>,
+}
+
+/// `GET /api/campaigns/{id}/export?only=approved|all&pattern=…`: a ZIP of
+/// the chosen clips with their captions and `manifest.csv`, streamed as it
+/// is written.
+async fn export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::BadRequest(format!("The query string cannot be read: {}", e.body_text()))
+    })?;
+    let campaign = board::campaign(&state.db, &id)
+        .await?
+        .ok_or_else(|| no_campaign(&id))?;
+    let only = match query.only.as_deref() {
+        None | Some("approved") => export::Only::Approved,
+        Some("all") => export::Only::All,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "only={other} is not understood; use only=approved or only=all"
+            )));
+        }
+    };
+    let pattern_text = query.pattern.unwrap_or_else(|| campaign.name_pattern.clone());
+    let pattern = NamePattern::parse(&pattern_text)
+        .map_err(|why| ApiError::invalid(vec![Problem::error("pattern", why)]))?;
+    let chosen = export::chosen(&campaign, only);
+    if chosen.is_empty() {
+        return Err(ApiError::Conflict(match only {
+            export::Only::Approved => format!(
+                "No variant of {} is approved yet: share the campaign with a client, or export all done variants",
+                campaign.name
+            ),
+            export::Only::All => format!("No variant of {} is done yet", campaign.name),
+        }));
+    }
+    let body = export::package(state.assets.clone(), &campaign, &chosen, &pattern).await?;
+    let file = format!("{}.zip", crate::reviews::scope::file_stem(&campaign.name));
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\""))
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+        .map_err(anyhow::Error::from)?)
+}
+
+/// The largest spreadsheet file taken.
+const SHEET_LIMIT: usize = 20 * 1024 * 1024;
+
+/// A sheet as rows of text: the header first.
+#[derive(Debug, serde::Serialize)]
+struct Grid {
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// `POST /api/campaigns/sheet`: a spreadsheet file (.xlsx, .xls, .ods) in
+/// the body, answered as its first worksheet's rows, for the studio to
+/// check like a pasted sheet; 422 with each formula's row and column.
+async fn sheet(body: axum::body::Bytes) -> ApiResult<Json<Grid>> {
+    let mut grid = tokio::task::spawn_blocking(move || campaigns::xlsx::grid(&body))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|problems| {
+            ApiError::invalid(
+                problems
+                    .iter()
+                    .map(campaigns::placed)
+                    .collect(),
+            )
+        })?;
+    let columns = if grid.is_empty() { Vec::new() } else { grid.remove(0) };
+    Ok(Json(Grid { columns, rows: grid }))
 }
 
 fn no_campaign(id: &str) -> ApiError {
