@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod check;
 pub mod cost;
+pub mod delivery;
 pub mod format;
 pub mod job;
 pub mod language;
