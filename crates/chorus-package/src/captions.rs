@@ -172,7 +172,9 @@ fn place_words(spans: &[(f64, f64)], text: &str) -> Vec<Word> {
     let mut phrases: Vec<Vec<String>> = vec![Vec::new()];
     for w in words {
         let ends = ends_phrase(&w);
-        phrases.last_mut().map(|p| p.push(w));
+        if let Some(phrase) = phrases.last_mut() {
+            phrase.push(w);
+        }
         if ends {
             phrases.push(Vec::new());
         }

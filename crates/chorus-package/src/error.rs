@@ -50,8 +50,8 @@ impl PackageError {
     /// not a fault to report.
     pub fn is_disconnected(&self) -> bool {
         let io = match self {
-            PackageError::Write { source, .. } => Some(source),
-            PackageError::Zip {
+            PackageError::Write { source, .. }
+            | PackageError::Zip {
                 source: zip::result::ZipError::Io(source),
                 ..
             }

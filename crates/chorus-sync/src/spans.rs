@@ -199,7 +199,7 @@ mod tests {
             assert!((span.start_ms - start).abs() <= 20.0, "{spans:?}");
             assert!((span.end_ms - end).abs() <= 20.0, "{spans:?}");
         }
-        let silent = SpeechEnvelope::from_samples(&[0.0; 16_000], 16_000, 1, 100.0).unwrap();
+        let silent = SpeechEnvelope::from_samples(&vec![0.0; 16_000], 16_000, 1, 100.0).unwrap();
         assert!(speech_spans(&silent).is_empty());
     }
 
