@@ -7,7 +7,7 @@
 //! # How the server writes a package
 //!
 //! ```no_run
-//! # fn clips() -> Vec<(String, std::fs::File, Option<String>, chorus_package::ManifestRow)> { Vec::new() }
+//! # fn clips() -> Vec<(String, u64, std::fs::File, Option<String>, chorus_package::ManifestRow)> { Vec::new() }
 //! use chorus_package::{ChannelWriter, PackageWriter, cues_from_draft_sidecar};
 //!
 //! // In the handler: the receiver becomes the body
@@ -16,9 +16,12 @@
 //! let (sink, _rx) = ChannelWriter::channel(8);
 //! let mut package = PackageWriter::new(sink);
 //! let mut rows = Vec::new();
-//! for (name, file, sidecar_json, row) in clips() {
-//!     // `name` from chorus_core::delivery::NamePattern::render_all.
-//!     package.add_clip(&name, file)?;
+//! for (name, len, file, sidecar_json, row) in clips() {
+//!     // `name` from chorus_core::delivery::NamePattern::render_all; the
+//!     // clip any `Read` (an asset file; an S3 object through
+//!     // `tokio_util::io::SyncIoBridge`). `add_clip` when the length is
+//!     // not known.
+//!     package.add_clip_sized(&name, len, file)?;
 //!     let cues = match sidecar_json {
 //!         Some(json) => cues_from_draft_sidecar(&json)?,
 //!         // No sidecar (a hosted take, an import): the line laid on the

@@ -503,3 +503,82 @@ fn captions_written_by_hand_parse_in_ffmpeg() {
         );
     }
 }
+
+/// Counts what it is given and keeps the last few KiB.
+#[derive(Default)]
+struct Tail {
+    total: u64,
+    tail: Vec<u8>,
+}
+
+impl Write for Tail {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.total += data.len() as u64;
+        self.tail
+            .extend_from_slice(&data[data.len().saturating_sub(8192)..]);
+        let keep = self.tail.len().saturating_sub(8192);
+        self.tail.drain(..keep);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Gives `left` bytes of whatever is in the buffer, cheaply.
+struct Filler(u64);
+
+impl Read for Filler {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(usize::try_from(self.0).unwrap_or(usize::MAX));
+        self.0 -= n as u64;
+        Ok(n)
+    }
+}
+
+fn le16(b: &[u8], at: usize) -> usize {
+    usize::from(u16::from_le_bytes([b[at], b[at + 1]]))
+}
+
+#[test]
+fn a_clip_over_4_gb_gets_zip64_sizes() {
+    const LEN: u64 = (4 << 30) + 12_345;
+    for sized in [false, true] {
+        let mut package = PackageWriter::new(Tail::default());
+        let copied = if sized {
+            package.add_clip_sized("big.mp4", LEN, Filler(LEN))
+        } else {
+            package.add_clip("big.mp4", Filler(LEN))
+        };
+        assert_eq!(copied.expect("adds"), LEN);
+        package.add_text("after.txt", "still fine").expect("adds");
+        let sink = package.finish().expect("finishes");
+        assert!(sink.total > LEN);
+        let t = &sink.tail;
+        // The ZIP64 end of central directory and its locator are written.
+        assert!(
+            t.windows(4).any(|w| w == b"PK\x06\x06"),
+            "no zip64 end record"
+        );
+        assert!(t.windows(4).any(|w| w == b"PK\x06\x07"), "no zip64 locator");
+        // big.mp4's central header says "see ZIP64" and its extra field
+        // holds the true size.
+        let at = t
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("central directory");
+        let header = &t[at..];
+        assert_eq!(
+            &header[24..28],
+            &[0xFF; 4],
+            "uncompressed size defers to zip64"
+        );
+        let (name_len, extra_len) = (le16(header, 28), le16(header, 30));
+        assert_eq!(&header[46..46 + name_len], b"big.mp4");
+        let extra = &header[46 + name_len..46 + name_len + extra_len];
+        assert_eq!(le16(extra, 0), 1, "zip64 extra field first");
+        let size = u64::from_le_bytes(extra[4..12].try_into().expect("8 bytes"));
+        assert_eq!(size, LEN);
+    }
+}
