@@ -16,10 +16,15 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("load") => crate::bench_load::load(&args[1..]),
         Some("library") => crate::bench_library::library(),
         Some("seek") => crate::bench_seek::seek(),
+        Some("package") => crate::bench_package::package(),
         Some(other) => {
-            bail!("unknown benchmark `{other}`; available: draft, sync, queue, load, library, seek")
+            bail!(
+                "unknown benchmark `{other}`; available: draft, sync, queue, load, library, seek, package"
+            )
         }
-        None => bail!("name a benchmark: cargo xtask bench draft|sync|queue|load|library|seek"),
+        None => {
+            bail!("name a benchmark: cargo xtask bench draft|sync|queue|load|library|seek|package")
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 mod bench;
 mod bench_library;
 mod bench_load;
+mod bench_package;
 mod bench_seek;
 mod bench_sync;
 mod bench_sync_real;
@@ -28,7 +29,7 @@ Commands:
                                         (release) and serve it (default 127.0.0.1:8080)
   test [--skip-browser]                 fmt + clippy, unit and server tests, wasm build,
                                         browser tests in headless Chromium
-  bench <draft|sync|queue|load|library|seek>
+  bench <draft|sync|queue|load|library|seek|package>
                                         Print benchmark figures beside a reference
   dist                                  Build the studio (release) into dist/, as the
                                         browser tests and `run` serve it

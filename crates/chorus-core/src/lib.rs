@@ -10,6 +10,7 @@ pub mod board;
 pub mod campaign;
 pub mod check;
 pub mod cost;
+pub mod delivery;
 pub mod format;
 pub mod job;
 pub mod language;

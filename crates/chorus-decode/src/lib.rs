@@ -6,6 +6,7 @@
 //! tests' path. `probe_file` checks an upload by its bytes before import,
 //! reading only its index and first samples. `keyframe_stills` gives a few
 //! keyframes in colour for the server's posters and scrub strips.
+//! `speech_spans_file` says where a clip speaks, for captions.
 
 mod analyze;
 mod annexb;
@@ -14,6 +15,7 @@ mod error;
 mod libav;
 mod probe;
 mod source;
+mod speech;
 mod stills;
 mod video;
 
@@ -22,5 +24,6 @@ pub use audio::{DecodedAudio, decode_audio};
 pub use error::DecodeError;
 pub use probe::{AudioFormat, ClipProbe, Container, ProbeError, VideoFormat, probe_file};
 pub use source::Mp4Source;
+pub use speech::{speech_spans, speech_spans_file};
 pub use stills::{Still, keyframe_stills, keyframe_stills_file};
 pub use video::{VideoInfo, decode_luma_frames};

@@ -36,5 +36,5 @@ pub use motion::{
     LumaFrame, MotionAnalyzer, MotionGrid, MotionSeries, block_motion, downscale_luma,
 };
 pub use mouth::MouthRegion;
-pub use spans::Span;
+pub use spans::{Span, speech_spans};
 pub use verdict::{Side, SyncVerdict};

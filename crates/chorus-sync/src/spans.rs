@@ -15,6 +15,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use crate::audio::{STEPS_PER_FRAME, SpeechEnvelope};
+
 /// A span of frames `[start_frame, end_frame)` and the same in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Span {
@@ -98,6 +100,20 @@ pub(crate) fn disagreements(
     }
 }
 
+/// Where the sound carries speech, in the envelope's frames: the test the
+/// disagreement spans use, on the sound alone (captions for clips with no
+/// timing of their own are laid on these spans).
+pub fn speech_spans(envelope: &SpeechEnvelope) -> Vec<Span> {
+    let levels: Vec<Option<f32>> = (0..envelope.frames())
+        .map(|k| envelope.level((k * STEPS_PER_FRAME) as i64))
+        .collect();
+    let mask = speech_mask(&levels, envelope.fps());
+    runs(&mask, 1)
+        .into_iter()
+        .map(|r| Span::new(r, envelope.fps()))
+        .collect()
+}
+
 /// Which frames carry speech.
 pub(crate) fn speech_mask(speech: &[Option<f32>], fps: f64) -> Vec<bool> {
     let mut present: Vec<f32> = speech.iter().flatten().copied().collect();
@@ -160,6 +176,32 @@ fn runs(mask: &[bool], min_len: usize) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn speech_spans_of_sound_follow_the_bursts() {
+        // 16 kHz: 0.5 s silence, 1 s of a 1 kHz tone, 0.6 s silence, 0.4 s tone.
+        let rate = 16_000.0;
+        let samples: Vec<f32> = (0..40_000)
+            .map(|i| {
+                let t = f64::from(i) / rate;
+                let on = (0.5..1.5).contains(&t) || (2.1..2.5).contains(&t);
+                if on {
+                    (0.3 * (std::f64::consts::TAU * 1000.0 * t).sin()) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let env = SpeechEnvelope::from_samples(&samples, 16_000, 1, 100.0).unwrap();
+        let spans = speech_spans(&env);
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        for (span, (start, end)) in spans.iter().zip([(500.0, 1500.0), (2100.0, 2500.0)]) {
+            assert!((span.start_ms - start).abs() <= 20.0, "{spans:?}");
+            assert!((span.end_ms - end).abs() <= 20.0, "{spans:?}");
+        }
+        let silent = SpeechEnvelope::from_samples(&vec![0.0; 16_000], 16_000, 1, 100.0).unwrap();
+        assert!(speech_spans(&silent).is_empty());
+    }
 
     #[test]
     fn runs_respect_minimum_length() {
