@@ -53,10 +53,9 @@ pub async fn run(command: CampaignCommand) -> anyhow::Result<bool> {
 /// Reads the sheet file; problems name the row and column.
 fn read_sheet(path: &PathBuf) -> anyhow::Result<Sheet> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let spreadsheet = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["xlsx", "xlsm", "xls", "xlsb", "ods"].contains(&e.to_ascii_lowercase().as_str()));
+    let spreadsheet = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["xlsx", "xlsm", "xls", "xlsb", "ods"].contains(&e.to_ascii_lowercase().as_str())
+    });
     let parsed = if spreadsheet {
         crate::campaigns::xlsx::grid(&bytes).and_then(Sheet::from_grid)
     } else {
@@ -100,7 +99,10 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<bool> {
     let status = response.status();
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     if !status.is_success() {
-        let mut message = body["error"]["message"].as_str().unwrap_or("refused").to_string();
+        let mut message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("refused")
+            .to_string();
         for p in body["error"]["problems"].as_array().into_iter().flatten() {
             message.push_str(&format!(
                 "\n  {}: {}",
@@ -114,7 +116,11 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<bool> {
     let again = status == reqwest::StatusCode::OK;
     println!(
         "{} campaign {} ({}): {} variants, estimated {}",
-        if again { "Already submitted:" } else { "Submitted" },
+        if again {
+            "Already submitted:"
+        } else {
+            "Submitted"
+        },
         campaign.name,
         campaign.id,
         campaign.variants.len(),
@@ -138,7 +144,11 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<bool> {
             .json()
             .await?;
         let counts = count_by_status(&board.variants);
-        let ended = board.variants.iter().filter(|v| v.status.is_ended()).count();
+        let ended = board
+            .variants
+            .iter()
+            .filter(|v| v.status.is_ended())
+            .count();
         bar.set_position(ended as u64);
         let summary: Vec<String> = counts
             .iter()
@@ -155,10 +165,13 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<bool> {
             return Ok(failed == 0);
         }
         if board.canceled_at.is_none()
-            && ended + counts.get(&VariantStatus::Held).copied().unwrap_or(0) as usize == board.variants.len()
+            && ended + counts.get(&VariantStatus::Held).copied().unwrap_or(0) as usize
+                == board.variants.len()
             && counts.get(&VariantStatus::Held).is_some()
         {
-            bar.abandon_with_message("the rest is held (its cap or the month's budget); see the board");
+            bar.abandon_with_message(
+                "the rest is held (its cap or the month's budget); see the board",
+            );
             return Ok(false);
         }
         tokio::time::sleep(Duration::from_millis(700)).await;

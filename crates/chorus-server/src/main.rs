@@ -157,11 +157,13 @@ fn main() -> std::process::ExitCode {
             print!("{}", chorus_server::auth::cli::run(command).await?);
             Ok(())
         }),
-        Command::Campaign(command) => match run_async_value(chorus_server::campaign_cli::run(command)) {
-            Ok(true) => Ok(()),
-            Ok(false) => return std::process::ExitCode::from(2),
-            Err(e) => Err(e),
-        },
+        Command::Campaign(command) => {
+            match run_async_value(chorus_server::campaign_cli::run(command)) {
+                Ok(true) => Ok(()),
+                Ok(false) => return std::process::ExitCode::from(2),
+                Err(e) => Err(e),
+            }
+        }
         Command::Sync(args) => chorus_server::cli::sync(&args),
         Command::ShiftAudio(args) => chorus_server::cli::shift_audio(&args),
         Command::Voice => chorus_server::cli::voice_helper(),
@@ -195,7 +197,9 @@ fn run_async<F: std::future::Future<Output = anyhow::Result<()>>>(future: F) -> 
     run_async_value(future)
 }
 
-fn run_async_value<T, F: std::future::Future<Output = anyhow::Result<T>>>(future: F) -> anyhow::Result<T> {
+fn run_async_value<T, F: std::future::Future<Output = anyhow::Result<T>>>(
+    future: F,
+) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -25,7 +25,8 @@ Moss rug,green,Soft as moss.,Weich wie Moos.\n";
 
 fn spec(model: &str, sheet: &str) -> CampaignSpec {
     let mut template = GenerationRequest::new(model);
-    template.prompt = "A {{colour}} {{product}} on a sunlit table, a presenter talks about it".into();
+    template.prompt =
+        "A {{colour}} {{product}} on a sunlit table, a presenter talks about it".into();
     template.duration_s = 5;
     template.resolution = Resolution::P720;
     template.dialogue = vec![DialogueLine::new(Language::English, "")];
@@ -44,7 +45,12 @@ fn submit(key: &str, spec: &CampaignSpec) -> Value {
     json!({"key": key, "spec": spec})
 }
 
-async fn send(state: &AppState, method: &str, uri: &str, body: Option<&Value>) -> (StatusCode, Value) {
+async fn send(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
     let request = Request::builder().method(method).uri(uri);
     let request = match body {
         Some(body) => request
@@ -58,8 +64,16 @@ async fn send(state: &AppState, method: &str, uri: &str, body: Option<&Value>) -
         .await
         .expect("infallible");
     let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn count(state: &AppState, table: &str) -> i64 {
@@ -84,7 +98,13 @@ fn statuses(board: &Value) -> Vec<String> {
 async fn a_sheet_becomes_twelve_checked_variants_sent_once_under_its_key() {
     let s = common::server().await;
     let spec = spec("draft", SHEET);
-    let (status, board) = send(&s.state, "POST", "/api/campaigns", Some(&submit("spring-key-0001", &spec))).await;
+    let (status, board) = send(
+        &s.state,
+        "POST",
+        "/api/campaigns",
+        Some(&submit("spring-key-0001", &spec)),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{board}");
     let variants = board["variants"].as_array().expect("variants");
     assert_eq!(variants.len(), 12, "3 rows × EN/DE × 9:16/1:1");
@@ -98,12 +118,24 @@ async fn a_sheet_becomes_twelve_checked_variants_sent_once_under_its_key() {
     assert!(statuses(&board).iter().all(|s| s == "queued"), "{board}");
     let first_job = variants[0]["job_id"].as_str().expect("job").to_string();
     let (_, job) = send(&s.state, "GET", &format!("/api/jobs/{first_job}"), None).await;
-    assert_eq!(job["request"]["prompt"], "A teal Bloom vase on a sunlit table, a presenter talks about it");
+    assert_eq!(
+        job["request"]["prompt"],
+        "A teal Bloom vase on a sunlit table, a presenter talks about it"
+    );
     assert_eq!(job["request"]["aspect_ratio"], "9:16");
-    assert_eq!(job["request"]["dialogue"][0]["text"], "Meet the Bloom vase.");
+    assert_eq!(
+        job["request"]["dialogue"][0]["text"],
+        "Meet the Bloom vase."
+    );
 
     // The same submit again (a double click, a retried request) makes nothing new.
-    let (status, again) = send(&s.state, "POST", "/api/campaigns", Some(&submit("spring-key-0001", &spec))).await;
+    let (status, again) = send(
+        &s.state,
+        "POST",
+        "/api/campaigns",
+        Some(&submit("spring-key-0001", &spec)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["id"], board["id"]);
     assert_eq!(again["variants"][0]["job_id"], first_job.as_str());
@@ -114,15 +146,35 @@ async fn a_sheet_becomes_twelve_checked_variants_sent_once_under_its_key() {
     // The same key with another campaign is refused.
     let mut other = spec.clone();
     other.name = "Summer".into();
-    let (status, body) = send(&s.state, "POST", "/api/campaigns", Some(&submit("spring-key-0001", &other))).await;
+    let (status, body) = send(
+        &s.state,
+        "POST",
+        "/api/campaigns",
+        Some(&submit("spring-key-0001", &other)),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("key: spring-key-0001 was used"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("key: spring-key-0001 was used")
+    );
 
     // Cancel: queued variants stop, and the campaign is finished.
     let id = board["id"].as_str().unwrap();
-    let (status, canceled) = send(&s.state, "POST", &format!("/api/campaigns/{id}/cancel"), None).await;
+    let (status, canceled) = send(
+        &s.state,
+        "POST",
+        &format!("/api/campaigns/{id}/cancel"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{canceled}");
-    assert!(statuses(&canceled).iter().all(|s| s == "canceled"), "{canceled}");
+    assert!(
+        statuses(&canceled).iter().all(|s| s == "canceled"),
+        "{canceled}"
+    );
     assert!(canceled["finished_at"].is_i64());
 }
 
@@ -134,16 +186,33 @@ Bloom vase,teal,Meet the Bloom vase.,Das ist die Bloom Vase.\n\
 ,amber,The Fern lamp glows.,Die Fern Lampe leuchtet.\n\
 Moss rug,green,Soft as moss.,\"Dieser weiche Teppich aus Moos ist so schön und so weich, dass Sie ihn nie wieder hergeben möchten, glauben Sie mir das bitte.\"\n";
     let spec = spec("draft", sheet);
-    let (status, body) = send(&s.state, "POST", "/api/campaigns", Some(&submit("bad-sheet-0001", &spec))).await;
+    let (status, body) = send(
+        &s.state,
+        "POST",
+        "/api/campaigns",
+        Some(&submit("bad-sheet-0001", &spec)),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let problems = body["error"]["problems"].as_array().expect("problems");
     let places: Vec<String> = problems
         .iter()
-        .map(|p| format!("{}: {}", p["field"].as_str().unwrap(), p["message"].as_str().unwrap()))
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["field"].as_str().unwrap(),
+                p["message"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert!(places.iter().any(|p| p.starts_with("row 3, product:")), "{places:?}");
     assert!(
-        places.iter().any(|p| p.starts_with("row 4, line:de: German needs ")),
+        places.iter().any(|p| p.starts_with("row 3, product:")),
+        "{places:?}"
+    );
+    assert!(
+        places
+            .iter()
+            .any(|p| p.starts_with("row 4, line:de: German needs ")),
         "{places:?}"
     );
     assert_eq!(count(&s.state, "campaigns").await, 0);
@@ -172,7 +241,13 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
     capped.languages = vec![Language::English];
     // 6 variants at $0.70; the cap takes 2.5 of them.
     capped.budget_cap_usd_micros = Some(ONE_JOB * 5 / 2);
-    let (status, board) = send(&s.state, "POST", "/api/campaigns", Some(&submit("capped-0001", &capped))).await;
+    let (status, board) = send(
+        &s.state,
+        "POST",
+        "/api/campaigns",
+        Some(&submit("capped-0001", &capped)),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{board}");
     let st = statuses(&board);
     assert_eq!(st.iter().filter(|s| *s == "queued").count(), 2, "{board}");
@@ -180,8 +255,7 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
     assert_eq!(board["committed_usd_micros"], 2 * ONE_JOB);
     let held = &board["variants"][2];
     assert_eq!(
-        held["reason"],
-        "Held by the campaign's cap of $1.75: $1.40 committed so far",
+        held["reason"], "Held by the campaign's cap of $1.75: $1.40 committed so far",
         "{held}"
     );
     // Canceling one sent job leaves room for the next.
@@ -189,11 +263,15 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
     let (status, _) = send(&s.state, "POST", &format!("/api/jobs/{job}/cancel"), None).await;
     assert_eq!(status, StatusCode::OK);
     let id = board["id"].as_str().unwrap().to_string();
-    common::until("the next variant is sent", Duration::from_secs(10), async || {
-        let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
-        statuses(&board).iter().filter(|s| *s == "queued").count() == 2
-            && board["variants"][2]["status"] == "queued"
-    })
+    common::until(
+        "the next variant is sent",
+        Duration::from_secs(10),
+        async || {
+            let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
+            statuses(&board).iter().filter(|s| *s == "queued").count() == 2
+                && board["variants"][2]["status"] == "queued"
+        },
+    )
     .await;
     let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
     assert_eq!(board["committed_usd_micros"], 2 * ONE_JOB);
@@ -203,7 +281,13 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_campaigns_racing_for_one_budget_never_pass_it() {
     let s = priced_server().await;
-    let (status, body) = send(&s.state, "PUT", "/api/budget", Some(&json!({"studio_usd_micros": 5 * ONE_JOB}))).await;
+    let (status, body) = send(
+        &s.state,
+        "PUT",
+        "/api/budget",
+        Some(&json!({"studio_usd_micros": 5 * ONE_JOB})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..2 {
@@ -213,7 +297,13 @@ async fn two_campaigns_racing_for_one_budget_never_pass_it() {
         c.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).unwrap();
         c.languages = vec![Language::English];
         tasks.spawn(async move {
-            send(&state, "POST", "/api/campaigns", Some(&submit(&format!("race-key-000{i}"), &c))).await
+            send(
+                &state,
+                "POST",
+                "/api/campaigns",
+                Some(&submit(&format!("race-key-000{i}"), &c)),
+            )
+            .await
         });
     }
     let mut queued = 0;
@@ -226,7 +316,10 @@ async fn two_campaigns_racing_for_one_budget_never_pass_it() {
                 "queued" => queued += 1,
                 "held" => {
                     assert!(
-                        v["reason"].as_str().unwrap().starts_with("Waiting for budget: "),
+                        v["reason"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with("Waiting for budget: "),
                         "{v}"
                     );
                     waiting += 1;
@@ -239,4 +332,203 @@ async fn two_campaigns_racing_for_one_budget_never_pass_it() {
     assert_eq!(waiting, 7);
     let (_, spend) = send(&s.state, "GET", "/api/spend", None).await;
     assert_eq!(spend["reserved_usd_micros"], 5 * ONE_JOB);
+}
+
+/// Speaks through `chorus __voice` child processes, as `chorus serve` does.
+fn speak_like_chorus_serve() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        chorus_draft::set_speaker(chorus_draft::Speaker::ChildProcess {
+            program: env!("CARGO_BIN_EXE_chorus").into(),
+            args: vec![chorus_server::cli::VOICE_SUBCOMMAND.into()],
+        });
+    });
+}
+
+async fn fetch_bytes(state: &AppState, uri: &str) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+    let response = chorus_server::app(state.clone())
+        .oneshot(
+            Request::builder()
+                .uri(uri)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, bytes.to_vec(), headers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_was_approved() {
+    speak_like_chorus_serve();
+    let mut s = common::server().await;
+    s.engines = vec![std::sync::Arc::new(
+        chorus_server::draft_engine::DraftEngine,
+    )];
+    let worker = s.spawn_worker();
+    let watcher = chorus_server::campaigns::spawn_watcher(s.state.clone());
+    let mut small = spec(
+        "draft",
+        "product,colour,line:en\nBloom vase,teal,Meet Bloom. Spring is here.\n",
+    );
+    small.languages = vec![Language::English];
+    small.template.duration_s = 3;
+    let (status, board) = send(
+        &s.state,
+        "POST",
+        "/api/campaigns",
+        Some(&submit("approve-0001", &small)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{board}");
+    let id = board["id"].as_str().unwrap().to_string();
+    common::until(
+        "both variants render",
+        Duration::from_secs(120),
+        async || {
+            let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
+            statuses(&board).iter().all(|s| s == "succeeded")
+        },
+    )
+    .await;
+    let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
+    assert!(board["finished_at"].is_i64(), "{board}");
+    assert!(board["variants"][0]["poster"].is_string(), "{board}");
+    // Nothing approved yet: the package says so rather than being empty.
+    let (status, _, _) = fetch_bytes(&s.state, &format!("/api/campaigns/{id}/export")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // One link for the campaign; each done variant opens as a review.
+    let (status, link) = send(
+        &s.state,
+        "POST",
+        &format!("/api/campaigns/{id}/share"),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let url = link["url"].as_str().unwrap().to_string();
+    let (status, client) = send(&s.state, "GET", &format!("{url}/api/board"), None).await;
+    assert_eq!(status, StatusCode::OK, "{client}");
+    assert_eq!(client["name"], "Spring");
+    let first = client["variants"][0]["review_url"]
+        .as_str()
+        .expect("a review")
+        .to_string();
+    let second = client["variants"][1]["review_url"]
+        .as_str()
+        .expect("a review")
+        .to_string();
+    assert_ne!(first, second);
+    // Asked again, the same take opens through the same link.
+    let (_, again) = send(&s.state, "GET", &format!("{url}/api/board"), None).await;
+    assert_eq!(again["variants"][0]["review_url"], first.as_str());
+    let poster = client["variants"][0]["poster_url"]
+        .as_str()
+        .expect("a poster");
+    let (status, _, _) = fetch_bytes(&s.state, poster).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, decided) = send(
+        &s.state,
+        "POST",
+        &format!("{first}/api/decisions"),
+        Some(&json!({"take": 0, "version": 1, "verdict": "approved", "author": "Mia"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{decided}");
+    let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
+    assert_eq!(board["variants"][0]["decision"], "approved");
+    assert_eq!(board["variants"][0]["reviewer"], "Mia");
+    assert!(board["variants"][1]["decision"].is_null());
+
+    // The package: the approved clip, its captions and the manifest.
+    let (status, zip, headers) = fetch_bytes(
+        &s.state,
+        &format!("/api/campaigns/{id}/export?only=approved"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/zip");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spring.zip");
+    std::fs::write(&path, &zip).unwrap();
+    let test = std::process::Command::new("unzip")
+        .arg("-t")
+        .arg(&path)
+        .output()
+        .expect("unzip runs");
+    assert!(
+        test.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test.stdout)
+    );
+    let listing = String::from_utf8_lossy(&test.stdout).to_string();
+    for name in [
+        "Spring_2_en_9x16_v1.mp4",
+        "Spring_2_en_9x16_v1.srt",
+        "Spring_2_en_9x16_v1.vtt",
+        "manifest.csv",
+    ] {
+        assert!(listing.contains(name), "{name} in {listing}");
+    }
+    assert!(
+        !listing.contains("1x1"),
+        "only what was approved: {listing}"
+    );
+    let unpacked = dir.path().join("out");
+    let status = std::process::Command::new("unzip")
+        .arg("-q")
+        .arg(&path)
+        .arg("-d")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let manifest = std::fs::read_to_string(unpacked.join("manifest.csv")).unwrap();
+    let lines: Vec<&str> = manifest.lines().collect();
+    assert_eq!(lines.len(), 2, "{manifest}");
+    assert!(
+        lines[0].starts_with("file,row,language,ratio,model,seed,cost"),
+        "{manifest}"
+    );
+    assert!(
+        lines[1].starts_with("Spring_2_en_9x16_v1.mp4,2,en,9:16,draft,"),
+        "{manifest}"
+    );
+    assert!(lines[1].contains(",Approved,Mia,"), "{manifest}");
+    let srt = std::fs::read_to_string(unpacked.join("Spring_2_en_9x16_v1.srt")).unwrap();
+    assert!(srt.starts_with("1\n00:00:0"), "{srt}");
+    assert!(srt.contains("Bloom"), "{srt}");
+    // The clip is the take, byte for byte.
+    let video = board["variants"][0]["video"].as_str().unwrap();
+    let (_, original, _) = fetch_bytes(&s.state, &format!("/api/assets/{video}")).await;
+    assert_eq!(
+        std::fs::read(unpacked.join("Spring_2_en_9x16_v1.mp4")).unwrap(),
+        original
+    );
+
+    // Revoking the campaign link closes every take's review with it.
+    let link_id = link["id"].as_str().unwrap();
+    let (status, _) = send(
+        &s.state,
+        "POST",
+        &format!("/api/campaigns/{id}/links/{link_id}/revoke"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = send(&s.state, "GET", &format!("{url}/api/board"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(&s.state, "GET", &format!("{first}/api/review"), None).await;
+    assert_ne!(status, StatusCode::OK);
+    worker.abort();
+    watcher.abort();
 }

@@ -12,7 +12,9 @@ use axum::body::{Body, Bytes};
 use chorus_core::board::{BoardVariant, Campaign, VariantStatus};
 use chorus_core::delivery::{NameFields, NamePattern};
 use chorus_core::review::Verdict;
-use chorus_package::{ChannelWriter, Cue, ManifestRow, PackageWriter, captions};
+use chorus_package::{
+    ChannelWriter, Cue, ManifestRow, PackageWriter, cues_from_draft_sidecar, cues_from_speech,
+};
 use futures_util::StreamExt as _;
 use tokio::runtime::Handle;
 
@@ -85,7 +87,10 @@ pub async fn package(
                     .as_ref()
                     .and_then(|s| s.offset_ms)
                     .map(|ms| ms.round() as i64),
-                decision: v.decision.map(|d| d.label().to_string()).unwrap_or_default(),
+                decision: v
+                    .decision
+                    .map(|d| d.label().to_string())
+                    .unwrap_or_default(),
                 reviewer: v.reviewer.clone().unwrap_or_default(),
                 time: rfc3339(v.decided_at.unwrap_or(v.updated_at)),
             },
@@ -101,7 +106,9 @@ pub async fn package(
             tracing::warn!(error = format!("{e:#}"), "a campaign package stopped");
         }
     });
-    Ok(Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(chunks)))
+    Ok(Body::from_stream(
+        tokio_stream::wrappers::ReceiverStream::new(chunks),
+    ))
 }
 
 fn write(
@@ -137,7 +144,7 @@ async fn cues_of(assets: &AssetStore, v: &BoardVariant, line: &str) -> Vec<Cue> 
     if let Some(sidecar) = &v.sidecar
         && let Ok(bytes) = assets.read(sidecar).await
         && let Ok(json) = String::from_utf8(bytes)
-        && let Ok(cues) = captions::cues_from_draft_sidecar(&json)
+        && let Ok(cues) = cues_from_draft_sidecar(&json)
     {
         return cues;
     }
@@ -149,8 +156,9 @@ async fn cues_of(assets: &AssetStore, v: &BoardVariant, line: &str) -> Vec<Cue> 
     };
     let text = line.to_string();
     tokio::task::spawn_blocking(move || {
-        chorus_package::speech_spans_of_bytes(&bytes)
-            .map(|spans| captions::cues_from_speech(&spans, &text))
+        chorus_decode::Mp4Source::parse("take", &bytes)
+            .and_then(|source| chorus_decode::speech_spans(&source))
+            .map(|spans| cues_from_speech(&spans, &text))
             .unwrap_or_default()
     })
     .await

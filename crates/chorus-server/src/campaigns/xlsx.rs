@@ -39,7 +39,9 @@ pub fn grid(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<SheetProblem>> {
             if formula.trim().is_empty() {
                 continue;
             }
-            let (Some(fr), Some(fc)) = (formulas.start().map(|s| s.0), formulas.start().map(|s| s.1)) else {
+            let (Some(fr), Some(fc)) =
+                (formulas.start().map(|s| s.0), formulas.start().map(|s| s.1))
+            else {
                 continue;
             };
             let (row, col) = (fr as usize + r, fc as usize + c);
@@ -76,9 +78,10 @@ fn cell_text(cell: &Data) -> String {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        Data::DateTime(d) => d
-            .as_datetime()
-            .map_or_else(|| d.as_f64().to_string(), |d| d.format("%Y-%m-%d").to_string()),
+        Data::DateTime(d) => d.as_datetime().map_or_else(
+            || d.as_f64().to_string(),
+            |d| d.format("%Y-%m-%d").to_string(),
+        ),
         Data::Error(e) => format!("#{e:?}"),
     }
 }
@@ -112,6 +115,11 @@ mod tests {
     #[test]
     fn a_file_that_is_no_spreadsheet_says_so() {
         let problems = grid(b"product,colour\nvase,teal\n").expect_err("not a workbook");
-        assert!(problems[0].message.starts_with("the file is not a spreadsheet"), "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .starts_with("the file is not a spreadsheet"),
+            "{problems:?}"
+        );
     }
 }

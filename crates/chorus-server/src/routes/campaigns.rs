@@ -4,9 +4,9 @@
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::Response;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chorus_core::access::{AuditAction, dollars};
@@ -60,8 +60,14 @@ async fn create(
                 board.as_ref().map_or(0, |b| b.variants.len()),
                 dollars(board.as_ref().map_or(0, |b| b.estimate_usd_micros))
             );
-            audit::record(&state.db, &actor, AuditAction::CampaignSubmitted, &stored.id, &detail)
-                .await;
+            audit::record(
+                &state.db,
+                &actor,
+                AuditAction::CampaignSubmitted,
+                &stored.id,
+                &detail,
+            )
+            .await;
             (StatusCode::CREATED, stored)
         }
         Inserted::Existing(stored) => (StatusCode::OK, stored),
@@ -125,7 +131,14 @@ async fn share(
         return Err(no_campaign(&id));
     }
     let (link, token) = links::create(&state.db, &id).await?;
-    audit::record(&state.db, &actor, AuditAction::ReviewShared, &id, "campaign link").await;
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::ReviewShared,
+        &id,
+        "campaign link",
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(CampaignLinkCreated {
@@ -147,7 +160,14 @@ async fn revoke(
             "Campaign {id} has no open link {link}"
         )));
     }
-    audit::record(&state.db, &actor, AuditAction::ReviewRevoked, &link, "campaign link").await;
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::ReviewRevoked,
+        &link,
+        "campaign link",
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -168,7 +188,10 @@ async fn export(
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(query) = query.map_err(|e| {
-        ApiError::BadRequest(format!("The query string cannot be read: {}", e.body_text()))
+        ApiError::BadRequest(format!(
+            "The query string cannot be read: {}",
+            e.body_text()
+        ))
     })?;
     let campaign = board::campaign(&state.db, &id)
         .await?
@@ -182,7 +205,9 @@ async fn export(
             )));
         }
     };
-    let pattern_text = query.pattern.unwrap_or_else(|| campaign.name_pattern.clone());
+    let pattern_text = query
+        .pattern
+        .unwrap_or_else(|| campaign.name_pattern.clone());
     let pattern = NamePattern::parse(&pattern_text)
         .map_err(|why| ApiError::invalid(vec![Problem::error("pattern", why)]))?;
     let chosen = export::chosen(&campaign, only);
@@ -199,7 +224,10 @@ async fn export(
     let file = format!("{}.zip", crate::reviews::scope::file_stem(&campaign.name));
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, "application/zip")
-        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\""))
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        )
         .header(header::CACHE_CONTROL, "no-store")
         .body(body)
         .map_err(anyhow::Error::from)?)
@@ -222,16 +250,16 @@ async fn sheet(body: axum::body::Bytes) -> ApiResult<Json<Grid>> {
     let mut grid = tokio::task::spawn_blocking(move || campaigns::xlsx::grid(&body))
         .await
         .map_err(anyhow::Error::from)?
-        .map_err(|problems| {
-            ApiError::invalid(
-                problems
-                    .iter()
-                    .map(campaigns::placed)
-                    .collect(),
-            )
-        })?;
-    let columns = if grid.is_empty() { Vec::new() } else { grid.remove(0) };
-    Ok(Json(Grid { columns, rows: grid }))
+        .map_err(|problems| ApiError::invalid(problems.iter().map(campaigns::placed).collect()))?;
+    let columns = if grid.is_empty() {
+        Vec::new()
+    } else {
+        grid.remove(0)
+    };
+    Ok(Json(Grid {
+        columns,
+        rows: grid,
+    }))
 }
 
 fn no_campaign(id: &str) -> ApiError {
