@@ -1,7 +1,6 @@
 //! What a campaign is made of: a name, the template request, the sheet and
 //! the axes (languages × aspect ratios) chosen once for all its rows.
 
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,10 +9,9 @@ use crate::cost::format_usd;
 use crate::{AspectRatio, DialogueLine, GenerationRequest, Language, Mode};
 
 /// How each variant's file is named unless the campaign says otherwise.
-pub const DEFAULT_NAME_PATTERN: &str = "{campaign}_{row}_{lang}_{ratio}_v{version}.mp4";
+pub const DEFAULT_NAME_PATTERN: &str = crate::delivery::DEFAULT_PATTERN;
 
 /// The tokens a name pattern may use.
-const NAME_TOKENS: [&str; 5] = ["campaign", "row", "lang", "ratio", "version"];
 
 /// Everything a campaign is made of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,105 +90,19 @@ impl CampaignSpec {
                 ),
             ));
         }
-        if let Err(message) = check_name_pattern(&self.name_pattern) {
-            out.push(SheetProblem::error(None, Some("name_pattern"), message));
-        }
-        out
-    }
-
-    /// The file name of one variant's `version`, from the name pattern:
-    /// `spring_2_de_9x16_v1.mp4`. The campaign name is made file-safe.
-    pub fn file_name(
-        &self,
-        row: u32,
-        language: Language,
-        ratio: AspectRatio,
-        version: u32,
-    ) -> String {
-        let (w, h) = ratio.ratio();
-        let mut out = String::with_capacity(self.name_pattern.len() + self.name.len());
-        let mut rest = self.name_pattern.as_str();
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else {
-                rest = &rest[open..];
-                break;
-            };
-            match &after[..close] {
-                "campaign" => out.push_str(&file_safe(&self.name)),
-                "row" => out.push_str(&row.to_string()),
-                "lang" => out.push_str(language.code()),
-                "ratio" => {
-                    // Writing to a String cannot fail.
-                    let _ = write!(out, "{w}x{h}");
-                }
-                "version" => out.push_str(&version.to_string()),
-                other => {
-                    out.push('{');
-                    out.push_str(other);
-                    out.push('}');
+        // One rulebook for names: the delivery package's.
+        match crate::delivery::NamePattern::parse(&self.name_pattern) {
+            Err(message) => out.push(SheetProblem::error(None, Some("name_pattern"), message)),
+            Ok(pattern) => {
+                if let Some(message) = pattern.warning() {
+                    out.push(SheetProblem::warning(None, Some("name_pattern"), message));
                 }
             }
-            rest = &after[close + 1..];
         }
-        out.push_str(rest);
         out
     }
 }
 
-/// A name pattern must give every variant its own name.
-fn check_name_pattern(pattern: &str) -> Result<(), String> {
-    let mut used = Vec::new();
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else {
-            return Err("the file name pattern has { with no closing }".into());
-        };
-        let token = &after[..close];
-        if !NAME_TOKENS.contains(&token) {
-            return Err(format!(
-                "the file name pattern uses {{{token}}}; use {{campaign}}, {{row}}, {{lang}}, {{ratio}} and {{version}}"
-            ));
-        }
-        used.push(token);
-        rest = &after[close + 1..];
-    }
-    let missing: Vec<String> = ["row", "lang", "ratio", "version"]
-        .iter()
-        .filter(|token| !used.contains(token))
-        .map(|token| format!("{{{token}}}"))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "the file name pattern needs {} so that each file has its own name",
-            missing.join(", ")
-        ))
-    }
-}
-
-/// Letters, digits, `-` and `_` kept; anything else becomes `-`.
-fn file_safe(name: &str) -> String {
-    let safe: String = name
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if safe.is_empty() {
-        "campaign".into()
-    } else {
-        safe
-    }
-}
 
 /// A realistic campaign of `rows` products in English and German, each in
 /// 9:16 and 1:1 on HappyHorse (4 variants a row): for benchmarks that time
