@@ -90,12 +90,18 @@ async fn the_document_describes_every_route_in_the_table_and_no_other() {
 #[tokio::test]
 async fn each_operation_says_its_parameters_role_and_answers() {
     let doc = served().await;
+    let mut ids = BTreeSet::new();
     for (method, path, operation) in operations(&doc) {
         let route = format!("{method} {path}");
         let rule = route_table::rules()
             .iter()
             .find(|r| r.method.as_str() == method && openapi_path(r.path) == path)
             .unwrap_or_else(|| panic!("{route} is not in the route table"));
+        let id = operation["operationId"].as_str().unwrap_or("");
+        assert!(
+            ids.insert(id.to_string()),
+            "{route}: operationId {id} is taken; give the handler's annotation its own"
+        );
         let summary = operation["summary"].as_str().unwrap_or("");
         assert!(!summary.trim().is_empty(), "{route} has no summary");
         assert!(
@@ -140,7 +146,9 @@ async fn each_operation_says_its_parameters_role_and_answers() {
             BTreeSet::from(["api_token", "session"]),
             "{route}: credentials"
         );
-        let optional = security.iter().any(|s| s.as_object().is_some_and(|o| o.is_empty()));
+        let optional = security
+            .iter()
+            .any(|s| s.as_object().is_some_and(|o| o.is_empty()));
         assert_eq!(
             optional,
             rule.need == Need::Anyone,
@@ -224,7 +232,13 @@ async fn every_reference_resolves_within_the_document() {
         );
     }
     // The shapes a caller most needs are there by name.
-    for schema in ["ErrorBody", "Job", "GenerationRequest", "JobEvent", "ReviewEvent"] {
+    for schema in [
+        "ErrorBody",
+        "Job",
+        "GenerationRequest",
+        "JobEvent",
+        "ReviewEvent",
+    ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
             "no {schema} schema"

@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 /// Takes, posters, strips, sidecars and references, by content hash: they
 /// never change, so they are cached for good. A single `bytes=` range is
 /// answered with 206; several ranges get the whole file.
-#[utoipa::path(get, path = "/api/assets/{id}", tag = "assets",
+#[utoipa::path(get, path = "/api/assets/{id}", tag = "assets", operation_id = "read_asset",
     params(("id" = String, Path, description = "The asset's content hash"),
         ("Range" = Option<String>, Header, description = "`bytes=first-last`, `bytes=first-` or `bytes=-suffix`"),
         ("If-None-Match" = Option<String>, Header, description = "The ETag held (the quoted id)")),

@@ -28,8 +28,8 @@ pub fn router() -> Router<AppState> {
         ))
 }
 
-/// The form `POST /api/imports` takes, for the API's description: the
-/// fields repeat, a `language` before each `file`.
+/// Clips, as a multipart form: a `language` field before each `file`
+/// field, repeated for every clip.
 #[derive(utoipa::ToSchema)]
 #[expect(
     dead_code,

@@ -49,7 +49,7 @@ struct CreateQuery {
 ///
 /// The request is checked by chorus-core's rules and its estimate reserved
 /// against the month's budget; the job is queued.
-#[utoipa::path(post, path = "/api/jobs", tag = "jobs", params(CreateQuery), request_body = GenerationRequest,
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs", operation_id = "create_job", params(CreateQuery), request_body = GenerationRequest,
     responses((status = 201, description = "The job, queued", body = Job),
         (status = 400, description = "A query or body that cannot be read", body = ErrorBody),
         (status = 402, description = "Over a monthly spend limit; nothing is sent", body = ErrorBody),
@@ -143,7 +143,7 @@ async fn create(
 ///
 /// One page, newest first, and the cursor of the next (see
 /// `library::Query`). Deleted jobs are left out.
-#[utoipa::path(get, path = "/api/jobs", tag = "library",
+#[utoipa::path(get, path = "/api/jobs", tag = "library", operation_id = "list_jobs",
     params(("before" = Option<String>, Query, description = "The `next` of the page before"),
         ("limit" = Option<u32>, Query, description = "Jobs per page, 1 to 200"),
         ("q" = Option<String>, Query, description = "Words that must all appear in the prompt or lines"),
@@ -191,7 +191,7 @@ async fn usage(State(state): State<AppState>) -> ApiResult<Json<LibraryUsage>> {
 ///
 /// Cancels the job if it is unfinished and hides it; it and the assets no
 /// other job uses are removed once the undo window closes.
-#[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs", params(("id" = String, Path, description = "The job's id")),
+#[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs", operation_id = "delete_job", params(("id" = String, Path, description = "The job's id")),
     responses((status = 200, description = "The job, hidden, and until when it can be restored", body = DeletedJob),
         (status = 404, description = "No such job", body = ErrorBody)))]
 async fn delete(
@@ -240,7 +240,7 @@ fn no_job(id: &str) -> ApiError {
 }
 
 /// Read a job
-#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", params(("id" = String, Path, description = "The job's id")),
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", operation_id = "read_job", params(("id" = String, Path, description = "The job's id")),
     responses((status = 200, description = "The job", body = Job), (status = 404, description = "No such job", body = ErrorBody)))]
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
     jobs::get(&state.db, &id)

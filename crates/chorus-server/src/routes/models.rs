@@ -15,7 +15,7 @@ pub fn router() -> Router<AppState> {
 ///
 /// The registry as this server offers it: what each model takes, its
 /// prices, and whether it is available here.
-#[utoipa::path(get, path = "/api/models", tag = "compose",
+#[utoipa::path(get, path = "/api/models", tag = "compose", operation_id = "list_models",
     responses((status = 200, description = "Every model", body = Vec<ModelSpec>)))]
 async fn list(State(state): State<AppState>) -> Json<Vec<ModelSpec>> {
     Json(state.models.as_ref().clone())

@@ -9,7 +9,8 @@
 //!    and parameters in braces as axum writes them, the handler's doc
 //!    comment giving the summary (first line) and description (the rest);
 //!    list the errors it answers itself with `body = ErrorBody` (401, 403
-//!    and 500 are added here from the table);
+//!    and 500 are added here from the table); give an `operation_id` if
+//!    the handler's name is taken (`list`, `create`: ids are unique);
 //! 2. name the handler in `paths(…)` below (and any new server-only type in
 //!    `schemas(…)` if it is only reached through a `$ref`).
 //!
@@ -43,7 +44,7 @@ pub fn router() -> Router<AppState> {
 /// Get this document
 ///
 /// The API as OpenAPI 3.1 JSON, for client generators and API explorers.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", operation_id = "openapi_document",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], JSON.as_str())
@@ -189,7 +190,8 @@ fn apply_rule(path: &str, method: &str, operation: &mut Operation) {
     let needs = match rule.need {
         Need::Anyone => format!("**Who:** anyone, signed in or not (to {}).", rule.does),
         Need::Role(Role::Owner) => format!("**Who:** owners (to {}).", rule.does),
-        Need::Role(role) => format!("**Who:** a {} or above (to {}).", role.as_str(), rule.does),
+        Need::Role(Role::Editor) => format!("**Who:** editors and owners (to {}).", rule.does),
+        Need::Role(Role::Viewer) => format!("**Who:** anyone signed in (to {}).", rule.does),
     };
     operation.description = Some(match operation.description.take() {
         Some(text) if !text.is_empty() => format!("{text}\n\n{needs}"),

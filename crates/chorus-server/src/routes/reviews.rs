@@ -79,7 +79,7 @@ async fn hash_passcode(passcode: String) -> ApiResult<String> {
 ///
 /// Makes a review link to some of a finished job's takes. Its address is
 /// answered this once: only the token's hash is kept.
-#[utoipa::path(post, path = "/api/jobs/{id}/reviews", tag = "reviews", params(("id" = String, Path, description = "The job's id")), request_body = NewReviewLink,
+#[utoipa::path(post, path = "/api/jobs/{id}/reviews", tag = "reviews", operation_id = "create_review_link", params(("id" = String, Path, description = "The job's id")), request_body = NewReviewLink,
     responses((status = 201, description = "The link and, this once, its address", body = CreatedReviewLink),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 409, description = "The job has not finished", body = ErrorBody),
@@ -166,7 +166,7 @@ async fn create(
 }
 
 /// List a job's review links
-#[utoipa::path(get, path = "/api/jobs/{id}/reviews", tag = "reviews", params(("id" = String, Path, description = "The job's id")),
+#[utoipa::path(get, path = "/api/jobs/{id}/reviews", tag = "reviews", operation_id = "list_review_links", params(("id" = String, Path, description = "The job's id")),
     responses((status = 200, description = "Every link, open or not, never a token", body = ReviewLinks),
         (status = 404, description = "No such job", body = ErrorBody)))]
 async fn list(
@@ -182,7 +182,7 @@ async fn list(
 /// Change a review link
 ///
 /// A field left out stays as it is; `null` clears the expiry or passcode.
-#[utoipa::path(patch, path = "/api/reviews/{link}", tag = "reviews", params(("link" = String, Path, description = "The review link's id")), request_body = ReviewLinkChange,
+#[utoipa::path(patch, path = "/api/reviews/{link}", tag = "reviews", operation_id = "change_review_link", params(("link" = String, Path, description = "The review link's id")), request_body = ReviewLinkChange,
     responses((status = 200, description = "The link as it now is", body = ReviewLink),
         (status = 404, description = "No such link", body = ErrorBody),
         (status = 422, description = "An expiry or passcode with problems", body = ErrorBody)))]
@@ -256,7 +256,7 @@ async fn change(
 /// Revoke a review link
 ///
 /// At once: open review pages and their streams close.
-#[utoipa::path(post, path = "/api/reviews/{link}/revoke", tag = "reviews", params(("link" = String, Path, description = "The review link's id")),
+#[utoipa::path(post, path = "/api/reviews/{link}/revoke", tag = "reviews", operation_id = "revoke_review_link", params(("link" = String, Path, description = "The review link's id")),
     responses((status = 200, description = "The link, revoked", body = ReviewLink),
         (status = 404, description = "No such link", body = ErrorBody)))]
 async fn revoke(

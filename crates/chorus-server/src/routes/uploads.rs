@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BYTES + 1024 * 1024))
 }
 
-/// The form `POST /api/uploads` takes, for the API's description.
+/// A reference image, as a multipart form.
 #[derive(utoipa::ToSchema)]
 #[expect(
     dead_code,
