@@ -124,11 +124,11 @@ async fn each_operation_says_its_parameters_role_and_answers() {
         assert_eq!(in_path, declared, "{route}: path parameters");
 
         // The role is the table's, in the extension and the description.
-        let role = match rule.need {
+        let x_role = match rule.need {
             Need::Anyone => "anyone",
-            Need::Role(role) => role.as_str(),
+            Need::Role(needed) => needed.as_str(),
         };
-        assert_eq!(operation["x-chorus-role"], role, "{route}: x-chorus-role");
+        assert_eq!(operation["x-chorus-role"], x_role, "{route}: x-chorus-role");
         let description = operation["description"].as_str().unwrap_or("");
         assert!(
             description.contains(rule.does),
@@ -148,7 +148,7 @@ async fn each_operation_says_its_parameters_role_and_answers() {
         );
         let optional = security
             .iter()
-            .any(|s| s.as_object().is_some_and(|o| o.is_empty()));
+            .any(|s| s.as_object().is_some_and(serde_json::Map::is_empty));
         assert_eq!(
             optional,
             rule.need == Need::Anyone,

@@ -183,9 +183,9 @@ fn apply_rule(path: &str, method: &str, operation: &mut Operation) {
         // Not in the table: the guard refuses it, and the test says so.
         return;
     };
-    let role = match rule.need {
+    let x_role = match rule.need {
         Need::Anyone => "anyone",
-        Need::Role(role) => role.as_str(),
+        Need::Role(needed) => needed.as_str(),
     };
     let needs = match rule.need {
         Need::Anyone => format!("**Who:** anyone, signed in or not (to {}).", rule.does),
@@ -200,7 +200,7 @@ fn apply_rule(path: &str, method: &str, operation: &mut Operation) {
     operation
         .extensions
         .get_or_insert_with(Default::default)
-        .insert("x-chorus-role".into(), role.into());
+        .insert("x-chorus-role".into(), x_role.into());
     let responses = &mut operation.responses.responses;
     let mut add = |status: &str, name: &str| {
         responses
