@@ -67,19 +67,19 @@ async fn the_document_describes_every_route_in_the_table_and_no_other() {
         .into_iter()
         .map(|(method, path, _)| (method, path))
         .collect();
-    let missing: Vec<String> = table
-        .difference(&described)
-        .map(|(m, p)| format!("{m} {p}"))
-        .collect();
+    // `METHOD path` for each route in `a` and not in `b`.
+    let only_in = |a: &BTreeSet<(String, String)>, b: &BTreeSet<(String, String)>| {
+        a.difference(b)
+            .map(|(m, p)| format!("{m} {p}"))
+            .collect::<Vec<_>>()
+    };
+    let missing = only_in(&table, &described);
     assert!(
         missing.is_empty(),
         "routes with no description in /api/openapi.json (annotate the handler with \
          #[utoipa::path(…)] and name it in routes/openapi.rs's paths(…)): {missing:#?}"
     );
-    let stale: Vec<String> = described
-        .difference(&table)
-        .map(|(m, p)| format!("{m} {p}"))
-        .collect();
+    let stale = only_in(&described, &table);
     assert!(
         stale.is_empty(),
         "descriptions of routes auth::route_table does not list (a path or method \
