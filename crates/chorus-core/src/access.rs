@@ -18,6 +18,7 @@ pub const INVITE_HOURS: i64 = 72;
 
 /// What an account may do. Each role may do everything the one before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Watch, compare and comment.
@@ -71,6 +72,7 @@ impl Role {
 
 /// What a route asks of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", content = "role")]
 pub enum Need {
     /// Reachable signed out (sign-in itself, invites, the app's files).
@@ -81,6 +83,7 @@ pub enum Need {
 
 /// What an API token may be used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Read jobs, takes and the Library (`GET` only), as a viewer would.
@@ -115,6 +118,7 @@ impl Scope {
 
 /// Who the studio is talking to: asked by the app when it starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// Whether this server asks for sign-in (false on a loopback address
     /// unless `--require-sign-in`).
@@ -138,6 +142,7 @@ impl Me {
 
 /// An account, as Settings lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: String,
     pub email: String,
@@ -154,6 +159,7 @@ pub struct UserView {
 
 /// Signing in with a password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignIn {
     pub email: String,
     pub password: String,
@@ -161,6 +167,7 @@ pub struct SignIn {
 
 /// An owner inviting someone (also `chorus user add`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewInvite {
     pub email: String,
     pub role: Role,
@@ -168,6 +175,7 @@ pub struct NewInvite {
 
 /// An invite just made: the link is shown once, only its hash is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedInvite {
     pub user: UserView,
     /// Absolute when the server knows its public address, else a path
@@ -178,6 +186,7 @@ pub struct CreatedInvite {
 
 /// What an invite link opens to, before the password is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteView {
     pub email: String,
     pub role: Role,
@@ -186,18 +195,21 @@ pub struct InviteView {
 
 /// The invitee choosing a password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AcceptInvite {
     pub password: String,
 }
 
 /// An owner changing someone's role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleChange {
     pub role: Role,
 }
 
 /// An API token, as Settings lists it (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiTokenView {
     pub id: String,
     pub name: String,
@@ -212,6 +224,7 @@ pub struct ApiTokenView {
 
 /// Making an API token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApiToken {
     pub name: String,
     pub scopes: Vec<Scope>,
@@ -219,6 +232,7 @@ pub struct NewApiToken {
 
 /// A token just made: `token` is shown once, only its hash is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     pub token: String,
     pub view: ApiTokenView,
@@ -226,6 +240,7 @@ pub struct CreatedApiToken {
 
 /// The monthly limits, in millionths of a US dollar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Budget {
     /// The whole studio's monthly limit; `None` for no limit.
     pub studio_usd_micros: Option<u64>,
@@ -235,6 +250,7 @@ pub struct Budget {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserBudget {
     pub user_id: String,
     pub usd_micros: u64,
@@ -242,6 +258,7 @@ pub struct UserBudget {
 
 /// Spend one group (a model, an account) came to this month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpendLine {
     /// The model id, or the account's id.
     pub key: String,
@@ -257,6 +274,7 @@ pub struct SpendLine {
 
 /// This month's spend against the budget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Spend {
     /// `YYYY-MM` (UTC).
     pub month: String,
@@ -272,6 +290,7 @@ pub struct Spend {
 /// What the caller may still spend this month, for Compose to show beside
 /// a job's cost (`GET /api/spend/left`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetLeft {
     /// `YYYY-MM` (UTC).
     pub month: String,
@@ -305,6 +324,7 @@ impl BudgetLeft {
 /// it from and whether it is there, never the key itself
 /// (`GET /api/providers`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderKey {
     /// `fal`, `replicate`, `runware`, `dashscope`.
     pub provider: String,
@@ -320,6 +340,7 @@ pub struct ProviderKey {
 
 /// Something worth knowing later: who did what, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     /// Unix milliseconds.
@@ -338,6 +359,7 @@ pub struct AuditEntry {
 
 /// A page of the audit log, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before` for the next page; `None` at the end.
@@ -346,6 +368,7 @@ pub struct AuditPage {
 
 /// Every kind of audit entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     SignedIn,
@@ -676,6 +699,7 @@ pub fn dollars(usd_micros: u64) -> String {
 
 /// Whose budget refused a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BudgetOf {
     Studio,

@@ -7,11 +7,13 @@ use crate::{Job, Problem};
 
 /// Every failed API call answers with this body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Machine-readable kind: `invalid_request`, `not_found`, `conflict`, …
     pub code: String,
@@ -24,6 +26,7 @@ pub struct ErrorDetail {
 
 /// An uploaded image, as `POST /api/uploads` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadedAsset {
     /// Content hash; also the asset id.
     pub id: String,
@@ -37,6 +40,7 @@ pub struct UploadedAsset {
 
 /// `GET /api/jobs`: newest first, one page. Deleted jobs are left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobList {
     pub jobs: Vec<Job>,
     /// Pass as `before=` for the next (older) page; `None` on the last page.
@@ -52,6 +56,7 @@ pub const MAX_JOB_PAGE: u32 = 200;
 /// `POST /api/jobs/{id}/restore` brings it back. After that the server
 /// removes the job and every asset no other job uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeletedJob {
     pub job: Job,
     /// Unix ms.
@@ -62,6 +67,7 @@ pub struct DeletedJob {
 /// counted) take in the asset store, each asset counted once however many
 /// jobs use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LibraryUsage {
     pub jobs: u64,
     pub bytes: u64,
@@ -69,6 +75,7 @@ pub struct LibraryUsage {
 
 /// One server-sent event on `/api/events`: the job as it now is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobEvent {
     pub job: Job,
 }
@@ -78,6 +85,7 @@ pub struct JobEvent {
 /// later). The server remuxes without re-encoding and appends the version to
 /// the job's outputs; the take it was made from is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudioShiftRequest {
     pub shift_ms: i32,
 }
@@ -98,18 +106,21 @@ pub fn asset_url(id: &str) -> String {
 
 /// `POST /api/speech-fit`: how long each line takes to say.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpeechFitRequest {
     pub dialogue: Vec<crate::DialogueLine>,
     pub duration_s: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpeechFitResponse {
     pub lines: Vec<SpeechFitLine>,
 }
 
 /// The fit of one language's line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpeechFitLine {
     pub language: crate::Language,
     /// Spoken length of the line, in seconds.

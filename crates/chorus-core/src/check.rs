@@ -13,6 +13,7 @@ use crate::{GenerationRequest, Mode, ModelSpec};
 
 /// How serious a problem is: errors block generation, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -21,6 +22,7 @@ pub enum Severity {
 
 /// One thing wrong with a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// Path of the field in the request, e.g. `duration_s`, `dialogue[1].text`.
     pub field: String,

@@ -7,6 +7,7 @@ use crate::{GenerationRequest, ModelSpec};
 /// An estimate in millionths of a US dollar, with the arithmetic behind it so
 /// the studio can explain the figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cost {
     pub usd_micros: u64,
     pub takes: u32,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Output resolution, named by the short side of the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Resolution {
     #[serde(rename = "720p")]
     P720,
@@ -45,6 +46,7 @@ impl std::fmt::Display for Resolution {
 
 /// Frame shape. Each variant is width:height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AspectRatio {
     #[serde(rename = "16:9")]
     Landscape16x9,

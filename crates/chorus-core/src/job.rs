@@ -7,6 +7,7 @@ use crate::{Cost, GenerationRequest, Language};
 
 /// Opaque job id, assigned by the server.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct JobId(pub String);
 
@@ -20,6 +21,7 @@ impl std::fmt::Display for JobId {
 /// queued → running → succeeded | failed | canceled (queued may also be
 /// canceled or fail directly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     Queued,
@@ -87,6 +89,7 @@ impl JobStatus {
 
 /// One clip a job produced (one per spoken language).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobOutput {
     pub language: Option<Language>,
     /// Asset id of the MP4.
@@ -120,6 +123,7 @@ pub struct JobOutput {
 /// is the `frame_width` × `frame_height` tile starting at
 /// `x = i * frame_width`, showing the picture at `times_ms[i]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Strip {
     /// Asset id of the JPEG.
     pub image: String,
@@ -131,6 +135,7 @@ pub struct Strip {
 
 /// What makes a corrected version differ from the take it was made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revision {
     /// Index in the job's `outputs` of the original take (revision `None`).
     pub of: usize,
@@ -184,6 +189,7 @@ pub fn original_of(outputs: &[JobOutput], index: usize) -> Option<usize> {
 
 /// A job as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     pub id: JobId,
     pub status: JobStatus,

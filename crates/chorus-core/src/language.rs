@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A language a take can speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     #[serde(rename = "en")]

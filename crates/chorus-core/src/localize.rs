@@ -22,6 +22,7 @@ pub const MAX_TERMS: usize = 500;
 
 /// Where a spoken line stands with a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
     /// As the engine proposed it; nobody has looked yet.
@@ -50,6 +51,7 @@ impl LineStatus {
 /// What a translated line carries with it: where it came from, and who
 /// approved it. Lines typed by hand in their own language carry none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Localized {
     /// The line it was translated from.
     pub from: Language,
@@ -68,6 +70,7 @@ pub struct Localized {
 /// One term of a studio's glossary: a brand or product name kept as it is,
 /// or a phrase with a fixed translation in some languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GlossaryTerm {
     /// As written in the copy ("Bloom", "free delivery").
     pub term: String,
@@ -88,12 +91,14 @@ impl GlossaryTerm {
 
 /// The studio's glossary, applied to every translation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Glossary {
     pub terms: Vec<GlossaryTerm>,
 }
 
 /// A term as an engine is told it: this source text, that translation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TermPair {
     pub source: String,
     pub target: String,
@@ -246,6 +251,7 @@ pub fn unapproved_sentence(languages: &[Language]) -> String {
 /// What the studio asks for: `source` translated into each of `targets`,
 /// fitted to a clip of `duration_s` seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TranslateRequest {
     pub source: crate::DialogueLine,
     pub targets: Vec<Language>,
@@ -290,6 +296,7 @@ impl TranslateRequest {
 
 /// One language's proposal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProposedLine {
     pub language: Language,
     /// The proposal (the shortest tried when none fitted); empty when the
@@ -340,6 +347,7 @@ impl ProposedLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TranslateResponse {
     pub lines: Vec<ProposedLine>,
     /// The whole Translate's cost, in micro-dollars.
@@ -359,6 +367,7 @@ pub fn cost_text(usd_micros: u64) -> String {
 
 /// One translation engine as the studio lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EngineView {
     pub id: String,
     pub name: String,
@@ -373,6 +382,7 @@ pub struct EngineView {
 
 /// `GET /api/translate/engines`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Engines {
     pub engines: Vec<EngineView>,
 }

@@ -7,6 +7,7 @@ use crate::{AspectRatio, Language, Mode, Resolution};
 
 /// Whether a model makes sound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum AudioSupport {
     /// Sound is always generated; there is no switch to turn it off.
@@ -19,6 +20,7 @@ pub enum AudioSupport {
 
 /// Price of one second of output at one resolution, in millionths of a US dollar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PricePoint {
     pub resolution: Resolution,
     pub usd_micros_per_second: u64,
@@ -26,6 +28,7 @@ pub struct PricePoint {
 
 /// Everything Chorus knows about one model behind one provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSpec {
     /// Registry id, stable across releases: `draft`, `happyhorse-1.1@fal`.
     pub id: String,

@@ -7,6 +7,7 @@ use crate::{AspectRatio, Language, Resolution};
 
 /// How the picture is driven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// From the prompt alone.
@@ -59,6 +60,7 @@ impl Mode {
 
 /// The line one language speaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DialogueLine {
     pub language: Language,
     pub text: String,
@@ -89,6 +91,7 @@ pub fn character_token(index: usize) -> String {
 
 /// Everything needed to generate one clip per spoken language.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GenerationRequest {
     /// Registry id of the model, e.g. `draft` or `happyhorse-1.1@fal`.
     pub model: String,

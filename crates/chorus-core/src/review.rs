@@ -24,6 +24,7 @@ pub const DEFAULT_EXPIRY_DAYS: u32 = 30;
 
 /// Whether a reviewer may download a take's file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Downloads {
     Never,
@@ -75,6 +76,7 @@ fn yes() -> bool {
 
 /// `POST /api/jobs/{id}/reviews`: share some of a job's takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewReviewLink {
     /// Indices of original takes (a take's versions come with it); empty
     /// shares every take.
@@ -115,6 +117,7 @@ impl Default for NewReviewLink {
     reason = "absent, null and a value are three answers"
 )]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewLinkChange {
     /// `Some(None)`: never expires; `Some(Some(d))`: closes `d` days from now.
     #[serde(default, with = "double_option")]
@@ -158,6 +161,7 @@ mod double_option {
 
 /// A review link as the studio sees it (never its token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewLink {
     pub id: String,
     pub job_id: JobId,
@@ -188,6 +192,7 @@ impl ReviewLink {
 
 /// One visit to a review link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Opened {
     /// The name the reviewer gave; empty before they gave one.
     pub name: String,
@@ -197,6 +202,7 @@ pub struct Opened {
 /// `POST /api/jobs/{id}/reviews` answers the link and, this once, its
 /// address: only the token's hash is kept, so it cannot be shown again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedReviewLink {
     pub link: ReviewLink,
     /// `/r/<token>`, relative to the studio's origin.
@@ -205,6 +211,7 @@ pub struct CreatedReviewLink {
 
 /// `GET /api/jobs/{id}/reviews`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewLinks {
     pub links: Vec<ReviewLink>,
 }
@@ -212,14 +219,61 @@ pub struct ReviewLinks {
 /// A point on the picture: 0–1 across and down, whatever its size.
 pub type Point = [f32; 2];
 
+/// A [`Point`] as the server's OpenAPI document writes it (utoipa has no
+/// schema for a fixed-size array): two numbers from 0 to 1.
+#[cfg(feature = "openapi")]
+#[derive(Debug)]
+pub struct PointSchema;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for PointSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let coordinate = ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .minimum(Some(0.0))
+            .maximum(Some(1.0));
+        ArrayBuilder::new()
+            .items(coordinate)
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .description(Some("Across, then down, each from 0 to 1"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for PointSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Point".into()
+    }
+}
+
 /// A mark drawn on the picture, in 0–1 coordinates so it fits any size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Shape {
-    Pin { at: Point },
-    Arrow { from: Point, to: Point },
-    Rect { from: Point, to: Point },
-    Freehand { points: Vec<Point> },
+    Pin {
+        #[cfg_attr(feature = "openapi", schema(value_type = PointSchema))]
+        at: Point,
+    },
+    Arrow {
+        #[cfg_attr(feature = "openapi", schema(value_type = PointSchema))]
+        from: Point,
+        #[cfg_attr(feature = "openapi", schema(value_type = PointSchema))]
+        to: Point,
+    },
+    Rect {
+        #[cfg_attr(feature = "openapi", schema(value_type = PointSchema))]
+        from: Point,
+        #[cfg_attr(feature = "openapi", schema(value_type = PointSchema))]
+        to: Point,
+    },
+    Freehand {
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<PointSchema>))]
+        points: Vec<Point>,
+    },
 }
 
 impl Shape {
@@ -264,6 +318,7 @@ impl Shape {
 
 /// Who wrote a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     Reviewer,
@@ -272,6 +327,7 @@ pub enum Side {
 
 /// A comment on one frame (or an in–out range) of one version of a take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comment {
     pub id: String,
     pub link_id: String,
@@ -295,6 +351,7 @@ pub struct Comment {
 
 /// What a reviewer (or the studio replying) sends to add a comment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewComment {
     pub take: usize,
     pub frame: usize,
@@ -376,6 +433,7 @@ pub fn name_problem(name: &str) -> Option<String> {
 
 /// A reviewer's call on one take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Approved,
@@ -393,6 +451,7 @@ impl Verdict {
 
 /// The standing decision on one take of a link (the latest one made).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     pub link_id: String,
     /// The original take decided on.
@@ -408,6 +467,7 @@ pub struct Decision {
 
 /// `POST /r/{token}/api/decisions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewDecision {
     /// The original take.
     pub take: usize,
@@ -441,6 +501,7 @@ impl NewDecision {
 
 /// One shared take (a version of it) as the review page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewTake {
     /// Index in the job's outputs.
     pub index: usize,
@@ -462,6 +523,7 @@ pub struct ReviewTake {
 
 /// What the review page loads: `GET /r/{token}/api/review`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     pub link_id: String,
     pub title: String,
@@ -480,6 +542,7 @@ pub struct Review {
 
 /// The ITU-R BT.1359 band a measured offset falls in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReadingVerdict {
     InSync,
@@ -504,6 +567,7 @@ impl ReadingVerdict {
 /// One take's lip-sync as measured by the server (the same analysis as
 /// `chorus sync`), once per take file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TakeReading {
     /// Index in the job's outputs.
     pub take: usize,
@@ -517,6 +581,7 @@ pub struct TakeReading {
 /// `GET /api/jobs/{id}/feedback`: every comment and standing decision on a
 /// job's review links, for the studio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobFeedback {
     pub comments: Vec<Comment>,
     pub decisions: Vec<Decision>,
@@ -524,18 +589,21 @@ pub struct JobFeedback {
 
 /// `POST /r/{token}/api/unlock`: the passcode, once per browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unlock {
     pub passcode: String,
 }
 
 /// `POST /r/{token}/api/opened`: who is looking (once their name is known).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hello {
     pub name: String,
 }
 
 /// `POST /api/comments/{id}/resolve` and the studio's replies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Resolve {
     pub resolved: bool,
 }
@@ -544,6 +612,7 @@ pub struct Resolve {
 /// `/r/{token}/api/events`, and to the studio on `/api/events` (as a
 /// `review` event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReviewEvent {
     Comment {

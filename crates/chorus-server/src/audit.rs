@@ -83,11 +83,18 @@ pub async fn record_as(
 
 /// Which entries to read: below `before` (an id), at most `limit`, of one
 /// action, by actors whose name contains `actor` (any case).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// (Its fields are the query string's names, so the API's description is
+/// derived from it.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
+    /// Entries older than this entry id (the `next_before` of the page before).
     pub before: Option<i64>,
+    /// Entries per page.
     pub limit: Option<u32>,
+    /// Only this kind of entry.
     pub action: Option<AuditAction>,
+    /// Only actors whose name contains this, in any case.
     pub actor: Option<String>,
 }
 

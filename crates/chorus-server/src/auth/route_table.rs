@@ -99,6 +99,13 @@ fn table() -> Vec<Rule> {
         rule(M::GET, "/api/events", VIEWER, "follow jobs"),
         rule(M::GET, "/api/models", VIEWER, "see models"),
         rule(M::POST, "/api/speech-fit", VIEWER, "check a line's fit"),
+        // The API's own description (OpenAPI 3.1): no secret in it.
+        rule(
+            M::GET,
+            "/api/openapi.json",
+            ANYONE,
+            "read the API's description",
+        ),
         // Localized lines: translating spends money; the glossary is the
         // studio's copy rules.
         rule(M::POST, "/api/translate", EDITOR, "translate lines"),

@@ -13,6 +13,7 @@ use chorus_core::access::{
     AcceptInvite, AuditAction, CreatedInvite, InviteView, Me, NewInvite, Role, RoleChange, SignIn,
     UserView, normalize_email,
 };
+use chorus_core::api::ErrorBody;
 
 use super::ApiJson;
 use crate::audit;
@@ -66,6 +67,12 @@ async fn me_of(state: &AppState, actor: Option<&Actor>) -> ApiResult<Me> {
     })
 }
 
+/// Who is calling
+///
+/// Whether this server asks for sign-in, and the caller's account and
+/// role (none when signed out). Asked once by the studio before any page.
+#[utoipa::path(get, path = "/api/me", tag = "accounts",
+    responses((status = 200, description = "The caller", body = Me)))]
 async fn me(State(state): State<AppState>, actor: Option<Actor>) -> ApiResult<Json<Me>> {
     Ok(Json(me_of(&state, actor.as_ref()).await?))
 }
@@ -101,6 +108,16 @@ async fn signed_in(state: &AppState, user: &User, address: Option<&str>) -> ApiR
     Ok(response)
 }
 
+/// Sign in
+///
+/// With an email and password; any session this browser held ends.
+/// Tries are counted per address and email.
+#[utoipa::path(post, path = "/api/session", tag = "accounts", request_body = SignIn,
+    responses((status = 200, description = "Signed in: who, with the cookie", body = Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 409, description = "Sign-in is off on this server", body = ErrorBody),
+        (status = 429, description = "Too many tries; `Retry-After` says when to try again", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -181,6 +198,11 @@ fn signed_out(state: &AppState) -> ApiResult<Response> {
     Ok(response)
 }
 
+/// Sign out
+///
+/// Ends this browser's session, if it has one.
+#[utoipa::path(delete, path = "/api/session", tag = "accounts",
+    responses((status = 204, description = "Signed out; the cookie is removed", headers(("Set-Cookie" = String, description = "The session cookie")))))]
 async fn sign_out(
     State(state): State<AppState>,
     actor: Option<Actor>,
@@ -196,6 +218,12 @@ async fn sign_out(
     signed_out(&state)
 }
 
+/// Sign out everywhere
+///
+/// Ends every session of the caller's account, on every device.
+#[utoipa::path(post, path = "/api/session/everywhere", tag = "accounts",
+    responses((status = 204, description = "Every session ended; this cookie is removed", headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 409, description = "Sign-in is off on this server", body = ErrorBody)))]
 async fn sign_out_everywhere(State(state): State<AppState>, actor: Actor) -> ApiResult<Response> {
     let Some(user_id) = &actor.user_id else {
         return Err(sign_in_is_off());
@@ -230,6 +258,13 @@ async fn open_invite_of(state: &AppState, token: &str) -> ApiResult<(User, i64)>
     }
 }
 
+/// Open an invite link
+///
+/// Whose account it is for and with which role, before a password is set.
+#[utoipa::path(get, path = "/api/invites/{token}", tag = "accounts", params(("token" = String, Path, description = "The invite link's secret")),
+    responses((status = 200, description = "The invite", body = InviteView),
+        (status = 404, description = "No invite at this address", body = ErrorBody),
+        (status = 410, description = "Used, replaced or expired", body = ErrorBody)))]
 async fn open_invite(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -242,6 +277,15 @@ async fn open_invite(
     }))
 }
 
+/// Accept an invite
+///
+/// Sets the account's password and signs in. A fresh link for an account
+/// that had a password resets it, ending its sessions.
+#[utoipa::path(post, path = "/api/invites/{token}", tag = "accounts", params(("token" = String, Path, description = "The invite link's secret")), request_body = AcceptInvite,
+    responses((status = 200, description = "Signed in: who, with the cookie", body = Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 404, description = "No invite at this address", body = ErrorBody),
+        (status = 410, description = "Used, replaced or expired", body = ErrorBody),
+        (status = 422, description = "A password that breaks the rules; `problems` say which", body = ErrorBody)))]
 async fn accept_invite(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -290,6 +334,9 @@ async fn accept_invite(
     signed_in(&state, &user, address.as_deref()).await
 }
 
+/// List the accounts
+#[utoipa::path(get, path = "/api/users", tag = "accounts",
+    responses((status = 200, description = "Every account", body = Vec<UserView>)))]
 async fn list_users(State(state): State<AppState>) -> ApiResult<Json<Vec<UserView>>> {
     Ok(Json(users::list(&state.db).await?))
 }
@@ -309,6 +356,14 @@ async fn created_invite(
     ))
 }
 
+/// Invite someone
+///
+/// Makes their account with a role and answers the invite link, shown this
+/// once (only its hash is kept).
+#[utoipa::path(post, path = "/api/users", tag = "accounts", request_body = NewInvite,
+    responses((status = 201, description = "The account and its invite link", body = CreatedInvite),
+        (status = 409, description = "An account with this email exists", body = ErrorBody),
+        (status = 422, description = "Not an email address", body = ErrorBody)))]
 async fn invite_user(
     State(state): State<AppState>,
     actor: Actor,
@@ -334,6 +389,13 @@ async fn invite_user(
     created_invite(&state, &invited.user, &invited.invite).await
 }
 
+/// Send a fresh invite link
+///
+/// Replaces any earlier link; used on an account with a password, it
+/// resets the password.
+#[utoipa::path(post, path = "/api/users/{id}/invite", tag = "accounts", params(("id" = String, Path, description = "The account's id")),
+    responses((status = 201, description = "The account and its new link", body = CreatedInvite),
+        (status = 404, description = "No such account", body = ErrorBody)))]
 async fn invite_again(
     State(state): State<AppState>,
     actor: Actor,
@@ -371,6 +433,11 @@ fn refused(id: &str, e: ChangeRefused) -> ApiError {
     }
 }
 
+/// Change someone's role
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "accounts", params(("id" = String, Path, description = "The account's id")), request_body = RoleChange,
+    responses((status = 200, description = "The account as it now is", body = UserView),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "It would leave the studio with no owner", body = ErrorBody)))]
 async fn change_role(
     State(state): State<AppState>,
     actor: Actor,
@@ -395,6 +462,13 @@ async fn change_role(
     Ok(Json(users::view(&state.db, &user).await?))
 }
 
+/// Remove an account
+///
+/// Its sessions end and its API tokens are revoked at once.
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "accounts", params(("id" = String, Path, description = "The account's id")),
+    responses((status = 204, description = "Removed"),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "It is the last owner", body = ErrorBody)))]
 async fn remove_user(
     State(state): State<AppState>,
     actor: Actor,

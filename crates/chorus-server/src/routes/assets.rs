@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 
+use chorus_core::api::ErrorBody;
+
 use crate::assets;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -17,6 +19,22 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/assets/{id}", get(serve))
 }
 
+/// Read an asset's bytes
+///
+/// Takes, posters, strips, sidecars and references, by content hash: they
+/// never change, so they are cached for good. A single `bytes=` range is
+/// answered with 206; several ranges get the whole file.
+#[utoipa::path(get, path = "/api/assets/{id}", tag = "assets", operation_id = "read_asset",
+    params(("id" = String, Path, description = "The asset's content hash"),
+        ("Range" = Option<String>, Header, description = "`bytes=first-last`, `bytes=first-` or `bytes=-suffix`"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag held (the quoted id)")),
+    responses((status = 200, description = "The whole file, in its own type", content(("video/*"), ("image/*"), ("application/json"))),
+        (status = 206, description = "The range asked for", content(("video/*"), ("image/*"), ("application/json")),
+            headers(("Content-Range" = String, description = "`bytes first-last/size`"))),
+        (status = 304, description = "Not modified: the ETag matched"),
+        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 416, description = "The range is outside the file", body = ErrorBody,
+            headers(("Content-Range" = String, description = "`bytes */size`")))))]
 async fn serve(
     State(state): State<AppState>,
     Path(id): Path<String>,

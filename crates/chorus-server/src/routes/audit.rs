@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chorus_core::access::AuditPage;
+use chorus_core::api::ErrorBody;
 
 use crate::audit::{self, Filter};
 use crate::error::{ApiError, ApiResult};
@@ -28,7 +29,13 @@ fn filter(pairs: Result<Query<Vec<(String, String)>>, QueryRejection>) -> ApiRes
     Filter::parse(&pairs).map_err(ApiError::BadRequest)
 }
 
-/// `GET /api/audit?before=&limit=&action=&actor=`.
+/// Read the audit log
+///
+/// A page at a time, newest first.
+#[utoipa::path(get, path = "/api/audit", tag = "budget",
+    params(Filter),
+    responses((status = 200, description = "One page", body = AuditPage),
+        (status = 400, description = "A parameter that cannot be read", body = ErrorBody)))]
 async fn page(
     State(state): State<AppState>,
     pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -37,7 +44,12 @@ async fn page(
     Ok(Json(audit::list(&state.db, &filter).await?))
 }
 
-/// `GET /api/audit.csv?action=&actor=`: every matching entry, newest first.
+/// Export the audit log as CSV
+///
+/// Every matching entry, newest first.
+#[utoipa::path(get, path = "/api/audit.csv", tag = "budget", params(Filter),
+    responses((status = 200, description = "A CSV download", content_type = "text/csv", body = String),
+        (status = 400, description = "A parameter that cannot be read", body = ErrorBody)))]
 async fn csv(
     State(state): State<AppState>,
     pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,

@@ -32,6 +32,14 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(stream))
 }
 
+/// Follow jobs and reviews
+///
+/// Server-sent events: `job` (data: a `JobEvent`) for every change to a
+/// job, `review` (data: a `ReviewEvent`) for every comment, decision and
+/// change to a review link, and `resync` when the stream fell behind
+/// (reload the list). Ends when the credential it was opened with does.
+#[utoipa::path(get, path = "/api/events", tag = "events",
+    responses((status = 200, description = "An event stream that stays open", content_type = "text/event-stream", body = String)))]
 async fn stream(
     State(state): State<AppState>,
     actor: Actor,

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use chorus_core::access::AuditAction;
-use chorus_core::api::{MAX_IMPORT_BYTES, MAX_IMPORT_CLIPS};
+use chorus_core::api::{ErrorBody, MAX_IMPORT_BYTES, MAX_IMPORT_CLIPS};
 use chorus_core::{Job, Language, Problem};
 use futures_util::TryStreamExt as _;
 
@@ -28,6 +28,31 @@ pub fn router() -> Router<AppState> {
         ))
 }
 
+/// Clips, as a multipart form: a `language` field before each `file`
+/// field, repeated for every clip.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form; the handler reads it as it streams"
+)]
+struct ImportForm {
+    /// What is spoken in the next file: a language code (`en`, `de`, …) or `none`.
+    language: Vec<String>,
+    /// An MP4 or MOV clip of at most 2 GiB; its file name is kept.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    file: Vec<Vec<u8>>,
+}
+
+/// Import clips made elsewhere
+///
+/// Each clip is checked by its bytes; all are stored as one finished job,
+/// or none is.
+#[utoipa::path(post, path = "/api/imports", tag = "imports",
+    request_body(content = inline(ImportForm), content_type = "multipart/form-data"),
+    responses((status = 201, description = "The finished job whose takes they are", body = Job),
+        (status = 400, description = "Too many clips, or an upload that stopped", body = ErrorBody),
+        (status = 413, description = "A clip over 2 GiB, or the whole over the limit", body = ErrorBody),
+        (status = 422, description = "A clip without its language, or one that failed its check; `problems` name each", body = ErrorBody)))]
 async fn import_clips(
     State(state): State<AppState>,
     actor: Actor,

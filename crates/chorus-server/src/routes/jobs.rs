@@ -11,11 +11,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chorus_core::access::{AuditAction, dollars};
-use chorus_core::api::{DeletedJob, JobList, LibraryUsage};
+use chorus_core::api::{DeletedJob, ErrorBody, JobList, LibraryUsage};
 use chorus_core::check::check_with_registry;
 use chorus_core::localize;
 use chorus_core::{GenerationRequest, Job, JobStatus, Language, Problem, estimate_cost, model};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::ApiJson;
 use crate::auth::Actor;
@@ -37,11 +38,23 @@ pub fn router() -> Router<AppState> {
 
 /// `POST /api/jobs?unapproved=confirmed`: the caller was asked, and chose
 /// to generate with translated lines nobody has approved.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CreateQuery {
+    /// `confirmed`: generate even with translated lines nobody approved.
     unapproved: Option<String>,
 }
 
+/// Generate: make a job
+///
+/// The request is checked by chorus-core's rules and its estimate reserved
+/// against the month's budget; the job is queued.
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs", operation_id = "create_job", params(CreateQuery), request_body = GenerationRequest,
+    responses((status = 201, description = "The job, queued", body = Job),
+        (status = 400, description = "A query or body that cannot be read", body = ErrorBody),
+        (status = 402, description = "Over a monthly spend limit; nothing is sent", body = ErrorBody),
+        (status = 409, description = "Translated lines nobody approved, not confirmed", body = ErrorBody),
+        (status = 422, description = "The request breaks the model's rules; `problems` say where", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -126,8 +139,21 @@ async fn create(
     Ok((StatusCode::CREATED, Json(job)))
 }
 
-/// `GET /api/jobs?before=&limit=&q=&status=&language=&model=&from=&to=`
-/// (see `library::Query`): one page, newest first, and the next cursor.
+/// List jobs, a page at a time
+///
+/// One page, newest first, and the cursor of the next (see
+/// `library::Query`). Deleted jobs are left out.
+#[utoipa::path(get, path = "/api/jobs", tag = "library", operation_id = "list_jobs",
+    params(("before" = Option<String>, Query, description = "The `next` of the page before"),
+        ("limit" = Option<u32>, Query, description = "Jobs per page, 1 to 200"),
+        ("q" = Option<String>, Query, description = "Words that must all appear in the prompt or lines"),
+        ("status" = Option<String>, Query, description = "Statuses, comma-separated: `queued,running,…`"),
+        ("language" = Option<String>, Query, description = "Language codes, comma-separated"),
+        ("model" = Option<String>, Query, description = "Model ids, comma-separated"),
+        ("from" = Option<String>, Query, description = "Made on or after this day, `YYYY-MM-DD` (UTC)"),
+        ("to" = Option<String>, Query, description = "Made on or before this day, `YYYY-MM-DD` (UTC)")),
+    responses((status = 200, description = "One page", body = JobList),
+        (status = 400, description = "A parameter that cannot be read; the message names it", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -152,12 +178,22 @@ fn unapproved_message(waiting: &[Language]) -> String {
     )
 }
 
+/// Storage the Library takes
+///
+/// Each asset counted once however many jobs use it; deleted jobs not counted.
+#[utoipa::path(get, path = "/api/library/usage", tag = "library",
+    responses((status = 200, description = "Jobs and bytes", body = LibraryUsage)))]
 async fn usage(State(state): State<AppState>) -> ApiResult<Json<LibraryUsage>> {
     Ok(Json(library::usage(&state.db).await?))
 }
 
+/// Delete a job, with an undo window
+///
 /// Cancels the job if it is unfinished and hides it; it and the assets no
 /// other job uses are removed once the undo window closes.
+#[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs", operation_id = "delete_job", params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "The job, hidden, and until when it can be restored", body = DeletedJob),
+        (status = 404, description = "No such job", body = ErrorBody)))]
 async fn delete(
     State(state): State<AppState>,
     actor: Actor,
@@ -172,6 +208,13 @@ async fn delete(
     }
 }
 
+/// Restore a deleted job
+///
+/// Within its undo window.
+#[utoipa::path(post, path = "/api/jobs/{id}/restore", tag = "jobs", params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "The job, back in the Library", body = Job),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "Its undo window has closed", body = ErrorBody)))]
 async fn restore(
     State(state): State<AppState>,
     actor: Actor,
@@ -196,6 +239,9 @@ fn no_job(id: &str) -> ApiError {
     ))
 }
 
+/// Read a job
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", operation_id = "read_job", params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "The job", body = Job), (status = 404, description = "No such job", body = ErrorBody)))]
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
     jobs::get(&state.db, &id)
         .await?
@@ -203,6 +249,13 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
         .ok_or_else(|| no_job(&id))
 }
 
+/// Cancel a job
+///
+/// Only a queued or rendering job; its reserved spend is released.
+#[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "jobs", params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "The job, canceled", body = Job),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "It has already finished, failed or been canceled", body = ErrorBody)))]
 async fn cancel(
     State(state): State<AppState>,
     actor: Actor,

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chorus_core::access::AuditAction;
+use chorus_core::api::ErrorBody;
 use chorus_core::localize::{Engines, Glossary, TranslateRequest, TranslateResponse, cost_text};
 
 use super::ApiJson;
@@ -25,13 +26,24 @@ pub fn router() -> Router<AppState> {
         .route("/glossary", get(read_glossary).put(save_glossary))
 }
 
+/// List the translation engines
+///
+/// Each with whether it is set up here, why not, and the languages it lacks.
+#[utoipa::path(get, path = "/api/translate/engines", tag = "localize",
+    responses((status = 200, description = "The engines", body = Engines)))]
 async fn engines(State(state): State<AppState>) -> Json<Engines> {
     Json(state.translation.views())
 }
 
-/// `POST /api/translate`: one proposal per target language, each fitted to
-/// the clip and checked against the glossary. A language the engine
-/// failed on carries its error; the others are still proposed.
+/// Translate a line
+///
+/// One proposal per target language, each fitted to the clip and checked
+/// against the glossary. A language the engine failed on carries its
+/// error; the others are still proposed.
+#[utoipa::path(post, path = "/api/translate", tag = "localize", request_body = TranslateRequest,
+    responses((status = 200, description = "A proposal (or its error) per language, and the cost", body = TranslateResponse),
+        (status = 422, description = "A request that breaks the rules; `problems` say where", body = ErrorBody),
+        (status = 503, description = "No translation engine is set up; the message says which key to set", body = ErrorBody)))]
 async fn translate(
     State(state): State<AppState>,
     actor: Actor,
@@ -80,12 +92,19 @@ async fn translate(
     Ok(Json(answer))
 }
 
+/// Read the glossary
+#[utoipa::path(get, path = "/api/glossary", tag = "localize",
+    responses((status = 200, description = "The studio's glossary", body = Glossary)))]
 async fn read_glossary(State(state): State<AppState>) -> ApiResult<Json<Glossary>> {
     Ok(Json(glossary::load(&state.db).await?))
 }
 
-/// `PUT /api/glossary`: replaces the glossary whole; nothing is saved
-/// while any term has a problem.
+/// Replace the glossary
+///
+/// Replaces it whole; nothing is saved while any term has a problem.
+#[utoipa::path(put, path = "/api/glossary", tag = "localize", request_body = Glossary,
+    responses((status = 200, description = "The glossary as saved (trimmed)", body = Glossary),
+        (status = 422, description = "Terms with problems; `problems` say which", body = ErrorBody)))]
 async fn save_glossary(
     State(state): State<AppState>,
     actor: Actor,

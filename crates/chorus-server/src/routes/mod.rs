@@ -12,6 +12,7 @@ mod imports;
 mod jobs;
 mod localize;
 mod models;
+pub mod openapi;
 mod policy;
 mod providers;
 mod review_feed;
@@ -62,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(account::router())
         .merge(tokens::router())
+        .merge(openapi::router())
         .fallback(api_not_found)
         // Routes that take more (uploads) set their own limit.
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

@@ -14,6 +14,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/providers", get(list))
 }
 
+/// Provider keys
+///
+/// Each hosted provider's key: the variable the server reads it from and
+/// whether it is set, never the key.
+#[utoipa::path(get, path = "/api/providers", tag = "budget", operation_id = "list_provider_keys",
+    responses((status = 200, description = "One entry per provider that needs a key", body = Vec<ProviderKey>)))]
 async fn list(State(state): State<AppState>) -> Json<Vec<ProviderKey>> {
     Json(provider_keys(&state.models))
 }

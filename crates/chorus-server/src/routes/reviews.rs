@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use chorus_core::access::AuditAction;
+use chorus_core::api::ErrorBody;
 use chorus_core::job::original_of;
 use chorus_core::review::{
     Comment, CreatedReviewLink, JobFeedback, MAX_EXPIRY_DAYS, NewComment, NewReviewLink, Resolve,
@@ -74,6 +75,15 @@ async fn hash_passcode(passcode: String) -> ApiResult<String> {
     )
 }
 
+/// Share takes for review
+///
+/// Makes a review link to some of a finished job's takes. Its address is
+/// answered this once: only the token's hash is kept.
+#[utoipa::path(post, path = "/api/jobs/{id}/reviews", tag = "reviews", operation_id = "create_review_link", params(("id" = String, Path, description = "The job's id")), request_body = NewReviewLink,
+    responses((status = 201, description = "The link and, this once, its address", body = CreatedReviewLink),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "The job has not finished", body = ErrorBody),
+        (status = 422, description = "Takes, expiry or passcode with problems; `problems` say which", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -155,6 +165,10 @@ async fn create(
     ))
 }
 
+/// List a job's review links
+#[utoipa::path(get, path = "/api/jobs/{id}/reviews", tag = "reviews", operation_id = "list_review_links", params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "Every link, open or not, never a token", body = ReviewLinks),
+        (status = 404, description = "No such job", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -165,6 +179,13 @@ async fn list(
     }))
 }
 
+/// Change a review link
+///
+/// A field left out stays as it is; `null` clears the expiry or passcode.
+#[utoipa::path(patch, path = "/api/reviews/{link}", tag = "reviews", operation_id = "change_review_link", params(("link" = String, Path, description = "The review link's id")), request_body = ReviewLinkChange,
+    responses((status = 200, description = "The link as it now is", body = ReviewLink),
+        (status = 404, description = "No such link", body = ErrorBody),
+        (status = 422, description = "An expiry or passcode with problems", body = ErrorBody)))]
 async fn change(
     State(state): State<AppState>,
     actor: Actor,
@@ -232,6 +253,12 @@ async fn change(
     Ok(Json(link))
 }
 
+/// Revoke a review link
+///
+/// At once: open review pages and their streams close.
+#[utoipa::path(post, path = "/api/reviews/{link}/revoke", tag = "reviews", operation_id = "revoke_review_link", params(("link" = String, Path, description = "The review link's id")),
+    responses((status = 200, description = "The link, revoked", body = ReviewLink),
+        (status = 404, description = "No such link", body = ErrorBody)))]
 async fn revoke(
     State(state): State<AppState>,
     actor: Actor,
@@ -297,6 +324,12 @@ fn describe_change(change: &ReviewLinkChange) -> String {
     }
 }
 
+/// Read a job's feedback
+///
+/// Every comment and decision left on its review links.
+#[utoipa::path(get, path = "/api/jobs/{id}/feedback", tag = "reviews", params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "Comments and decisions", body = JobFeedback),
+        (status = 404, description = "No such job", body = ErrorBody)))]
 async fn feedback(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -349,8 +382,15 @@ pub(super) fn comment_problems(comment: &NewComment, frame_count: usize) -> ApiR
     }
 }
 
+/// Reply to a reviewer's comment
+///
 /// A reply from the studio: on the comment it answers (`parent`, which
 /// must be on this job), at the same take and frames.
+#[utoipa::path(post, path = "/api/jobs/{id}/comments", tag = "reviews", params(("id" = String, Path, description = "The job's id")), request_body = NewComment,
+    responses((status = 201, description = "The reply", body = Comment),
+        (status = 400, description = "A body that cannot be read", body = ErrorBody),
+        (status = 404, description = "No such job, or no such comment on it", body = ErrorBody),
+        (status = 422, description = "No `parent`, or text or a drawing with problems", body = ErrorBody)))]
 async fn reply(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -406,6 +446,11 @@ async fn reply(
     Ok((StatusCode::CREATED, Json(comment)))
 }
 
+/// Resolve a comment, or open it again
+#[utoipa::path(post, path = "/api/comments/{comment}/resolve", tag = "reviews",
+    params(("comment" = String, Path, description = "The comment's id")), request_body = Resolve,
+    responses((status = 200, description = "The comment as it now is", body = Comment),
+        (status = 404, description = "No such comment", body = ErrorBody)))]
 async fn resolve(
     State(state): State<AppState>,
     Path(comment_id): Path<String>,
@@ -422,9 +467,11 @@ async fn resolve(
 }
 
 /// `?take=N`: only the comments on output N.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ExportQuery {
+    /// Only the comments on this take (its index in `outputs`).
     take: Option<usize>,
 }
 
@@ -469,6 +516,13 @@ pub(super) fn download(content_type: &'static str, file_name: &str, body: Vec<u8
         .into_response()
 }
 
+/// Export a job's comments as CSV
+///
+/// One row per comment, with its take, timecode and drawing.
+#[utoipa::path(get, path = "/api/jobs/{id}/comments.csv", tag = "reviews", params(("id" = String, Path, description = "The job's id"), ExportQuery),
+    responses((status = 200, description = "A CSV download", content_type = "text/csv", body = String),
+        (status = 400, description = "A query that cannot be read", body = ErrorBody),
+        (status = 404, description = "No such job or take", body = ErrorBody)))]
 async fn comments_csv(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -483,6 +537,13 @@ async fn comments_csv(
     ))
 }
 
+/// Export a job's comments as timeline markers
+///
+/// An EDL of markers that DaVinci Resolve imports onto a timeline.
+#[utoipa::path(get, path = "/api/jobs/{id}/comments.edl", tag = "reviews", params(("id" = String, Path, description = "The job's id"), ExportQuery),
+    responses((status = 200, description = "An EDL download", content_type = "text/plain", body = String),
+        (status = 400, description = "A query that cannot be read", body = ErrorBody),
+        (status = 404, description = "No such job or take", body = ErrorBody)))]
 async fn comments_edl(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use chorus_core::api::{SpeechFitLine, SpeechFitRequest, SpeechFitResponse};
+use chorus_core::api::{ErrorBody, SpeechFitLine, SpeechFitRequest, SpeechFitResponse};
 use chorus_core::{DialogueLine, Problem};
 
 use super::ApiJson;
@@ -15,6 +15,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/speech-fit", post(fit))
 }
 
+/// Check whether lines fit the clip
+///
+/// How long each line takes to say with the draft voice, before anything
+/// is rendered or paid for. At most 16 lines.
+#[utoipa::path(post, path = "/api/speech-fit", tag = "compose", request_body = SpeechFitRequest,
+    responses((status = 200, description = "Each line's length and fit", body = SpeechFitResponse),
+        (status = 400, description = "More than 16 lines, or a body that cannot be read", body = ErrorBody)))]
 async fn fit(
     State(_): State<AppState>,
     ApiJson(request): ApiJson<SpeechFitRequest>,

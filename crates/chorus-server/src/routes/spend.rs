@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use chorus_core::access::{AuditAction, Budget, BudgetLeft, Spend};
+use chorus_core::api::ErrorBody;
 use serde::Deserialize;
 
 use super::ApiJson;
@@ -24,13 +25,19 @@ pub fn router() -> Router<AppState> {
         .route("/budget", put(set_budget))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MonthQuery {
+    /// `YYYY-MM` (UTC); this month when left out.
     month: Option<String>,
 }
 
-/// `GET /api/spend[?month=YYYY-MM]`: that month's spend (this month's by
-/// default) against the limits.
+/// A month's spend against the limits
+///
+/// Per model and per account, this month's by default.
+#[utoipa::path(get, path = "/api/spend", tag = "budget", params(MonthQuery),
+    responses((status = 200, description = "The month's spend and the limits", body = Spend),
+        (status = 400, description = "Not a month", body = ErrorBody)))]
 async fn report(
     State(state): State<AppState>,
     query: Result<Query<MonthQuery>, QueryRejection>,
@@ -53,7 +60,12 @@ async fn report(
     Ok(Json(spend::report(&state.db, &state.models, &month).await?))
 }
 
-/// `GET /api/spend/left`: what the caller may still spend this month.
+/// What the caller may still spend
+///
+/// This month, under the studio's limit and their own; Compose shows it
+/// beside a job's cost.
+#[utoipa::path(get, path = "/api/spend/left", tag = "budget",
+    responses((status = 200, description = "What is left", body = BudgetLeft)))]
 async fn left(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<BudgetLeft>> {
     let month = spend::this_month();
     Ok(Json(
@@ -61,7 +73,12 @@ async fn left(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Bud
     ))
 }
 
-/// `PUT /api/budget`: new limits; answers this month's spend against them.
+/// Set the monthly limits
+///
+/// Answers this month's spend against the new limits.
+#[utoipa::path(put, path = "/api/budget", tag = "budget", request_body = Budget,
+    responses((status = 200, description = "This month's spend against them", body = Spend),
+        (status = 422, description = "Limits with problems; `problems` say which", body = ErrorBody)))]
 async fn set_budget(
     State(state): State<AppState>,
     actor: Actor,

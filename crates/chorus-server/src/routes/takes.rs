@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use chorus_core::access::AuditAction;
-use chorus_core::api::AudioShiftRequest;
+use chorus_core::api::{AudioShiftRequest, ErrorBody};
 use chorus_core::job::{MAX_AUDIO_SHIFT_MS, original_of, versions_of};
 use chorus_core::{Job, JobOutput, JobStatus, Problem, Revision};
 
@@ -25,6 +25,18 @@ pub fn router() -> Router<AppState> {
 /// How often a correction is retried when another lands first.
 const ATTEMPTS: usize = 3;
 
+/// Move a take's sound
+///
+/// Remuxes the take with its sound moved `shift_ms` against the picture
+/// (edit lists, no re-encode) and appends it to the job's outputs as the
+/// take's next version; the version it was made from is kept.
+#[utoipa::path(post, path = "/api/jobs/{id}/outputs/{index}/audio-shift", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id"), ("index" = usize, Path, description = "The take's index in `outputs`")),
+    request_body = AudioShiftRequest,
+    responses((status = 201, description = "The job with the new version appended", body = Job),
+        (status = 404, description = "No such job or take", body = ErrorBody),
+        (status = 409, description = "The job has not finished, or kept changing", body = ErrorBody),
+        (status = 422, description = "A shift that changes nothing, goes too far, or a take with no sound", body = ErrorBody)))]
 async fn shift_audio(
     State(state): State<AppState>,
     actor: Actor,

@@ -10,6 +10,7 @@ use chorus_core::Problem;
 use chorus_core::access::{
     ApiTokenView, AuditAction, CreatedApiToken, NewApiToken, Role, token_problems,
 };
+use chorus_core::api::ErrorBody;
 
 use super::ApiJson;
 use crate::audit;
@@ -35,10 +36,23 @@ fn whose(actor: &Actor) -> Option<&str> {
     }
 }
 
+/// List API tokens
+///
+/// An owner signed in sees everyone's; anyone else their own. Never a secret.
+#[utoipa::path(get, path = "/api/tokens", tag = "tokens", operation_id = "list_tokens",
+    responses((status = 200, description = "The tokens", body = Vec<ApiTokenView>)))]
 async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Vec<ApiTokenView>>> {
     Ok(Json(tokens::list(&state.db, whose(&actor)).await?))
 }
 
+/// Make an API token
+///
+/// Only signed in, never with another token. The secret is answered this
+/// once; only its hash is kept.
+#[utoipa::path(post, path = "/api/tokens", tag = "tokens", operation_id = "create_token", request_body = NewApiToken,
+    responses((status = 201, description = "The token and, this once, its secret", body = CreatedApiToken),
+        (status = 409, description = "Sign-in is off on this server: no token is needed", body = ErrorBody),
+        (status = 422, description = "A name or scopes with problems", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -87,6 +101,13 @@ async fn create(
     Ok((StatusCode::CREATED, Json(CreatedApiToken { token, view })))
 }
 
+/// Revoke an API token
+///
+/// At once, including event streams opened with it. Anyone may revoke
+/// their own; an owner signed in, anyone's.
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens", operation_id = "revoke_token",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked"), (status = 404, description = "No such token of yours", body = ErrorBody)))]
 async fn revoke(
     State(state): State<AppState>,
     actor: Actor,

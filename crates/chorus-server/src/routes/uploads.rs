@@ -4,7 +4,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use chorus_core::api::UploadedAsset;
+use chorus_core::api::{ErrorBody, UploadedAsset};
 
 use crate::error::{ApiError, ApiResult};
 use crate::images::{self, MAX_BYTES};
@@ -18,6 +18,28 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BYTES + 1024 * 1024))
 }
 
+/// A reference image, as a multipart form.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form; the handler reads it as it streams"
+)]
+struct UploadForm {
+    /// A PNG, JPEG or WebP image of at most 20 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Upload a reference image
+///
+/// Checked by its bytes (PNG, JPEG or WebP) and stored by content hash, so
+/// the same image sent twice is stored once.
+#[utoipa::path(post, path = "/api/uploads", tag = "uploads",
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses((status = 201, description = "The stored image; its id goes in a request's `references`", body = UploadedAsset),
+        (status = 400, description = "No `file` field, or a form that cannot be read", body = ErrorBody),
+        (status = 413, description = "Larger than 20 MiB", body = ErrorBody),
+        (status = 415, description = "Not an image Chorus takes", body = ErrorBody)))]
 async fn upload(
     State(state): State<AppState>,
     mut form: Multipart,

@@ -11,6 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use chorus_core::api::ErrorBody;
 use chorus_providers::WebhookHeaders;
 
 use crate::error::{ApiError, ApiResult};
@@ -24,6 +25,18 @@ fn now_unix() -> i64 {
     crate::db::now_ms() / 1000
 }
 
+/// Receive a provider's webhook
+///
+/// `fal` or `replicate`, signed as that provider signs. Verified,
+/// deduplicated, and only wakes the job's poller: the job's state is read
+/// back from the provider, so a forged or repeated delivery changes nothing.
+#[utoipa::path(post, path = "/api/webhooks/{provider}", tag = "webhooks",
+    params(("provider" = String, Path, description = "`fal` or `replicate`")),
+    request_body(content = Object, description = "The provider's own payload", content_type = "application/json"),
+    responses((status = 200, description = "Taken (or already seen)"),
+        (status = 401, description = "The signature or its time did not check out", body = ErrorBody),
+        (status = 404, description = "No such provider here", body = ErrorBody),
+        (status = 413, description = "Larger than 2 MiB", body = ErrorBody)))]
 async fn receive(
     State(state): State<AppState>,
     Path(provider): Path<String>,
