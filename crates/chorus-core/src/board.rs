@@ -14,6 +14,7 @@ use crate::{AspectRatio, Language};
 /// so that sending it twice (a double click, a retried request) makes its
 /// jobs once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignSubmit {
     /// 8 to 100 characters of letters, digits, `-` and `_`.
     pub key: String,
@@ -25,6 +26,7 @@ pub struct CampaignSubmit {
 
 /// Where a variant stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VariantStatus {
     /// Not sent yet: its `reason` says why (the cap, the month's budget).
@@ -83,6 +85,7 @@ impl VariantStatus {
 
 /// A variant's lip-sync reading, as the board shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncReading {
     /// Sound against picture, ms; positive: the sound is late.
     pub offset_ms: Option<f64>,
@@ -92,6 +95,7 @@ pub struct SyncReading {
 
 /// One cell of the board: one sheet row in one language and one format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardVariant {
     /// Position in the campaign's expansion (row, then language, then ratio).
     pub idx: u32,
@@ -141,6 +145,7 @@ pub struct BoardVariant {
 
 /// `GET /api/campaigns/{id}`: the campaign and every variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Campaign {
     pub id: String,
     pub name: String,
@@ -165,6 +170,7 @@ pub struct Campaign {
 
 /// `GET /api/campaigns`: one line per campaign, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignSummary {
     pub id: String,
     pub name: String,
@@ -184,6 +190,7 @@ pub struct CampaignSummary {
 /// `POST /api/campaigns/{id}/share`: a client's link to the whole
 /// campaign, shown once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignLinkCreated {
     pub id: String,
     /// `/c/<token>`: the page a client walks the board on.
@@ -192,6 +199,7 @@ pub struct CampaignLinkCreated {
 
 /// One variant as a client sees it on a campaign link's board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientVariant {
     pub idx: u32,
     pub row: u32,
@@ -212,6 +220,7 @@ pub struct ClientVariant {
 
 /// `GET /c/{token}/api/board`: what a campaign link shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientBoard {
     pub name: String,
     pub languages: Vec<Language>,
@@ -230,6 +239,7 @@ pub fn count_by_status(variants: &[BoardVariant]) -> BTreeMap<VariantStatus, u32
 
 /// Which decision a filter asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionFilter {
     Approved,
@@ -275,6 +285,7 @@ impl DecisionFilter {
 
 /// The board's filters; `None` lets everything through.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardFilter {
     pub status: Option<VariantStatus>,
     pub language: Option<Language>,

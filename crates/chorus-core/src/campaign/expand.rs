@@ -15,6 +15,7 @@ use crate::{AspectRatio, GenerationRequest, Language, ModelSpec, Severity};
 
 /// Whether a variant can be generated as it stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Readiness {
     Ready,
@@ -27,6 +28,7 @@ pub enum Readiness {
 /// One thing wrong with one variant, tied to the sheet column (or template
 /// field, or campaign setting) to change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariantProblem {
     /// `line:de`, `product`, `image`, `prompt (template)`, `ratios`…
     pub column: String,
@@ -65,6 +67,7 @@ impl std::fmt::Display for VariantProblem {
 
 /// One clip of the campaign: one sheet row in one language and one ratio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variant {
     /// The sheet row it comes from, as the spreadsheet numbers it.
     pub row: u32,
@@ -94,6 +97,7 @@ impl Variant {
 
 /// How many variants are ready, worth a look, or blocked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     pub ready: usize,
     pub warning: usize,
@@ -104,6 +108,7 @@ pub struct Counts {
 
 /// A campaign expanded: its variants, what blocks them and what they cost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Expansion {
     /// Problems with the campaign, the sheet or the template as a whole; an
     /// error here blocks every variant.

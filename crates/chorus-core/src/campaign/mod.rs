@@ -32,6 +32,7 @@ pub const MAX_VARIANTS: usize = 2000;
 /// Something wrong with the sheet, the template or the campaign as a whole,
 /// placed as exactly as it can be: "row 14, line:de: …".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SheetProblem {
     /// The row as a spreadsheet shows it (header = 1); `None` for problems
     /// with no one row.

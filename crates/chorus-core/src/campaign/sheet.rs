@@ -10,6 +10,7 @@ use super::{MAX_ROWS, SheetProblem, thousands};
 
 /// A sheet with a header row naming its columns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sheet {
     /// Column names from the header row, trimmed.
     pub columns: Vec<String>,
@@ -20,6 +21,7 @@ pub struct Sheet {
 
 /// One data row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SheetRow {
     /// As a spreadsheet shows it: the header is row 1, the first data row 2.
     pub number: u32,

@@ -1,7 +1,6 @@
 //! What a campaign is made of: a name, the template request, the sheet and
 //! the axes (languages × aspect ratios) chosen once for all its rows.
 
-
 use serde::{Deserialize, Serialize};
 
 use super::{Sheet, SheetProblem, SheetRow};
@@ -15,6 +14,7 @@ pub const DEFAULT_NAME_PATTERN: &str = crate::delivery::DEFAULT_PATTERN;
 
 /// Everything a campaign is made of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignSpec {
     pub name: String,
     /// The request every variant starts from; its `prompt`, `negative_prompt`
@@ -102,7 +102,6 @@ impl CampaignSpec {
         out
     }
 }
-
 
 /// A realistic campaign of `rows` products in English and German, each in
 /// 9:16 and 1:1 on HappyHorse (4 variants a row): for benchmarks that time

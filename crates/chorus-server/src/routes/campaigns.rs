@@ -13,6 +13,7 @@ use chorus_core::access::{AuditAction, dollars};
 use chorus_core::board::{Campaign, CampaignLinkCreated, CampaignSubmit, CampaignSummary};
 
 use chorus_core::Problem;
+use chorus_core::api::ErrorBody;
 use chorus_core::delivery::NamePattern;
 use serde::Deserialize;
 
@@ -41,6 +42,11 @@ pub fn router() -> Router<AppState> {
 /// `POST /api/campaigns`: 201 with the board of a new campaign, 200 with
 /// the board of the one this key made before; 422 with every problem
 /// (row and column) and nothing written.
+#[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", operation_id = "submit_campaign", request_body = CampaignSubmit,
+    responses((status = 201, description = "The new campaign's board; what its cap allows is sent", body = Campaign),
+        (status = 200, description = "This key made this campaign before: its board, nothing new made", body = Campaign),
+        (status = 409, description = "The key was used for a different campaign", body = ErrorBody),
+        (status = 422, description = "Problems, each at its sheet row and column; nothing written", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -78,10 +84,15 @@ async fn create(
     Ok((status, Json(board)))
 }
 
+#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", operation_id = "list_campaigns",
+    responses((status = 200, description = "Campaigns, newest first", body = Vec<CampaignSummary>)))]
 async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<CampaignSummary>>> {
     Ok(Json(board::summaries(&state.db, 200).await?))
 }
 
+#[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", operation_id = "read_campaign", params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, description = "The board", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody)))]
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Campaign>> {
     board::campaign(&state.db, &id)
         .await?
@@ -90,6 +101,10 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
 }
 
 /// `POST /api/campaigns/{id}/retry`: sends every failed variant again.
+#[utoipa::path(post, path = "/api/campaigns/{id}/retry", tag = "campaigns", operation_id = "retry_campaign", params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, description = "The board, failed variants sent again", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign was canceled", body = ErrorBody)))]
 async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Campaign>> {
     let campaign = board::campaign(&state.db, &id)
         .await?
@@ -106,6 +121,9 @@ async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> ApiResu
 
 /// `POST /api/campaigns/{id}/cancel`: nothing held is sent, and queued and
 /// rendering variants stop; what is done stays.
+#[utoipa::path(post, path = "/api/campaigns/{id}/cancel", tag = "campaigns", operation_id = "cancel_campaign", params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, description = "The board, nothing more sent", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody)))]
 async fn cancel(
     State(state): State<AppState>,
     actor: Actor,
@@ -122,6 +140,9 @@ async fn cancel(
 
 /// `POST /api/campaigns/{id}/share`: a client's link to the whole
 /// campaign; its address is shown once.
+#[utoipa::path(post, path = "/api/campaigns/{id}/share", tag = "campaigns", operation_id = "share_campaign", params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 201, description = "The link, shown once", body = CampaignLinkCreated),
+        (status = 404, description = "No such campaign", body = ErrorBody)))]
 async fn share(
     State(state): State<AppState>,
     actor: Actor,
@@ -150,6 +171,10 @@ async fn share(
 
 /// `POST /api/campaigns/{id}/links/{link}/revoke`: the link, and every
 /// take's review opened through it, close at once.
+#[utoipa::path(post, path = "/api/campaigns/{id}/links/{link}/revoke", tag = "campaigns", operation_id = "revoke_campaign_link",
+    params(("id" = String, Path, description = "The campaign's id"), ("link" = String, Path, description = "The link's id")),
+    responses((status = 204, description = "Revoked, with every take's review opened through it"),
+        (status = 404, description = "No such open link", body = ErrorBody)))]
 async fn revoke(
     State(state): State<AppState>,
     actor: Actor,
@@ -182,6 +207,14 @@ struct ExportQuery {
 /// `GET /api/campaigns/{id}/export?only=approved|all&pattern=…`: a ZIP of
 /// the chosen clips with their captions and `manifest.csv`, streamed as it
 /// is written.
+#[utoipa::path(get, path = "/api/campaigns/{id}/export", tag = "campaigns", operation_id = "export_campaign",
+    params(("id" = String, Path, description = "The campaign's id"), ("only" = Option<String>, Query, description = "`approved` (the default) or `all`"),
+        ("pattern" = Option<String>, Query, description = "File names, e.g. `{campaign}_{row}_{lang}_{ratio}_v{version}.mp4`; the campaign's own when absent")),
+    responses((status = 200, description = "A ZIP of the clips, their SRT and WebVTT captions and manifest.csv, streamed", content_type = "application/zip"),
+        (status = 400, description = "A query that cannot be read", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "Nothing to export yet", body = ErrorBody),
+        (status = 422, description = "The name pattern has a problem", body = ErrorBody)))]
 async fn export(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -237,7 +270,7 @@ async fn export(
 const SHEET_LIMIT: usize = 20 * 1024 * 1024;
 
 /// A sheet as rows of text: the header first.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 struct Grid {
     columns: Vec<String>,
     rows: Vec<Vec<String>>,
@@ -246,6 +279,11 @@ struct Grid {
 /// `POST /api/campaigns/sheet`: a spreadsheet file (.xlsx, .xls, .ods) in
 /// the body, answered as its first worksheet's rows, for the studio to
 /// check like a pasted sheet; 422 with each formula's row and column.
+#[utoipa::path(post, path = "/api/campaigns/sheet", tag = "campaigns", operation_id = "read_campaign_sheet",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "An .xlsx, .xls or .ods file"),
+    responses((status = 200, description = "Its first worksheet as rows of text", body = Grid),
+        (status = 413, description = "Over 20 MB", body = ErrorBody),
+        (status = 422, description = "Not a spreadsheet, or formulas (each at its row and column)", body = ErrorBody)))]
 async fn sheet(body: axum::body::Bytes) -> ApiResult<Json<Grid>> {
     let mut grid = tokio::task::spawn_blocking(move || campaigns::xlsx::grid(&body))
         .await

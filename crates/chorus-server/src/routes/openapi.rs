@@ -83,6 +83,9 @@ static JSON: LazyLock<String> = LazyLock::new(|| {
         super::tokens::list, super::tokens::create, super::tokens::revoke,
         super::spend::report, super::spend::set_budget, super::spend::left,
         super::audit::page, super::audit::csv, super::providers::list,
+        super::campaigns::create, super::campaigns::list, super::campaigns::read,
+        super::campaigns::retry, super::campaigns::cancel, super::campaigns::share,
+        super::campaigns::revoke, super::campaigns::export, super::campaigns::sheet,
         serve,
     ),
     components(schemas(ErrorBody, chorus_core::api::JobEvent, chorus_core::review::ReviewEvent)),
@@ -101,6 +104,7 @@ static JSON: LazyLock<String> = LazyLock::new(|| {
         (name = "accounts", description = "Signing in, invites and users"),
         (name = "tokens", description = "API tokens"),
         (name = "budget", description = "Spend, limits, provider keys and the audit log"),
+        (name = "campaigns", description = "Many variants from one template and a sheet: checked, capped, reviewed, delivered"),
         (name = "meta", description = "This document"),
     ),
 )]

@@ -496,7 +496,9 @@ fn the_campaigns_own_settings_are_checked() {
     let problems: Vec<String> = spec.problems().iter().map(ToString::to_string).collect();
     assert!(problems.contains(&"languages: choose at least one language".to_string()));
     assert!(
-        problems.iter().any(|p| p.starts_with("name_pattern: unknown placeholder {sku}")),
+        problems
+            .iter()
+            .any(|p| p.starts_with("name_pattern: unknown placeholder {sku}")),
         "{problems:?}"
     );
     assert!(problems.iter().all(|p| !p.is_empty()));
