@@ -57,6 +57,7 @@ wasm_only! {
     mod account_api;
     mod api;
     mod app;
+    mod bench_hooks;
     mod components;
     mod compose_state;
     mod dom;
@@ -72,6 +73,7 @@ wasm_only! {
 fn main() {
     console_error_panic_hook::set_once();
     dom::watch_csp_violations();
+    bench_hooks::install();
     // The app marks itself interactive once it knows who is using it.
     leptos::mount::mount_to_body(app::App);
 }

@@ -17,13 +17,16 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("library") => crate::bench_library::library(),
         Some("seek") => crate::bench_seek::seek(),
         Some("package") => crate::bench_package::package(),
+        Some("campaign") => crate::bench_campaign::campaign(),
         Some(other) => {
             bail!(
-                "unknown benchmark `{other}`; available: draft, sync, queue, load, library, seek, package"
+                "unknown benchmark `{other}`; available: draft, sync, queue, load, library, seek, package, campaign"
             )
         }
         None => {
-            bail!("name a benchmark: cargo xtask bench draft|sync|queue|load|library|seek|package")
+            bail!(
+                "name a benchmark: cargo xtask bench draft|sync|queue|load|library|seek|package|campaign"
+            )
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - `cargo xtask bench <name>`  prints benchmark figures against a reference
 
 mod bench;
+mod bench_campaign;
 mod bench_library;
 mod bench_load;
 mod bench_package;
