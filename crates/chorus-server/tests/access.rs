@@ -283,10 +283,11 @@ fn routes_in_the_source() -> Vec<(Method, String)> {
     for entry in std::fs::read_dir(&dir).expect("src/routes lists") {
         let path = entry.expect("an entry").path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        // Review links are nested at `/r/{token}` and use their own key
-        // (review_link.rs, and mod.rs's `/r/{token}/`): not the studio's API.
+        // Review links are nested at `/r/{token}` and campaign links at
+        // `/c/{token}`, and use their own key (review_link.rs,
+        // campaign_link.rs, and mod.rs's `/r/{token}/`): not the studio's API.
         let is_rust = path.extension().is_some_and(|e| e == "rs");
-        if !is_rust || name == "review_link.rs" || name == "mod.rs" {
+        if !is_rust || ["review_link.rs", "campaign_link.rs", "mod.rs"].contains(&name) {
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("reads");

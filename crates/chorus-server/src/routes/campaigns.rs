@@ -27,18 +27,24 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/campaigns", post(create).get(list))
-        .route(
-            "/campaigns/sheet",
-            post(sheet).layer(DefaultBodyLimit::max(SHEET_LIMIT)),
-        )
         .route("/campaigns/{id}", get(read))
         .route("/campaigns/{id}/retry", post(retry))
         .route("/campaigns/{id}/cancel", post(cancel))
         .route("/campaigns/{id}/share", post(share))
         .route("/campaigns/{id}/export", get(export))
         .route("/campaigns/{id}/links/{link}/revoke", post(revoke))
+        .merge(sheets())
 }
 
+/// Spreadsheet files are larger than JSON bodies.
+fn sheets() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns/sheet", post(sheet))
+        .layer(DefaultBodyLimit::max(SHEET_LIMIT))
+}
+
+/// Submit a campaign
+///
 /// `POST /api/campaigns`: 201 with the board of a new campaign, 200 with
 /// the board of the one this key made before; 422 with every problem
 /// (row and column) and nothing written.
@@ -84,12 +90,14 @@ async fn create(
     Ok((status, Json(board)))
 }
 
+/// List campaigns
 #[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", operation_id = "list_campaigns",
     responses((status = 200, description = "Campaigns, newest first", body = Vec<CampaignSummary>)))]
 async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<CampaignSummary>>> {
     Ok(Json(board::summaries(&state.db, 200).await?))
 }
 
+/// Read a campaign's board
 #[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", operation_id = "read_campaign", params(("id" = String, Path, description = "The campaign's id")),
     responses((status = 200, description = "The board", body = Campaign),
         (status = 404, description = "No such campaign", body = ErrorBody)))]
@@ -100,6 +108,8 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
         .ok_or_else(|| no_campaign(&id))
 }
 
+/// Retry the failed variants
+///
 /// `POST /api/campaigns/{id}/retry`: sends every failed variant again.
 #[utoipa::path(post, path = "/api/campaigns/{id}/retry", tag = "campaigns", operation_id = "retry_campaign", params(("id" = String, Path, description = "The campaign's id")),
     responses((status = 200, description = "The board, failed variants sent again", body = Campaign),
@@ -119,6 +129,8 @@ async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> ApiResu
     read(State(state), Path(id)).await
 }
 
+/// Cancel the rest of a campaign
+///
 /// `POST /api/campaigns/{id}/cancel`: nothing held is sent, and queued and
 /// rendering variants stop; what is done stays.
 #[utoipa::path(post, path = "/api/campaigns/{id}/cancel", tag = "campaigns", operation_id = "cancel_campaign", params(("id" = String, Path, description = "The campaign's id")),
@@ -138,6 +150,8 @@ async fn cancel(
     read(State(state), Path(id)).await
 }
 
+/// Share a campaign with a client
+///
 /// `POST /api/campaigns/{id}/share`: a client's link to the whole
 /// campaign; its address is shown once.
 #[utoipa::path(post, path = "/api/campaigns/{id}/share", tag = "campaigns", operation_id = "share_campaign", params(("id" = String, Path, description = "The campaign's id")),
@@ -169,6 +183,8 @@ async fn share(
     ))
 }
 
+/// Revoke a campaign link
+///
 /// `POST /api/campaigns/{id}/links/{link}/revoke`: the link, and every
 /// take's review opened through it, close at once.
 #[utoipa::path(post, path = "/api/campaigns/{id}/links/{link}/revoke", tag = "campaigns", operation_id = "revoke_campaign_link",
@@ -204,6 +220,8 @@ struct ExportQuery {
     pattern: Option<String>,
 }
 
+/// Download the delivery package
+///
 /// `GET /api/campaigns/{id}/export?only=approved|all&pattern=…`: a ZIP of
 /// the chosen clips with their captions and `manifest.csv`, streamed as it
 /// is written.
@@ -276,6 +294,8 @@ struct Grid {
     rows: Vec<Vec<String>>,
 }
 
+/// Read a spreadsheet file as a sheet
+///
 /// `POST /api/campaigns/sheet`: a spreadsheet file (.xlsx, .xls, .ods) in
 /// the body, answered as its first worksheet's rows, for the studio to
 /// check like a pasted sheet; 422 with each formula's row and column.
