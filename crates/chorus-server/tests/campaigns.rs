@@ -278,11 +278,12 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
     watcher.abort();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_campaigns_racing_for_one_budget_never_pass_it() {
-    let s = priced_server().await;
+/// Two campaigns submitted at once (on `servers`, in turn) against a month
+/// that takes five of their twelve jobs: five are sent, the rest wait for
+/// budget, and the month holds exactly five estimates.
+async fn race(servers: &[AppState]) {
     let (status, body) = send(
-        &s.state,
+        &servers[0],
         "PUT",
         "/api/budget",
         Some(&json!({"studio_usd_micros": 5 * ONE_JOB})),
@@ -291,7 +292,7 @@ async fn two_campaigns_racing_for_one_budget_never_pass_it() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..2 {
-        let state = s.state.clone();
+        let state = servers[i % servers.len()].clone();
         let mut c = spec(PRICED, SHEET);
         c.name = format!("Race {i}");
         c.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).unwrap();
@@ -330,8 +331,29 @@ async fn two_campaigns_racing_for_one_budget_never_pass_it() {
     }
     assert_eq!(queued, 5, "exactly what the month's budget takes");
     assert_eq!(waiting, 7);
-    let (_, spend) = send(&s.state, "GET", "/api/spend", None).await;
-    assert_eq!(spend["reserved_usd_micros"], 5 * ONE_JOB);
+    for state in servers {
+        let (_, spend) = send(state, "GET", "/api/spend", None).await;
+        assert_eq!(spend["reserved_usd_micros"], 5 * ONE_JOB);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_campaigns_racing_for_one_budget_never_pass_it() {
+    let s = priced_server().await;
+    race(std::slice::from_ref(&s.state)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_campaigns_on_two_servers_over_postgres_never_pass_the_budget() {
+    let url = common::services::Postgres::shared().fresh_database().await;
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let mut s = common::server_with(|c| c.database_url = Some(url.clone())).await;
+        s.state = s.state.clone().with_models(models_with_keys(|_| true));
+        servers.push(s);
+    }
+    let states: Vec<AppState> = servers.iter().map(|s| s.state.clone()).collect();
+    race(&states).await;
 }
 
 /// Speaks through `chorus __voice` child processes, as `chorus serve` does.
@@ -529,6 +551,95 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = send(&s.state, "GET", &format!("{first}/api/review"), None).await;
     assert_ne!(status, StatusCode::OK);
+    worker.abort();
+    watcher.abort();
+}
+
+/// `chorus campaign submit` against a studio listening on a port.
+async fn run_cli(args: Vec<String>) -> (i32, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_chorus"))
+        .args(&args)
+        .output()
+        .await
+        .expect("chorus runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_submits_once_and_waits_for_the_end() {
+    speak_like_chorus_serve();
+    let mut s = common::server().await;
+    s.engines = vec![std::sync::Arc::new(
+        chorus_server::draft_engine::DraftEngine,
+    )];
+    let worker = s.spawn_worker();
+    let watcher = chorus_server::campaigns::spawn_watcher(s.state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("address");
+    let app = chorus_server::app(s.state.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut campaign = spec("draft", SHEET);
+    campaign.languages = vec![Language::English];
+    campaign.ratios = vec![AspectRatio::Square];
+    campaign.template.duration_s = 3;
+    let mut template = serde_json::to_value(&campaign).unwrap();
+    template.as_object_mut().unwrap().remove("sheet");
+    let template_path = dir.path().join("campaign.json");
+    std::fs::write(&template_path, template.to_string()).unwrap();
+    let sheet = dir.path().join("sheet.csv");
+    std::fs::write(
+        &sheet,
+        "product,colour,line:en\nFern lamp,amber,Meet Fern.\n",
+    )
+    .unwrap();
+    let args = |sheet: &std::path::Path| {
+        vec![
+            "campaign".to_string(),
+            "submit".into(),
+            sheet.display().to_string(),
+            "--template".into(),
+            template_path.display().to_string(),
+            "--server".into(),
+            format!("http://{address}"),
+            "--wait".into(),
+        ]
+    };
+    let (code, out) = run_cli(args(&sheet)).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Submitted campaign Spring"), "{out}");
+    // The same command again: the key is the campaign's hash, so nothing new.
+    let (code, again) = run_cli(args(&sheet)).await;
+    assert_eq!(code, 0, "{again}");
+    assert!(
+        again.contains("Already submitted: campaign Spring"),
+        "{again}"
+    );
+    let (_, jobs) = send(&s.state, "GET", "/api/jobs", None).await;
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1);
+
+    // A bad sheet: row and column, and nothing sent.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "product,colour,line:en\n,amber,Meet Fern.\nMoss,=B2*2,Soft.\n",
+    )
+    .unwrap();
+    let (code, out) = run_cli(args(&bad)).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("row 3, colour: a formula"), "{out}");
+    let (_, jobs) = send(&s.state, "GET", "/api/jobs", None).await;
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1);
+    server.abort();
     worker.abort();
     watcher.abort();
 }
