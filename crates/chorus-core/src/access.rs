@@ -374,10 +374,11 @@ pub enum AuditAction {
     KeyChanged,
     LinesTranslated,
     GlossaryChanged,
+    WebhooksChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::SignedIn,
         AuditAction::SignInRefused,
         AuditAction::SignedOut,
@@ -404,6 +405,7 @@ impl AuditAction {
         AuditAction::KeyChanged,
         AuditAction::LinesTranslated,
         AuditAction::GlossaryChanged,
+        AuditAction::WebhooksChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -434,6 +436,7 @@ impl AuditAction {
             AuditAction::KeyChanged => "key_changed",
             AuditAction::LinesTranslated => "lines_translated",
             AuditAction::GlossaryChanged => "glossary_changed",
+            AuditAction::WebhooksChanged => "webhooks_changed",
         }
     }
 
@@ -470,6 +473,7 @@ impl AuditAction {
             AuditAction::KeyChanged => "Provider key changed",
             AuditAction::LinesTranslated => "Lines translated",
             AuditAction::GlossaryChanged => "Glossary changed",
+            AuditAction::WebhooksChanged => "Webhooks changed",
         }
     }
 }

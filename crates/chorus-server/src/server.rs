@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::config::{ServeConfig, SignInMode};
 use crate::queue::Engine;
 use crate::state::AppState;
-use crate::{auth, draft_engine, hosted, leases, library, queue, removal, routes};
+use crate::{auth, draft_engine, hosted, leases, library, outgoing, queue, removal, routes};
 
 /// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
@@ -38,6 +38,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     engines.push(Arc::new(draft_engine::DraftEngine));
     let state = state.with_providers(providers);
     let worker = queue::spawn_worker(state.clone(), engines);
+    let webhooks = outgoing::spawn_worker(state.db.clone(), state.outgoing.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -53,6 +54,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    webhooks.abort();
     purger.abort();
     if let Some(sweeper) = sweeper {
         sweeper.abort();

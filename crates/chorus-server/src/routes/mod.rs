@@ -10,6 +10,7 @@ mod imports;
 mod jobs;
 mod localize;
 mod models;
+mod outgoing_webhooks;
 mod policy;
 mod providers;
 mod review_feed;
@@ -54,6 +55,7 @@ pub fn app(state: AppState) -> Router {
         .merge(localize::router())
         .merge(takes::router())
         .merge(webhooks::router())
+        .merge(outgoing_webhooks::router())
         .merge(reviews::router())
         .merge(spend::router())
         .merge(audit::router())
