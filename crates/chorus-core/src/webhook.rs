@@ -278,7 +278,9 @@ mod tests {
             jitter_percent: 20,
             timeout_ms: 15_000,
         };
-        let default = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+        let default = [
+            0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+        ];
         assert_eq!(
             endpoints(&default).schedule_words(),
             "At once, then again 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after each failed \
@@ -289,7 +291,10 @@ mod tests {
             "At once, then again 250 ms after each failed attempt (each wait ±20% at random); \
              after 2 attempts a delivery is given up."
         );
-        assert_eq!(endpoints(&[0]).schedule_words(), "At once, once; a failure is not retried.");
+        assert_eq!(
+            endpoints(&[0]).schedule_words(),
+            "At once, once; a failure is not retried."
+        );
         assert_eq!(wait_words(90_000), "90 s");
     }
 }

@@ -26,7 +26,6 @@ CREATE TABLE webhook_deliveries (
     -- pending, sending, delivered, failed.
     state TEXT NOT NULL,
     attempts BIGINT NOT NULL DEFAULT 0,
-    max_attempts BIGINT NOT NULL,
     next_attempt_at BIGINT,
     -- Who is sending it and until when (a server that died mid-send
     -- leaves a claim that lapses).

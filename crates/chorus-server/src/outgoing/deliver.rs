@@ -60,7 +60,10 @@ pub async fn check_target(url: &str, allow_loopback: bool) -> Result<Target, Str
             format!("{host} resolves to {}, a private address", bad.ip())
         });
     }
-    Ok(Target { url: parsed, addr: first })
+    Ok(Target {
+        url: parsed,
+        addr: first,
+    })
 }
 
 /// The headers of one signed attempt.
@@ -171,8 +174,16 @@ mod tests {
                 .await
                 .contains("a private address")
         );
-        assert!(refused("http://93.184.215.14/hook", false).await.contains("https"));
-        assert!(refused("ftp://93.184.215.14/hook", true).await.contains("not ftp"));
+        assert!(
+            refused("http://93.184.215.14/hook", false)
+                .await
+                .contains("https")
+        );
+        assert!(
+            refused("ftp://93.184.215.14/hook", true)
+                .await
+                .contains("not ftp")
+        );
         assert!(refused("not a url", false).await.contains("is not a URL"));
         assert!(
             refused("https://a:b@93.184.215.14/", false)
@@ -180,7 +191,11 @@ mod tests {
                 .contains("password")
         );
         // Loopback over plain http only where tests allow it.
-        assert!(refused("http://127.0.0.1:9/hook", false).await.contains("https"));
+        assert!(
+            refused("http://127.0.0.1:9/hook", false)
+                .await
+                .contains("https")
+        );
         let ok = check_target("http://127.0.0.1:9/hook", true)
             .await
             .expect("allowed in tests");

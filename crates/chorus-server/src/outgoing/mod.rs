@@ -252,7 +252,10 @@ async fn send_one(
                 .unwrap_or_default();
             let reason = format!("the receiver answered 410 Gone at {at}");
             store::disable_endpoint(db, &claimed.endpoint_id, &reason).await?;
-            tracing::warn!(endpoint = claimed.endpoint_id, "webhook endpoint disabled: {reason}");
+            tracing::warn!(
+                endpoint = claimed.endpoint_id,
+                "webhook endpoint disabled: {reason}"
+            );
         }
         Next::GiveUp => tracing::warn!(
             delivery = claimed.id,

@@ -145,13 +145,7 @@ mod tests {
             Next::RetryIn(Duration::from_secs(5))
         );
         assert_eq!(
-            next_step(
-                2,
-                &Answer::NoAnswer("timed out".into()),
-                s,
-                JITTER,
-                0.5
-            ),
+            next_step(2, &Answer::NoAnswer("timed out".into()), s, JITTER, 0.5),
             Next::RetryIn(Duration::from_mins(5))
         );
         assert_eq!(

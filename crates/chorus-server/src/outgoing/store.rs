@@ -98,7 +98,11 @@ pub async fn delete_endpoint(db: &Db, id: &str) -> anyhow::Result<Option<Webhook
 }
 
 /// Gives the endpoint a new secret; `None` if there is no such endpoint.
-pub async fn set_secret(db: &Db, id: &str, secret: &str) -> anyhow::Result<Option<WebhookEndpoint>> {
+pub async fn set_secret(
+    db: &Db,
+    id: &str,
+    secret: &str,
+) -> anyhow::Result<Option<WebhookEndpoint>> {
     let sql = format!(
         "UPDATE webhook_endpoints SET secret = $1 WHERE id = $2 RETURNING {ENDPOINT_COLUMNS}"
     );

@@ -78,7 +78,10 @@ async fn create(
         &format!("endpoint added for {}", events.join(", ")),
     )
     .await;
-    Ok((StatusCode::CREATED, Json(WebhookSecret { endpoint, secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(WebhookSecret { endpoint, secret }),
+    ))
 }
 
 async fn remove(
