@@ -39,9 +39,12 @@ pub async fn rotate(id: &str) -> Result<WebhookSecret, ApiError> {
 
 /// A page of the delivery log, newest first, older than `before`.
 pub async fn deliveries(before: Option<&str>, limit: u32) -> Result<DeliveryPage, ApiError> {
-    let mut path = format!("{BASE}/deliveries?limit={limit}");
-    if let Some(before) = before {
-        path.push_str(&format!("&before={}", percent_encode(before)));
-    }
+    let path = match before {
+        Some(before) => format!(
+            "{BASE}/deliveries?limit={limit}&before={}",
+            percent_encode(before)
+        ),
+        None => format!("{BASE}/deliveries?limit={limit}"),
+    };
     get(&path).await
 }

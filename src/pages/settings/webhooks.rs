@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chorus_core::webhook::{
-    DeliveryState, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEndpoints,
-    WebhookEvent, WebhookSecret, wait_words,
+    DeliveryState, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEvent,
+    WebhookSecret, wait_words,
 };
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -25,13 +25,25 @@ const REFRESH_MS: u32 = 5_000;
 
 #[component]
 pub fn WebhooksSection() -> impl IntoView {
-    let endpoints = RwSignal::new(None::<Result<WebhookEndpoints, String>>);
+    let endpoints = RwSignal::new(Vec::<WebhookEndpoint>::new());
+    // How this server retries, in words, and its time limit.
+    let retries = RwSignal::new(None::<(String, String)>);
+    let loaded = RwSignal::new(false);
+    let failed = RwSignal::new(None::<String>);
     let shown_secret = RwSignal::new(None::<(WebhookSecret, &'static str)>);
-    // Bumped to make the delivery log ask again (a test event was queued).
+    // Bumped to make the delivery log ask again.
     let log_asked = RwSignal::new(0_u32);
     let reload = move || {
         spawn_local(async move {
-            endpoints.set(Some(webhooks_api::endpoints().await.map_err(|e| e.message())));
+            match webhooks_api::endpoints().await {
+                Ok(answer) => {
+                    retries.set(Some((answer.schedule_words(), wait_words(answer.timeout_ms))));
+                    endpoints.set(answer.endpoints);
+                    failed.set(None);
+                }
+                Err(err) => failed.set(Some(err.message())),
+            }
+            loaded.set(true);
         });
     };
     reload();
@@ -42,6 +54,20 @@ pub fn WebhooksSection() -> impl IntoView {
     let on_change = Callback::new(move |()| {
         reload();
         log_asked.update(|n| *n += 1);
+    });
+    // Asked again every few seconds while the tab is open: deliveries move
+    // on, and a 410 disables an endpoint meanwhile.
+    let open = Arc::new(AtomicBool::new(true));
+    let still_open = Arc::clone(&open);
+    on_cleanup(move || open.store(false, Ordering::Relaxed));
+    spawn_local(async move {
+        loop {
+            TimeoutFuture::new(REFRESH_MS).await;
+            if !still_open.load(Ordering::Relaxed) {
+                break;
+            }
+            on_change.run(());
+        }
     });
     view! {
         <EndpointForm on_secret />
@@ -55,37 +81,36 @@ pub fn WebhooksSection() -> impl IntoView {
                     " and " <code>"webhook-signature"</code>" as the Standard Webhooks specification says; verify them with any of its libraries, e.g. "
                     <code>"new Webhook(secret).verify(body, headers)"</code>"."</p>
                 <div class="row-actions">
-                    <button type="button" class="button small" on:click=move |_| shown_secret.set(None)>"Done"</button>
+                    <button type="button" class="button small" data-testid="webhook-secret-done"
+                        on:click=move |_| shown_secret.set(None)>"Done"</button>
                 </div>
             </div>
         })}
         <div class="panel" data-testid="webhook-endpoints">
             <h2 class="panel-title">"Endpoints"</h2>
-            {move || match endpoints.get() {
-                None => view! { <p class="hint">"Loading…"</p> }.into_any(),
-                Some(Err(why)) => view! { <p class="banner error" role="alert">{format!("Could not load the webhooks: {why}")}</p> }.into_any(),
-                Some(Ok(list)) => {
-                    let schedule = list.schedule_words();
-                    let timeout = wait_words(list.timeout_ms);
-                    let rows = if list.endpoints.is_empty() {
-                        view! { <p class="empty-hint" data-testid="webhook-list-empty">"No endpoints yet. Add one above to be told when jobs finish or reviewers decide."</p> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="webhook-list" data-testid="webhook-list">
-                                {list.endpoints.into_iter().map(|endpoint| view! { <EndpointRow endpoint on_secret on_change /> }).collect_view()}
-                            </ul>
-                        }.into_any()
-                    };
-                    view! {
-                        {rows}
-                        <details class="webhook-retries" data-testid="webhook-schedule">
-                            <summary>"How deliveries are retried"</summary>
-                            <p>{schedule}</p>
-                            <p>{format!("A 2xx answer is delivered. 410 Gone disables the endpoint: nothing more is sent to it. 429 or 503 with Retry-After waits as long as asked (at most 24 h) instead. Any other answer, no answer within {timeout}, or a refused connection is retried. Redirects are not followed, and every attempt is checked again to go to a public address.")}</p>
-                        </details>
-                    }.into_any()
-                }
-            }}
+            {move || failed.get().map(|why| view! {
+                <p class="banner error" role="alert">{format!("Could not load the webhooks: {why}")}</p>
+            })}
+            {move || (!loaded.get()).then(|| view! { <p class="hint">"Loading…"</p> })}
+            {move || (loaded.get() && failed.with(Option::is_none) && endpoints.with(Vec::is_empty)).then(|| view! {
+                <p class="empty-hint" data-testid="webhook-list-empty">"No endpoints yet. Add one above to be told when jobs finish or reviewers decide."</p>
+            })}
+            <ul class="webhook-list" data-testid="webhook-list">
+                // Keyed by what a row shows, so a refresh keeps a row (and
+                // a question it is asking) that did not change.
+                <For
+                    each=move || endpoints.get()
+                    key=|e| (e.id.clone(), e.enabled, e.disabled_reason.clone())
+                    children=move |endpoint| view! { <EndpointRow endpoint on_secret on_change /> }
+                />
+            </ul>
+            {move || retries.get().map(|(schedule, timeout)| view! {
+                <details class="webhook-retries" data-testid="webhook-schedule">
+                    <summary>"How deliveries are retried"</summary>
+                    <p>{schedule}</p>
+                    <p>{format!("A 2xx answer is delivered. 410 Gone disables the endpoint: nothing more is sent to it. 429 or 503 with Retry-After waits as long as asked (at most 24 h) instead. Any other answer, no answer within {timeout}, or a refused connection is retried. Redirects are not followed, and every attempt is checked again to go to a public address.")}</p>
+                </details>
+            })}
         </div>
         <DeliveryLog asked=log_asked />
     }
@@ -320,19 +345,6 @@ fn DeliveryLog(asked: RwSignal<u32>) -> impl IntoView {
     Effect::new(move |_| {
         asked.track();
         refresh();
-    });
-    // Asked again every few seconds while the tab is open.
-    let open = Arc::new(AtomicBool::new(true));
-    let still_open = Arc::clone(&open);
-    on_cleanup(move || open.store(false, Ordering::Relaxed));
-    spawn_local(async move {
-        loop {
-            TimeoutFuture::new(REFRESH_MS).await;
-            if !still_open.load(Ordering::Relaxed) {
-                break;
-            }
-            refresh();
-        }
     });
     view! {
         <div class="panel webhook-log" data-testid="webhook-log">
