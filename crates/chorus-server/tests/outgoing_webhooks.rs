@@ -119,6 +119,26 @@ async fn every_case(mut s: TestServer) {
             .iter()
             .all(|d| d["state"] == "pending" && d["attempts"] == 0)
     );
+    // campaign.finished goes to its subscriber alone. A server claims it
+    // and dies mid-send: once its claim lapses, a live worker sends it.
+    outgoing::emit(
+        &s.state.db,
+        EventKind::CampaignFinished,
+        json!({"campaign_id": "c1"}),
+    )
+    .await;
+    let (_, log) = s.get("/api/outgoing-webhooks/deliveries").await;
+    let campaign_delivery = log["deliveries"][0]["id"].as_str().expect("id").to_string();
+    assert_eq!(log["deliveries"][0]["endpoint_id"], campaigns.id.as_str());
+    let dead = outgoing::store::claim(
+        &s.state.db,
+        &campaign_delivery,
+        "a server that died",
+        chorus_server::db::now_ms() - 1,
+    )
+    .await
+    .expect("claims");
+    assert!(dead.is_some());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.total(), 0);
 
@@ -243,14 +263,11 @@ async fn every_case(mut s: TestServer) {
     assert_eq!(event["data"]["verdict"], "changes_requested");
     assert_eq!(event["data"]["note"], "Slower on the last line");
 
-    // campaign.finished goes to its subscriber alone.
-    outgoing::emit(
-        &s.state.db,
-        EventKind::CampaignFinished,
-        json!({"campaign_id": "c1"}),
-    )
-    .await;
-    wait_for_state(&s, &campaigns.id, "delivered").await;
+    // The campaign event a dead server had claimed: sent once, by the
+    // worker that took it over.
+    let campaign = wait_for_state(&s, &campaigns.id, "delivered").await;
+    assert_eq!(campaign["id"], campaign_delivery.as_str());
+    assert_eq!(campaign["attempts"], 2, "{campaign}");
     let hits = receiver.hits("campaigns");
     assert_eq!(hits.len(), 1);
     let event: Value = serde_json::from_slice(&hits[0].body).expect("JSON");

@@ -172,7 +172,7 @@ fn EndpointForm(on_secret: Callback<(WebhookSecret, &'static str)>) -> impl Into
             <p class="hint">"Chorus POSTs a signed JSON event to this address when something you choose happens. It must be https:// on a public address."</p>
             <label class="field">
                 <span class="field-label">"URL"</span>
-                <input type="url" autocomplete="off" spellcheck="false" placeholder="https://example.com/chorus-events"
+                <input type="text" inputmode="url" autocomplete="off" spellcheck="false" placeholder="https://example.com/chorus-events"
                     data-testid="webhook-url"
                     prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
             </label>

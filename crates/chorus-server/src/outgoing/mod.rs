@@ -248,9 +248,11 @@ async fn send_one(
     match next {
         Next::Disable => {
             let at = time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
+                .format(time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute] UTC"
+                ))
                 .unwrap_or_default();
-            let reason = format!("the receiver answered 410 Gone at {at}");
+            let reason = format!("the receiver answered 410 Gone on {at}");
             store::disable_endpoint(db, &claimed.endpoint_id, &reason).await?;
             tracing::warn!(
                 endpoint = claimed.endpoint_id,
