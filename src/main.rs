@@ -67,6 +67,7 @@ wasm_only! {
     mod review;
     mod review_api;
     mod storage;
+    mod webhooks_api;
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -18,6 +18,7 @@ mod localize;
 mod player;
 mod player_bench;
 mod review;
+mod webhooks;
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;

@@ -52,10 +52,13 @@ pub fn test(args: &[String]) -> anyhow::Result<()> {
         // The storage suite runs on PostgreSQL too, assets go to S3, and the
         // kill test runs two servers on one PostgreSQL: they start their own.
         tools::ensure_services()?;
+        // Outgoing webhooks' signatures are checked by npm's implementation.
+        let standardwebhooks = tools::ensure_standardwebhooks()?;
         sh::run(
             sh::cargo()
                 .args(["test", "--workspace", "--exclude", "chorus-studio"])
-                .env("PATH", tools::tool_path()),
+                .env("PATH", tools::tool_path())
+                .env("CHORUS_STANDARDWEBHOOKS", standardwebhooks),
         )?;
         // The studio's pure modules (composition rules, compare meters…)
         // build natively too; their unit tests live in the binary.

@@ -122,6 +122,39 @@ fn ensure_wasm_opt() -> anyhow::Result<()> {
     )
 }
 
+/// npm's `standardwebhooks`, the independent check of our outgoing
+/// webhooks' signatures (`crates/chorus-server/tests/outgoing_webhooks.rs`).
+const STANDARDWEBHOOKS_VERSION: &str = "1.1.1";
+
+/// The folder holding `node_modules/standardwebhooks`, installed there if
+/// missing; the server tests find it through `CHORUS_STANDARDWEBHOOKS`.
+pub fn ensure_standardwebhooks() -> anyhow::Result<PathBuf> {
+    let dir = sh::root()
+        .join("target")
+        .join("tools")
+        .join("standardwebhooks");
+    let package = dir
+        .join("node_modules")
+        .join("standardwebhooks")
+        .join("package.json");
+    let installed = std::fs::read_to_string(&package).unwrap_or_default();
+    if installed.contains(&format!("\"version\": \"{STANDARDWEBHOOKS_VERSION}\"")) {
+        return Ok(dir);
+    }
+    // Debian's npm brings node, which the test runs.
+    if !sh::on_path("npm") || !sh::on_path("node") {
+        ensure_apt(&[("npm", "npm")])?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    sh::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("standardwebhooks@{STANDARDWEBHOOKS_VERSION}")),
+    )?;
+    Ok(dir)
+}
+
 /// Headless Chromium and its WebDriver, for the browser tests.
 pub fn ensure_chromium() -> anyhow::Result<()> {
     ensure_apt(&[

@@ -399,10 +399,11 @@ pub enum AuditAction {
     GlossaryChanged,
     CampaignSubmitted,
     CampaignCanceled,
+    WebhooksChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::SignedIn,
         AuditAction::SignInRefused,
         AuditAction::SignedOut,
@@ -431,6 +432,7 @@ impl AuditAction {
         AuditAction::GlossaryChanged,
         AuditAction::CampaignSubmitted,
         AuditAction::CampaignCanceled,
+        AuditAction::WebhooksChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -463,6 +465,7 @@ impl AuditAction {
             AuditAction::GlossaryChanged => "glossary_changed",
             AuditAction::CampaignSubmitted => "campaign_submitted",
             AuditAction::CampaignCanceled => "campaign_canceled",
+            AuditAction::WebhooksChanged => "webhooks_changed",
         }
     }
 
@@ -501,6 +504,7 @@ impl AuditAction {
             AuditAction::GlossaryChanged => "Glossary changed",
             AuditAction::CampaignSubmitted => "Campaign submitted",
             AuditAction::CampaignCanceled => "Campaign canceled",
+            AuditAction::WebhooksChanged => "Webhooks changed",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod localize;
 pub mod model;
 pub mod request;
 pub mod review;
+pub mod webhook;
 
 pub use check::{Problem, Severity, check_request};
 pub use cost::{Cost, estimate_cost};

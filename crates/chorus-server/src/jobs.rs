@@ -13,6 +13,7 @@ use chorus_core::{Cost, GenerationRequest, Job, JobId, JobOutput, JobStatus};
 use crate::budget::{self, BudgetConn as _, OverBudget, Reservation};
 use crate::db::{Db, job_inserts, now_ms, on_db, placeholders};
 use crate::holdings;
+use crate::outgoing;
 
 use crate::state::AppState;
 
@@ -283,7 +284,26 @@ pub async fn update_status(
         tx.commit().await?;
         row
     });
-    row.map(JobRow::into_job).transpose()
+    let job = row.map(JobRow::into_job).transpose()?;
+    if let Some(job) = &job
+        && matches!(job.status, JobStatus::Succeeded | JobStatus::Failed)
+    {
+        outgoing::emit(db, outgoing::EventKind::JobFinished, finished(job)).await;
+    }
+    Ok(job)
+}
+
+/// What `job.finished` tells a webhook's receiver about `job`.
+fn finished(job: &Job) -> serde_json::Value {
+    serde_json::json!({
+        "job_id": job.id.0,
+        "status": job.status.as_str(),
+        "model": job.request.model,
+        "error": job.error,
+        "takes": job.outputs.len(),
+        "created_at": job.created_at,
+        "finished_at": job.updated_at,
+    })
 }
 
 /// Appends `output` to a finished job's outputs, as long as the outputs are

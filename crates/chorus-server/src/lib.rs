@@ -27,6 +27,8 @@ pub mod import;
 pub mod library;
 /// Localized lines: translation engines, the glossary, fitted proposals.
 pub mod localize;
+/// Outgoing webhooks: events queued, signed, sent and retried.
+pub mod outgoing;
 /// Deleting jobs for real, after an undo window.
 pub mod removal;
 /// Client review: links, comments, decisions, passcodes, exports.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::config::{ServeConfig, SignInMode};
 use crate::queue::Engine;
 use crate::state::AppState;
-use crate::{auth, draft_engine, hosted, leases, library, queue, removal, routes};
+use crate::{auth, draft_engine, hosted, leases, library, outgoing, queue, removal, routes};
 
 /// Starts the server on `config.addr` and runs until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
@@ -39,6 +39,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let state = state.with_providers(providers);
     let worker = queue::spawn_worker(state.clone(), engines);
     let campaigns = crate::campaigns::spawn_watcher(state.clone());
+    let webhooks = outgoing::spawn_worker(state.db.clone(), state.outgoing.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -55,6 +56,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await?;
     worker.abort();
     campaigns.abort();
+    webhooks.abort();
     purger.abort();
     if let Some(sweeper) = sweeper {
         sweeper.abort();

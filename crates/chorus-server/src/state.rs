@@ -58,6 +58,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The translation engines whose keys are set (localized lines).
     pub translation: Arc<crate::localize::Translation>,
+    /// How outgoing webhooks are retried and sent (tests shorten it).
+    pub outgoing: crate::outgoing::Settings,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
             sign_in: config.sign_in,
             public_url: config.public_url.clone(),
             translation: Arc::new(crate::localize::Translation::from_env()),
+            outgoing: crate::outgoing::Settings::from_env(),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! `/settings/{tab}`: the account, and what a role may manage: users
 //! (owners), API tokens (editors and owners), the glossary (editors; seen by
 //! all), budget and spend, provider
-//! keys and the audit log (owners). A tab a role may not use is not shown; its address
+//! keys, outgoing webhooks and the audit log (owners). A tab a role may not use is not shown; its address
 //! says so instead of showing an empty page. With sign-in off everyone is
 //! the owner: budget, spend and the audit log work, and the account tabs
 //! say how to turn sign-in on.
@@ -13,6 +13,7 @@ mod glossary;
 mod providers;
 mod tokens;
 mod users;
+mod webhooks;
 
 use chorus_core::access::Role;
 use chorus_core::access::Need;
@@ -30,17 +31,19 @@ enum Tab {
     Budget,
     Glossary,
     Providers,
+    Webhooks,
     Audit,
 }
 
 impl Tab {
-    const ALL: [Tab; 7] = [
+    const ALL: [Tab; 8] = [
         Tab::Account,
         Tab::Users,
         Tab::Tokens,
         Tab::Budget,
         Tab::Glossary,
         Tab::Providers,
+        Tab::Webhooks,
         Tab::Audit,
     ];
 
@@ -52,6 +55,7 @@ impl Tab {
             Tab::Budget => "budget",
             Tab::Glossary => "glossary",
             Tab::Providers => "providers",
+            Tab::Webhooks => "webhooks",
             Tab::Audit => "audit",
         }
     }
@@ -64,6 +68,7 @@ impl Tab {
             Tab::Budget => "Budget & spend",
             Tab::Glossary => "Glossary",
             Tab::Providers => "Provider keys",
+            Tab::Webhooks => "Webhooks",
             Tab::Audit => "Audit log",
         }
     }
@@ -72,7 +77,7 @@ impl Tab {
         match self {
             Tab::Account | Tab::Glossary => Role::Viewer,
             Tab::Tokens => Role::Editor,
-            Tab::Users | Tab::Budget | Tab::Providers | Tab::Audit => Role::Owner,
+            Tab::Users | Tab::Budget | Tab::Providers | Tab::Webhooks | Tab::Audit => Role::Owner,
         }
     }
 
@@ -133,6 +138,7 @@ pub fn SettingsPage() -> impl IntoView {
                         Some(Tab::Budget) => view! { <budget::BudgetSection /> }.into_any(),
                         Some(Tab::Glossary) => view! { <glossary::GlossarySection /> }.into_any(),
                         Some(Tab::Providers) => view! { <providers::ProvidersSection /> }.into_any(),
+                        Some(Tab::Webhooks) => view! { <webhooks::WebhooksSection /> }.into_any(),
                         Some(Tab::Audit) => view! { <audit::AuditSection /> }.into_any(),
                     }}
                 </section>

@@ -198,6 +198,43 @@ fn table() -> Vec<Rule> {
         rule(M::GET, "/api/audit", OWNER, "read the audit log"),
         rule(M::GET, "/api/audit.csv", OWNER, "export the audit log"),
         rule(M::GET, "/api/providers", OWNER, "see provider keys"),
+        // Outgoing webhooks: where the studio's events go, and their log.
+        rule(
+            M::GET,
+            "/api/outgoing-webhooks/endpoints",
+            OWNER,
+            "see webhooks",
+        ),
+        rule(
+            M::POST,
+            "/api/outgoing-webhooks/endpoints",
+            OWNER,
+            "add webhooks",
+        ),
+        rule(
+            M::DELETE,
+            "/api/outgoing-webhooks/endpoints/{id}",
+            OWNER,
+            "delete webhooks",
+        ),
+        rule(
+            M::POST,
+            "/api/outgoing-webhooks/endpoints/{id}/test",
+            OWNER,
+            "test webhooks",
+        ),
+        rule(
+            M::POST,
+            "/api/outgoing-webhooks/endpoints/{id}/secret",
+            OWNER,
+            "rotate webhook secrets",
+        ),
+        rule(
+            M::GET,
+            "/api/outgoing-webhooks/deliveries",
+            OWNER,
+            "see webhook deliveries",
+        ),
     ]
 }
 

@@ -5,6 +5,7 @@ use anyhow::Context as _;
 use chorus_core::review::{Decision, Verdict};
 
 use crate::db::{Db, on_db};
+use crate::outgoing;
 
 #[derive(sqlx::FromRow)]
 struct DecisionRow {
@@ -66,6 +67,23 @@ pub async fn put(db: &Db, decision: &Decision) -> anyhow::Result<()> {
     .execute(pool)
     .await
     .map(|_| ()))?;
+    let job_id: Option<(String,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT job_id FROM review_links WHERE id = $1",
+    )
+    .bind(&decision.link_id)
+    .fetch_optional(pool)
+    .await)?;
+    let data = serde_json::json!({
+        "job_id": job_id.map(|(id,)| id),
+        "link_id": decision.link_id,
+        "take": decision.take,
+        "version": decision.version,
+        "verdict": decision.verdict,
+        "note": decision.note,
+        "author": decision.author,
+        "at": decision.at,
+    });
+    outgoing::emit(db, outgoing::EventKind::ReviewDecision, data).await;
     Ok(())
 }
 

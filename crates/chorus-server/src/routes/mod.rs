@@ -13,6 +13,7 @@ mod jobs;
 mod localize;
 mod models;
 pub mod openapi;
+mod outgoing_webhooks;
 mod policy;
 mod providers;
 mod review_feed;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(localize::router())
         .merge(takes::router())
         .merge(webhooks::router())
+        .merge(outgoing_webhooks::router())
         .merge(reviews::router())
         .merge(spend::router())
         .merge(audit::router())
