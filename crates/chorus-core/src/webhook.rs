@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What happened, as the `type` of the event's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum WebhookEvent {
     /// A job ended: succeeded or failed (a cancelled job is not announced).
     #[serde(rename = "job.finished")]
@@ -54,6 +55,7 @@ pub const TEST_EVENT_TYPE: &str = "webhook.test";
 
 /// `POST /api/outgoing-webhooks/endpoints`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewWebhookEndpoint {
     /// Where events are POSTed: `https://…` on a public address.
     pub url: String,
@@ -87,6 +89,7 @@ pub const MAX_URL_LEN: usize = 2000;
 
 /// An endpoint as Settings lists it (never with its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookEndpoint {
     pub id: String,
     pub url: String,
@@ -102,6 +105,7 @@ pub struct WebhookEndpoint {
 /// The answer to creating an endpoint or rotating its secret: the secret
 /// is shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookSecret {
     pub endpoint: WebhookEndpoint,
     /// `whsec_…`, as Standard Webhooks libraries take it.
@@ -111,6 +115,7 @@ pub struct WebhookSecret {
 /// `GET /api/outgoing-webhooks/endpoints`: the endpoints, and how this
 /// server retries, so Settings can say so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookEndpoints {
     pub endpoints: Vec<WebhookEndpoint>,
     /// The wait before each attempt, in milliseconds: the first is
@@ -124,6 +129,7 @@ pub struct WebhookEndpoints {
 
 /// Where one delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Waiting for its next attempt.
@@ -169,6 +175,7 @@ impl DeliveryState {
 
 /// One event on its way to one endpoint, as the delivery log shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookDelivery {
     /// Also the `webhook-id` header, the same on every attempt.
     pub id: String,
@@ -193,6 +200,7 @@ pub struct WebhookDelivery {
 
 /// `GET /api/outgoing-webhooks/deliveries`: newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryPage {
     pub deliveries: Vec<WebhookDelivery>,
     /// Pass as `before` for the next page; `None` at the end.

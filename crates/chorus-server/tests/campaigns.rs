@@ -395,8 +395,19 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     s.engines = vec![std::sync::Arc::new(
         chorus_server::draft_engine::DraftEngine,
     )];
+    s.state.outgoing.allow_loopback = true;
     let worker = s.spawn_worker();
     let watcher = chorus_server::campaigns::spawn_watcher(s.state.clone());
+    // Someone listens for finished campaigns (no worker sends: the
+    // delivery waits in the log).
+    let (status, hook) = send(
+        &s.state,
+        "POST",
+        "/api/outgoing-webhooks/endpoints",
+        Some(&json!({"url": "http://127.0.0.1:9/hooks", "events": ["campaign.finished"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
     let mut small = spec(
         "draft",
         "product,colour,line:en\nBloom vase,teal,Meet Bloom. Spring is here.\n",
@@ -423,6 +434,24 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     .await;
     let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
     assert!(board["finished_at"].is_i64(), "{board}");
+    // Queued just after the campaign is marked finished.
+    common::until(
+        "campaign.finished is queued",
+        Duration::from_secs(5),
+        async || {
+            let (_, log) = send(&s.state, "GET", "/api/outgoing-webhooks/deliveries", None).await;
+            log["deliveries"].as_array().is_some_and(|d| !d.is_empty())
+        },
+    )
+    .await;
+    let (_, log) = send(&s.state, "GET", "/api/outgoing-webhooks/deliveries", None).await;
+    let finished: Vec<&Value> = log["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .filter(|d| d["event"] == "campaign.finished")
+        .collect();
+    assert_eq!(finished.len(), 1, "one campaign.finished: {log}");
     assert!(board["variants"][0]["poster"].is_string(), "{board}");
     // Nothing approved yet: the package says so rather than being empty.
     let (status, _, _) = fetch_bytes(&s.state, &format!("/api/campaigns/{id}/export")).await;

@@ -10,7 +10,6 @@ use crate::{AspectRatio, DialogueLine, GenerationRequest, Language, Mode};
 /// How each variant's file is named unless the campaign says otherwise.
 pub const DEFAULT_NAME_PATTERN: &str = crate::delivery::DEFAULT_PATTERN;
 
-
 /// Everything a campaign is made of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

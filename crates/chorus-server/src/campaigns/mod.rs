@@ -227,6 +227,27 @@ pub async fn check_finished(state: &AppState, id: &str) -> anyhow::Result<bool> 
         return Ok(false);
     }
     tracing::info!(campaign = id, "campaign finished");
+    let count = |status: chorus_core::board::VariantStatus| {
+        rows.iter().filter(|r| r.status() == status).count()
+    };
+    let name = store::by_id(&state.db, id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    crate::outgoing::emit(
+        &state.db,
+        crate::outgoing::EventKind::CampaignFinished,
+        serde_json::json!({
+            "campaign_id": id,
+            "name": name,
+            "variants": rows.len(),
+            "succeeded": count(chorus_core::board::VariantStatus::Succeeded),
+            "failed": count(chorus_core::board::VariantStatus::Failed),
+            "canceled": count(chorus_core::board::VariantStatus::Canceled),
+            "committed_usd_micros": rows.iter().map(store::VariantRow::committed_usd_micros).sum::<u64>(),
+        }),
+    )
+    .await;
     Ok(true)
 }
 

@@ -13,6 +13,8 @@ use chorus_core::webhook::{
     DeliveryPage, NewWebhookEndpoint, WebhookDelivery, WebhookEndpoints, WebhookSecret,
 };
 
+use chorus_core::api::ErrorBody;
+
 use super::ApiJson;
 use crate::audit;
 use crate::auth::Actor;
@@ -34,6 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/outgoing-webhooks/deliveries", get(deliveries))
 }
 
+/// List webhook endpoints
+///
+/// With the retry schedule deliveries follow.
+#[utoipa::path(get, path = "/api/outgoing-webhooks/endpoints", tag = "webhooks", operation_id = "list_webhook_endpoints",
+    responses((status = 200, description = "Endpoints and the retry schedule", body = WebhookEndpoints)))]
 async fn list(State(state): State<AppState>) -> ApiResult<Json<WebhookEndpoints>> {
     let settings = &state.outgoing;
     Ok(Json(WebhookEndpoints {
@@ -48,6 +55,12 @@ async fn list(State(state): State<AppState>) -> ApiResult<Json<WebhookEndpoints>
     }))
 }
 
+/// Add a webhook endpoint
+///
+/// Its signing secret (`whsec_…`) is in the answer, once.
+#[utoipa::path(post, path = "/api/outgoing-webhooks/endpoints", tag = "webhooks", operation_id = "add_webhook_endpoint", request_body = NewWebhookEndpoint,
+    responses((status = 201, description = "The endpoint and its secret, shown once", body = WebhookSecret),
+        (status = 400, description = "A field's problem, such as a private address", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
@@ -84,6 +97,9 @@ async fn create(
     ))
 }
 
+/// Delete a webhook endpoint
+#[utoipa::path(delete, path = "/api/outgoing-webhooks/endpoints/{id}", tag = "webhooks", operation_id = "delete_webhook_endpoint", params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such endpoint", body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     actor: Actor,
@@ -103,6 +119,9 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Send a test event
+#[utoipa::path(post, path = "/api/outgoing-webhooks/endpoints/{id}/test", tag = "webhooks", operation_id = "test_webhook_endpoint", params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 202, description = "The delivery, queued", body = WebhookDelivery), (status = 404, description = "No such endpoint", body = ErrorBody)))]
 async fn test(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -116,6 +135,9 @@ async fn test(
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }
 
+/// Give an endpoint a new secret
+#[utoipa::path(post, path = "/api/outgoing-webhooks/endpoints/{id}/secret", tag = "webhooks", operation_id = "rotate_webhook_secret", params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 200, description = "The endpoint and its new secret, shown once", body = WebhookSecret), (status = 404, description = "No such endpoint", body = ErrorBody)))]
 async fn rotate(
     State(state): State<AppState>,
     actor: Actor,
@@ -136,7 +158,14 @@ async fn rotate(
     Ok(Json(WebhookSecret { endpoint, secret }))
 }
 
+/// The delivery log
+///
 /// `GET /api/outgoing-webhooks/deliveries?before=&limit=`.
+#[utoipa::path(get, path = "/api/outgoing-webhooks/deliveries", tag = "webhooks", operation_id = "list_webhook_deliveries",
+    params(("before" = Option<String>, Query, description = "The `next` of the page before"),
+        ("limit" = Option<u32>, Query, description = "Deliveries per page, 1 to 200")),
+    responses((status = 200, description = "One page, newest first", body = DeliveryPage),
+        (status = 400, description = "A parameter that cannot be read", body = ErrorBody)))]
 async fn deliveries(
     State(state): State<AppState>,
     pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
