@@ -1,5 +1,8 @@
 //! The studio's pages.
 
+pub mod campaign_board;
+pub mod campaign_new;
+pub mod campaigns;
 pub mod compare;
 pub mod compose;
 pub mod invite;
