@@ -7,6 +7,7 @@
 //! `CHORUS_SCREENSHOTS=/some/dir` saves a PNG per step worth seeing.
 
 mod access;
+mod campaign;
 mod compare;
 mod draft;
 mod harness;
