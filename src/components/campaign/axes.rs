@@ -53,8 +53,8 @@ pub fn Axes() -> impl IntoView {
                     {Language::ALL.into_iter().map(|language| {
                         let on = move || draft.with(|d| d.languages.contains(&language));
                         view! {
-                            <label class="toggle-chip" class:selected=on>
-                                <input type="checkbox" class="sr-only" data-testid=format!("campaign-language-{}", language.code())
+                            <label class="toggle-chip" class:selected=on data-testid=format!("campaign-language-{}", language.code())>
+                                <input type="checkbox" class="sr-only"
                                     prop:checked=on
                                     on:change=move |ev| {
                                         let on = event_target_checked(&ev);
