@@ -30,7 +30,7 @@ pub struct BoardLayout {
 /// Lays the campaign out: a language filter narrows the columns, the status
 /// and decision filters empty the cells they hide, and rows left with no
 /// cell go.
-pub fn layout(campaign: &Campaign, filter: &BoardFilter) -> BoardLayout {
+pub fn layout(campaign: &Campaign, filter: BoardFilter) -> BoardLayout {
     let columns: Vec<(Language, AspectRatio)> = campaign
         .languages
         .iter()
@@ -114,7 +114,7 @@ pub fn filter_from_search(search: &str) -> BoardFilter {
 }
 
 /// The filters as a URL query, without the `?`; empty when none is set.
-pub fn filter_to_search(filter: &BoardFilter) -> String {
+pub fn filter_to_search(filter: BoardFilter) -> String {
     let mut parts = Vec::new();
     if let Some(s) = filter.status {
         parts.push(format!("status={}", s.slug()));
@@ -130,21 +130,20 @@ pub fn filter_to_search(filter: &BoardFilter) -> String {
 
 /// "$1.20 spent of $5.00 cap · estimate $2.40".
 pub fn spend_line(campaign: &Campaign) -> String {
-    let mut out = format!("{} spent", format_usd(campaign.committed_usd_micros));
-    if let Some(cap) = campaign.cap_usd_micros {
-        out.push_str(&format!(" of {} cap", format_usd(cap)));
-    }
-    out.push_str(&format!(
-        " · estimate {}",
+    let cap = campaign
+        .cap_usd_micros
+        .map(|cap| format!(" of {} cap", format_usd(cap)))
+        .unwrap_or_default();
+    format!(
+        "{} spent{cap} · estimate {}",
+        format_usd(campaign.committed_usd_micros),
         format_usd(campaign.estimate_usd_micros)
-    ));
-    out
+    )
 }
 
 /// How much of the cap is committed, 0–1, for the spend bar.
 pub fn spend_share(campaign: &Campaign) -> Option<f64> {
     let cap = campaign.cap_usd_micros.filter(|c| *c > 0)?;
-    #[allow(clippy::cast_precision_loss, reason = "a bar's width")]
     Some((campaign.committed_usd_micros as f64 / cap as f64).clamp(0.0, 1.0))
 }
 
@@ -256,18 +255,18 @@ mod tests {
     #[test]
     fn the_board_is_rows_by_language_and_format() {
         let c = campaign();
-        let all = layout(&c, &BoardFilter::default());
+        let all = layout(&c, BoardFilter::default());
         assert_eq!(all.columns.len(), 4);
         assert_eq!(all.rows.len(), 3);
         assert_eq!(all.shown, 12);
         assert_eq!(all.rows[1].row, 3);
         assert_eq!(all.rows[1].cells, [Some(4), Some(5), Some(6), Some(7)]);
 
-        let failed = layout(&c, &filter_from_search("?status=failed"));
+        let failed = layout(&c, filter_from_search("?status=failed"));
         assert_eq!(failed.rows.len(), 1);
         assert_eq!(failed.rows[0].cells, [None, None, Some(6), Some(7)]);
 
-        let german = layout(&c, &filter_from_search("language=de"));
+        let german = layout(&c, filter_from_search("language=de"));
         assert_eq!(
             german.columns,
             [
@@ -282,10 +281,10 @@ mod tests {
     fn filters_round_trip_through_the_url() {
         let f = filter_from_search("?status=succeeded&language=de&decision=approved&x=1");
         assert_eq!(
-            filter_to_search(&f),
+            filter_to_search(f),
             "status=succeeded&language=de&decision=approved"
         );
-        assert_eq!(filter_to_search(&BoardFilter::default()), "");
+        assert_eq!(filter_to_search(BoardFilter::default()), "");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::live_feed::{LiveFeed, json_handler};
 const RELOAD_PAUSE_MS: u64 = 300;
 
 /// Writes the filters into the address bar without a new history entry.
-fn show_in_url(id: &str, filter: &BoardFilter) {
+fn show_in_url(id: &str, filter: BoardFilter) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -136,14 +136,14 @@ pub fn CampaignBoardPage() -> impl IntoView {
         move |previous: Option<BoardFilter>| {
             let now = filter.get();
             if previous.is_some_and(|p| p != now) {
-                show_in_url(&id, &now);
+                show_in_url(&id, now);
             }
             now
         }
     });
     let board_layout = Memo::new(move |_| {
         let f = filter.get();
-        campaign.with(|c| c.as_ref().map(|c| layout(c, &f)).unwrap_or_default())
+        campaign.with(|c| c.as_ref().map(|c| layout(c, f)).unwrap_or_default())
     });
     let languages = Memo::new(move |_| campaign.with(|c| c.as_ref().map(|c| c.languages.clone()).unwrap_or_default()));
     let loaded = move || campaign.with(Option::is_some);

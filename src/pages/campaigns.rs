@@ -10,7 +10,6 @@ use crate::access::use_access;
 use crate::campaign_api;
 
 pub(crate) fn when(ms: i64) -> String {
-    #[allow(clippy::cast_precision_loss, reason = "ms since the epoch fit a double")]
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
     String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
 }
@@ -31,7 +30,7 @@ pub fn CampaignsPage() -> impl IntoView {
     let list = RwSignal::new(None::<Result<Vec<CampaignSummary>, String>>);
     spawn_local(async move {
         let answer = campaign_api::list().await.map_err(|e| e.message()).map(|mut l| {
-            l.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            l.sort_by_key(|c| std::cmp::Reverse(c.created_at));
             l
         });
         let _ = list.try_set(Some(answer));
@@ -60,7 +59,6 @@ pub fn CampaignsPage() -> impl IntoView {
                     <ul class="campaign-list" data-testid="campaign-list">
                         {list.into_iter().map(|s| {
                             let (slug, label) = state(&s);
-                            #[allow(clippy::cast_precision_loss, reason = "a bar's width")]
                             let done = if s.variants == 0 { 0.0 } else { f64::from(s.succeeded) / f64::from(s.variants) * 100.0 };
                             view! {
                                 <li>

@@ -113,6 +113,13 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
             Ok((ready + warning == 12 && blocked == 0).then_some(()))
         })
         .await?;
+        // Only the rows on screen are built: bring the whole table in view.
+        s.client
+            .execute(
+                "document.querySelector('[data-testid=campaign-preview]').scrollIntoView({ block: 'start' });",
+                vec![],
+            )
+            .await?;
         let rows = s
             .client
             .execute(

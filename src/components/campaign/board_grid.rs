@@ -39,7 +39,6 @@ fn cell_view(v: &BoardVariant) -> AnyView {
         .into_any(),
     };
     let running = v.status == VariantStatus::Running;
-    #[allow(clippy::cast_possible_truncation, reason = "a percentage")]
     let percent = (v.progress.clamp(0.0, 1.0) * 100.0).round() as u32;
     let status = if running {
         format!("{} {percent}%", v.status.label())
@@ -118,7 +117,6 @@ pub fn BoardGrid(campaign: RwSignal<Option<Campaign>>, layout: Memo<BoardLayout>
                         layout.with(|l| campaign.with(|c| {
                             let Some(c) = c else { return Vec::new() };
                             l.rows.get(range.clone()).unwrap_or_default().iter().enumerate().map(|(k, row)| {
-                                #[allow(clippy::cast_precision_loss, reason = "a row's pixel offset")]
                                 let top = (range.start + k) as f64 * ROW_H;
                                 view! {
                                     <div class="board-row" role="row" data-testid="board-row" style=format!("top:{top}px;{style}")>

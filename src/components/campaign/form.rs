@@ -61,7 +61,6 @@ pub fn new_key() -> String {
         });
     uuid.unwrap_or_else(|| {
         // Integer-valued doubles far below 2^53; the casts drop nothing.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "whole numbers in range")]
         let (now, noise) = (
             js_sys::Date::now() as u64,
             (js_sys::Math::random() * 1e15) as u64,
@@ -296,7 +295,7 @@ impl CampaignForm {
     }
 
     /// The campaign was sent: the next one starts from an empty form.
-    pub fn sent(self) {
+    pub fn sent() {
         forget();
     }
 }

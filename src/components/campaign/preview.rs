@@ -49,7 +49,6 @@ fn row_view(i: usize, v: &Variant) -> impl IntoView + use<> {
         .fit_seconds
         .is_some_and(|s| s > v.request.duration_s as f32);
     let slug = readiness_slug(v.readiness);
-    #[allow(clippy::cast_precision_loss, reason = "a row's pixel offset")]
     let top = i as f64 * ROW_H;
     view! {
         <div class="variant-row" role="row" data-testid="variant-row" data-readiness=slug

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
-use super::form::use_campaign_form;
+use super::form::{CampaignForm, use_campaign_form};
 use crate::api::ApiError;
 use crate::campaign_api;
 use crate::campaign_draft::{blocked_reason, parse_cap, parse_seed, run_label};
@@ -47,8 +47,8 @@ pub fn SubmitBar() -> impl IntoView {
         spawn_local(async move {
             match campaign_api::submit(&submit).await {
                 Ok(campaign) => {
-                    form.sent();
-                    navigate(&format!("/campaigns/{}", campaign.id), Default::default());
+                    CampaignForm::sent();
+                    navigate(&format!("/campaigns/{}", campaign.id), leptos_router::NavigateOptions::default());
                 }
                 Err(err) => {
                     let problems = match &err {
