@@ -93,6 +93,7 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
             typed["ms"].as_f64().unwrap_or(f64::MAX) < 250.0,
             "a keystroke took {typed} to re-check 1,000 variants"
         );
+        s.screenshot("campaign-new-1000").await?;
         s.type_into("[data-testid=campaign-line-en]", "The {{product}} {{claim}}.")
             .await?;
         s.type_into("[data-testid=campaign-line-de]", "Neu: {{product}}.")
@@ -152,6 +153,8 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
         s.find_text("[data-testid=pattern-example]", "Spring-launch_2_en_9x16_v1.mp4")
             .await?;
         s.screenshot("campaign-new").await?;
+        s.client.execute("window.scrollTo(0, 0);", vec![]).await?;
+        s.screenshot("campaign-new-top").await?;
         s.client.set_window_size(390, 844).await?;
         s.screenshot("campaign-new-phone").await?;
         s.client.set_window_size(1440, 1100).await?;
@@ -189,6 +192,16 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
         s.find_text("[data-testid=count-succeeded]", "12").await?;
         s.find_text("[data-testid=board-spend]", "$0.00 spent").await?;
         s.screenshot("campaign-board").await?;
+        s.click("[data-testid=export-open]").await?;
+        let href = s
+            .find("[data-testid=export-download]")
+            .await?
+            .attr("href")
+            .await?
+            .unwrap_or_default();
+        ensure!(href.contains("/export?only=approved&pattern=%7Bcampaign%7D"), "{href}");
+        s.screenshot("campaign-board-export").await?;
+        s.click("[data-testid=export-open]").await?;
         s.client.set_window_size(390, 844).await?;
         s.screenshot("campaign-board-phone").await?;
         s.client.set_window_size(1440, 1100).await?;

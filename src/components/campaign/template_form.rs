@@ -32,6 +32,7 @@ pub fn TemplateForm() -> impl IntoView {
             }
         });
     };
+    let model_id = Memo::new(move |_| draft.with(|d| d.template.model.clone()));
     let models = move || {
         form.models.with(|list| {
             list.iter()
@@ -43,7 +44,7 @@ pub fn TemplateForm() -> impl IntoView {
                     } else {
                         format!("{} (unavailable)", m.name)
                     };
-                    let selected = draft.with(|d| d.template.model == id);
+                    let selected = model_id.with_untracked(|chosen| *chosen == id);
                     view! { <option value=id.clone() selected=selected disabled=!m.available>{label}</option> }
                 })
                 .collect_view()
@@ -65,7 +66,7 @@ pub fn TemplateForm() -> impl IntoView {
             <div class="campaign-grid2">
                 <label class="field">
                     <span class="field-label">"Model"</span>
-                    <select data-testid="campaign-model" on:change=move |ev| {
+                    <select data-testid="campaign-model" prop:value=move || model_id.get() on:change=move |ev| {
                         let id = event_target_value(&ev);
                         form.update(|d| d.template.model = id);
                     }>{models}</select>
