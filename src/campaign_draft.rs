@@ -161,12 +161,26 @@ pub fn placeholders_used(template: &GenerationRequest) -> Vec<String> {
     out
 }
 
+/// 1000 → "1,000", for counts a person reads.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// "Run 12 variants · $0.60" on the submit button.
 pub fn run_label(expansion: &Expansion) -> String {
     let n = expansion.variants.len();
     let noun = if n == 1 { "variant" } else { "variants" };
     format!(
-        "Run {n} {noun} · {}",
+        "Run {} {noun} · {}",
+        thousands(n),
         format_usd(expansion.total_usd_micros)
     )
 }
@@ -192,7 +206,8 @@ pub fn blocked_reason(expansion: &Expansion, sheet_rows: usize) -> Option<String
             "variants are"
         };
         return Some(format!(
-            "{blocked} {noun} blocked: fix the rows marked in the preview"
+            "{} {noun} blocked: fix the rows marked in the preview",
+            thousands(blocked)
         ));
     }
     None
@@ -247,6 +262,13 @@ mod tests {
         assert_eq!(parse_cap(".05"), Ok(Some(50_000)));
         assert!(parse_cap("12.345").is_err());
         assert!(parse_cap("ten").unwrap_err().contains("Budget cap"));
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -34,7 +34,7 @@ box.value = arguments[1];
 box.dispatchEvent(new Event('input', { bubbles: true }));
 setTimeout(() => {
   const ms = performance.now() - t0;
-  const n = (id) => Number(document.querySelector(`[data-testid=${id}]`).textContent);
+  const n = (id) => Number(document.querySelector(`[data-testid=${id}]`).textContent.replace(/,/g, ''));
   done({ ms, variants: n('count-ready') + n('count-warning') + n('count-blocked'),
          rows: document.querySelectorAll('[data-testid=variant-row]').length });
 }, 0);

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use super::form::use_campaign_form;
 use super::rows_window::use_rows_window;
+use crate::campaign_draft::thousands;
 
 /// Height of one table row, px (CSS `.variant-row` matches).
 const ROW_H: f64 = 64.0;
@@ -126,9 +127,9 @@ pub fn Preview() -> impl IntoView {
             </div>
             <div class="preview-summary" aria-live="polite">
                 <div class="count-tiles" data-testid="variant-counts">
-                    <span class="count-tile ready"><strong data-testid="count-ready">{move || counts().ready}</strong>" ready"</span>
-                    <span class="count-tile warning"><strong data-testid="count-warning">{move || counts().warning}</strong>" to look at"</span>
-                    <span class="count-tile blocked"><strong data-testid="count-blocked">{move || counts().blocked}</strong>" blocked"</span>
+                    <span class="count-tile ready"><strong data-testid="count-ready">{move || thousands(counts().ready)}</strong>" ready"</span>
+                    <span class="count-tile warning"><strong data-testid="count-warning">{move || thousands(counts().warning)}</strong>" to look at"</span>
+                    <span class="count-tile blocked"><strong data-testid="count-blocked">{move || thousands(counts().blocked)}</strong>" blocked"</span>
                 </div>
                 <div class="cost-lines">
                     <p class="cost-total">"Total " <strong data-testid="campaign-total">{move || totals().0}</strong></p>

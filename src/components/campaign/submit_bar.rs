@@ -60,7 +60,16 @@ pub fn SubmitBar() -> impl IntoView {
                             .collect(),
                         _ => Vec::new(),
                     };
-                    let _ = refused.try_set(Some((err.message(), problems)));
+                    let mut message = err.message();
+                    if err.status() == Some(409) {
+                        // This key already made a campaign (an answer lost,
+                        // then the form changed): the next Run is a new one.
+                        let _ = form.draft.try_update(|d| d.key.clear());
+                        message.push_str(
+                            " — the campaign sent earlier is on the Campaigns page; Run again to send this form as a new campaign.",
+                        );
+                    }
+                    let _ = refused.try_set(Some((message, problems)));
                     let _ = sending.try_set(false);
                 }
             }

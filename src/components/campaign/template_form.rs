@@ -63,7 +63,7 @@ pub fn TemplateForm() -> impl IntoView {
                     </button>
                 </Show>
             </div>
-            <div class="campaign-grid2">
+            <div class="template-head">
                 <label class="field">
                     <span class="field-label">"Model"</span>
                     <select data-testid="campaign-model" prop:value=move || model_id.get() on:change=move |ev| {
