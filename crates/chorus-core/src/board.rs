@@ -270,11 +270,7 @@ pub fn key_problem(key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn variant(
-        status: VariantStatus,
-        language: Language,
-        decision: Option<Verdict>,
-    ) -> BoardVariant {
+    fn variant(status: VariantStatus, language: Language, decision: Option<Verdict>) -> BoardVariant {
         BoardVariant {
             idx: 0,
             row: 2,
@@ -303,11 +299,7 @@ mod tests {
     #[test]
     fn filters_combine_status_language_and_decision() {
         let all = [
-            variant(
-                VariantStatus::Succeeded,
-                Language::English,
-                Some(Verdict::Approved),
-            ),
+            variant(VariantStatus::Succeeded, Language::English, Some(Verdict::Approved)),
             variant(VariantStatus::Succeeded, Language::German, None),
             variant(VariantStatus::Failed, Language::German, None),
             variant(
@@ -342,10 +334,7 @@ mod tests {
     fn statuses_and_filters_round_trip_their_slugs() {
         for s in VariantStatus::ALL {
             assert_eq!(VariantStatus::parse(s.slug()), Some(s));
-            assert_eq!(
-                serde_json::to_string(&s).unwrap(),
-                format!("\"{}\"", s.slug())
-            );
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.slug()));
         }
         for d in DecisionFilter::ALL {
             assert_eq!(DecisionFilter::parse(d.slug()), Some(d));

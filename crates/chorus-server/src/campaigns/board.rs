@@ -86,18 +86,13 @@ async fn variants(db: &Db, id: &str, rows: &[VariantRow]) -> anyhow::Result<Vec<
         let request: GenerationRequest = serde_json::from_str(&row.request)?;
         let status = row.status();
         let decision = row.job_id.as_ref().and_then(|j| decided.get(j));
-        let sync = take
-            .as_ref()
-            .and_then(|t| readings.get(&t.video))
-            .map(|r| SyncReading {
-                offset_ms: r.offset_ms,
-                verdict: r.verdict,
-                summary: r.summary.clone(),
-            });
+        let sync = take.as_ref().and_then(|t| readings.get(&t.video)).map(|r| SyncReading {
+            offset_ms: r.offset_ms,
+            verdict: r.verdict,
+            summary: r.summary.clone(),
+        });
         let reason = match status {
-            VariantStatus::Held | VariantStatus::Canceled if row.state != "sent" => {
-                row.reason.clone()
-            }
+            VariantStatus::Held | VariantStatus::Canceled if row.state != "sent" => row.reason.clone(),
             VariantStatus::Failed => row.error.clone(),
             _ => None,
         };
@@ -114,8 +109,7 @@ async fn variants(db: &Db, id: &str, rows: &[VariantRow]) -> anyhow::Result<Vec<
             model: request.model.clone(),
             seed: request.seed,
             estimate_usd_micros: budget::from_db(row.estimate_usd_micros),
-            cost_usd_micros: (status == VariantStatus::Succeeded
-                || status == VariantStatus::Failed)
+            cost_usd_micros: (status == VariantStatus::Succeeded || status == VariantStatus::Failed)
                 .then(|| row.latest_usd_micros()),
             video: take.as_ref().map(|t| t.video.clone()),
             poster: take.as_ref().and_then(|t| t.poster.clone()),

@@ -34,10 +34,7 @@ pub async fn dispatch(state: &AppState, id: &str) -> anyhow::Result<usize> {
     }
     let rows = store::variants(&state.db, id).await?;
     let mut committed: u64 = rows.iter().map(VariantRow::committed_usd_micros).sum();
-    let held: Vec<&VariantRow> = rows
-        .iter()
-        .filter(|r| r.status() == VariantStatus::Held)
-        .collect();
+    let held: Vec<&VariantRow> = rows.iter().filter(|r| r.status() == VariantStatus::Held).collect();
     let mut sent = 0;
     let mut over_cap = Vec::new();
     for (i, row) in held.iter().enumerate() {
@@ -50,8 +47,7 @@ pub async fn dispatch(state: &AppState, id: &str) -> anyhow::Result<usize> {
             continue;
         }
         let request: GenerationRequest = serde_json::from_str(&row.request)?;
-        let cost =
-            model::find(&state.models, &request.model).and_then(|m| estimate_cost(&request, m));
+        let cost = model::find(&state.models, &request.model).and_then(|m| estimate_cost(&request, m));
         match jobs::create_by(state, request, cost, campaign.created_by.as_deref()).await {
             Ok(job) => {
                 if store::mark_sent(&state.db, id, row.idx, &job.id.0).await? {

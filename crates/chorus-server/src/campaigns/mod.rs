@@ -33,22 +33,12 @@ pub enum Refused {
 
 /// The variants of `submit`, checked as the studio checks them and with
 /// every line's speech measured; refused when anything is blocked.
-pub async fn expand_checked(
-    state: &AppState,
-    submit: &CampaignSubmit,
-) -> anyhow::Result<Result<Expansion, Refused>> {
+pub async fn expand_checked(state: &AppState, submit: &CampaignSubmit) -> anyhow::Result<Result<Expansion, Refused>> {
     let mut problems = Vec::new();
     if let Some(p) = key_problem(&submit.key) {
         problems.push(Problem::error("key", p));
     }
-    problems.extend(
-        submit
-            .spec
-            .problems()
-            .iter()
-            .filter(|p| p.is_error())
-            .map(placed),
-    );
+    problems.extend(submit.spec.problems().iter().filter(|p| p.is_error()).map(placed));
     for (name, id) in &submit.images {
         if !(assets::is_valid_id(id) && assets::find(&state.db, id).await?.is_some()) {
             problems.push(Problem::error(
@@ -65,9 +55,7 @@ pub async fn expand_checked(
     if submit.spec.template.audio {
         let first = campaign::expand(&submit.spec, &state.models, &submit.images, &NoFit);
         let duration_s = submit.spec.template.duration_s;
-        for ((language, text), seconds) in
-            measure_each(first.lines_to_measure(), duration_s).await?
-        {
+        for ((language, text), seconds) in measure_each(first.lines_to_measure(), duration_s).await? {
             fit.insert(language, text, seconds);
         }
     }
@@ -78,24 +66,11 @@ pub async fn expand_checked(
         .filter(|p| p.is_error())
         .map(placed)
         .collect();
-    for v in expansion
-        .variants
-        .iter()
-        .filter(|v| v.readiness == Readiness::Blocked)
-    {
-        for p in v
-            .problems
-            .iter()
-            .filter(|p| p.severity == chorus_core::Severity::Error)
-        {
+    for v in expansion.variants.iter().filter(|v| v.readiness == Readiness::Blocked) {
+        for p in v.problems.iter().filter(|p| p.severity == chorus_core::Severity::Error) {
             problems.push(Problem::error(
                 format!("row {}, {}", v.row, p.column),
-                format!(
-                    "{} ({}, {})",
-                    p.message,
-                    v.language.display_name(),
-                    v.ratio.label()
-                ),
+                format!("{} ({}, {})", p.message, v.language.display_name(), v.ratio.label()),
             ));
         }
     }
@@ -125,13 +100,8 @@ async fn measure_each(
         .map(|(language, text)| DialogueLine::new(*language, text.clone()))
         .collect();
     let measured = speech_fit::measure(dialogue, duration_s).await?;
-    let spoken = lines
-        .into_iter()
-        .filter(|(_, text)| !text.trim().is_empty());
-    Ok(spoken
-        .zip(measured)
-        .map(|(key, line)| (key, line.seconds))
-        .collect())
+    let spoken = lines.into_iter().filter(|(_, text)| !text.trim().is_empty());
+    Ok(spoken.zip(measured).map(|(key, line)| (key, line.seconds)).collect())
 }
 /// Checks and writes `submit` and sends what its cap allows. Sent again
 /// under the same key, it creates nothing and answers the campaign made
@@ -156,8 +126,7 @@ pub async fn submit(
             estimate_usd_micros: v.cost_usd_micros,
         })
         .collect();
-    let inserted =
-        store::insert(&state.db, &submit.key, &submit.spec, &variants, created_by).await?;
+    let inserted = store::insert(&state.db, &submit.key, &submit.spec, &variants, created_by).await?;
     match &inserted {
         Inserted::New(campaign) => {
             dispatch::dispatch(state, &campaign.id).await?;
@@ -178,10 +147,7 @@ pub async fn submit(
 pub async fn retry_failed(state: &AppState, id: &str) -> anyhow::Result<usize> {
     let rows = store::variants(&state.db, id).await?;
     let mut again = 0;
-    for row in rows
-        .iter()
-        .filter(|r| r.status() == chorus_core::board::VariantStatus::Failed)
-    {
+    for row in rows.iter().filter(|r| r.status() == chorus_core::board::VariantStatus::Failed) {
         if store::hold_again(&state.db, id, row).await? {
             again += 1;
         }

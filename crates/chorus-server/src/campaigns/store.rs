@@ -138,9 +138,7 @@ pub async fn insert(
         anyhow::Ok(new)
     })?;
     if written {
-        let campaign = by_id(db, &id)
-            .await?
-            .context("a campaign just written is gone")?;
+        let campaign = by_id(db, &id).await?.context("a campaign just written is gone")?;
         return Ok(Inserted::New(campaign));
     }
     let existing = by_key(db, key)
@@ -172,9 +170,8 @@ async fn by_key(db: &Db, key: &str) -> anyhow::Result<Option<StoredCampaign>> {
 
 /// Every campaign, newest first.
 pub async fn list(db: &Db, limit: u32) -> anyhow::Result<Vec<StoredCampaign>> {
-    let sql = format!(
-        "SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC, id DESC LIMIT $1"
-    );
+    let sql =
+        format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC, id DESC LIMIT $1");
     let rows = on_db!(db, pool => sqlx::query_as::<_, CampaignRow>(&sql)
         .bind(i64::from(limit))
         .fetch_all(pool)
@@ -276,12 +273,7 @@ pub async fn mark_sent(db: &Db, campaign_id: &str, idx: i64, job_id: &str) -> an
 }
 
 /// Says why the held variants from `idx` on are still waiting.
-pub async fn set_reason(
-    db: &Db,
-    campaign_id: &str,
-    idxs: &[i64],
-    reason: &str,
-) -> anyhow::Result<()> {
+pub async fn set_reason(db: &Db, campaign_id: &str, idxs: &[i64], reason: &str) -> anyhow::Result<()> {
     if idxs.is_empty() {
         return Ok(());
     }

@@ -45,14 +45,8 @@ async fn create(
                 board.as_ref().map_or(0, |b| b.variants.len()),
                 dollars(board.as_ref().map_or(0, |b| b.estimate_usd_micros))
             );
-            audit::record(
-                &state.db,
-                &actor,
-                AuditAction::CampaignSubmitted,
-                &stored.id,
-                &detail,
-            )
-            .await;
+            audit::record(&state.db, &actor, AuditAction::CampaignSubmitted, &stored.id, &detail)
+                .await;
             (StatusCode::CREATED, stored)
         }
         Inserted::Existing(stored) => (StatusCode::OK, stored),
