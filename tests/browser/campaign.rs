@@ -121,15 +121,20 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
                 vec![],
             )
             .await?;
-        let rows = s
-            .client
-            .execute(
-                "return [...document.querySelectorAll('[data-testid=variant-row]')].map((r) => r.textContent);",
-                vec![],
-            )
+        // The rows follow the scroll on the next frame.
+        let rows: Vec<String> = s
+            .until("all 12 rows of the table built", || async {
+                let rows = s
+                    .client
+                    .execute(
+                        "return [...document.querySelectorAll('[data-testid=variant-row]')].map((r) => r.textContent);",
+                        vec![],
+                    )
+                    .await?;
+                let rows: Vec<String> = serde_json::from_value(rows)?;
+                Ok((rows.len() == 12).then_some(rows))
+            })
             .await?;
-        let rows: Vec<String> = serde_json::from_value(rows)?;
-        ensure!(rows.len() == 12, "the table shows {} rows", rows.len());
         ensure!(
             rows.iter().any(|r| r.contains("“Neu: Desk lamp.”") && r.contains("1:1")),
             "the German line is not filled in: {rows:?}"
