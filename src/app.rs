@@ -15,6 +15,9 @@ use crate::access_rules::sign_in_path;
 use crate::components::top_bar::TopBar;
 use crate::compose_state::ComposeState;
 use crate::dom;
+use crate::pages::campaign_board::CampaignBoardPage;
+use crate::pages::campaign_new::CampaignNewPage;
+use crate::pages::campaigns::CampaignsPage;
 use crate::pages::compare::ComparePage;
 use crate::pages::compose::ComposePage;
 use crate::pages::invite::InvitePage;
@@ -116,6 +119,9 @@ fn StudioRoutes() -> impl IntoView {
             <Route path=path!("/") view=Home />
             <Route path=path!("/library") view=LibraryPage />
             <Route path=path!("/compare/:id") view=ComparePage />
+            <Route path=path!("/campaigns") view=CampaignsPage />
+            <Route path=path!("/campaigns/new") view=CampaignNewPage />
+            <Route path=path!("/campaigns/:id") view=CampaignBoardPage />
             <Route path=path!("/settings") view=SettingsPage />
             <Route path=path!("/settings/:tab") view=SettingsPage />
             <Route path=path!("/sign-in") view=SignInPage />

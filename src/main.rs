@@ -37,6 +37,8 @@ macro_rules! wasm_only {
 }
 
 mod access_rules;
+mod campaign_draft;
+mod campaign_view;
 mod composition;
 mod feedback_rules;
 mod fields;
@@ -58,6 +60,7 @@ wasm_only! {
     mod api;
     mod app;
     mod bench_hooks;
+    mod campaign_api;
     mod components;
     mod compose_state;
     mod dom;

@@ -3,6 +3,7 @@
 
 pub mod aspect_preview;
 pub mod budget_left;
+pub mod campaign;
 pub mod card_window;
 pub mod copy_field;
 pub mod cost_summary;

@@ -38,6 +38,7 @@ pub fn TopBar() -> impl IntoView {
                         "Library"
                         <kbd class="nav-kbd" aria-hidden="true">"Alt 2"</kbd>
                     </A>
+                    <A href="/campaigns" attr:data-testid="nav-campaigns">"Campaigns"</A>
                 </nav>
                 <div class="top-end">
                     {move || if access.user().is_some() {

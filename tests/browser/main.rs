@@ -8,6 +8,7 @@
 
 mod access;
 mod campaign_bench;
+mod campaign;
 mod compare;
 mod draft;
 mod harness;
