@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::harness::Studio;
@@ -222,8 +223,57 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
         s.find_text("[data-testid=board-shown]", "6 shown").await?;
         ensure!(s.client.current_url().await?.query() == Some("language=de"));
 
-        // next: share the campaign with a client (review link approvals)
-        // and export the approved takes; the board is full here.
+        // A client approves one take through the campaign's one link.
+        let board_path = s.client.current_url().await?.path().to_string();
+        s.click("[data-testid=share-campaign]").await?;
+        let link = s
+            .until("the campaign link", || async {
+                let v = s.value_of("[data-testid=campaign-share-url]").await.unwrap_or_default();
+                Ok(v.contains("/c/").then_some(v))
+            })
+            .await?;
+        let path = link[link.find("/c/").unwrap_or(0)..].to_string();
+        s.client.set_window_size(390, 844).await?;
+        s.open(&path).await?;
+        s.find_text("[data-testid=campaign-review-summary]", "12 of 12 ready to review").await?;
+        s.screenshot("campaign-client-phone").await?;
+        s.click("[data-testid=client-variant][data-row='2'][data-lang=en][data-ratio='9:16'] a").await?;
+        s.click("[data-testid=reviewer-name]").await?;
+        s.type_into("[data-testid=reviewer-name]", "Mia Berger").await?;
+        s.click("[data-testid=name-continue]").await?;
+        s.click("[data-testid=decide-approve]").await?;
+        s.find_text("[data-testid=decision-standing]", "Approved").await?;
+        s.client.back().await?;
+        s.find_text("[data-testid=client-decision]", "Approved by Mia Berger").await?;
+        s.client.set_window_size(1440, 1100).await?;
+
+        // The studio's board shows it, and the package holds that take.
+        s.open(&board_path).await?;
+        s.find_text("[data-testid=cell-decision]", "Approved by Mia Berger").await?;
+        let zip = s
+            .client
+            .execute_async(
+                "const [path, done] = arguments;
+                 fetch(path).then(async (r) => {
+                   const bytes = new Uint8Array(await r.arrayBuffer());
+                   let text = '';
+                   for (let i = 0; i < bytes.length; i += 0x8000) {
+                     text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+                   }
+                   done({ status: r.status, type: r.headers.get('content-type'), b64: btoa(text) });
+                 });",
+                vec![json!(format!("{board_path}/export?only=approved").replace("/campaigns/", "/api/campaigns/"))],
+            )
+            .await?;
+        ensure!(zip["status"] == 200 && zip["type"] == "application/zip", "{zip}");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(zip["b64"].as_str().unwrap_or_default())?;
+        let file = s.scratch().join("spring.zip");
+        std::fs::write(&file, &bytes)?;
+        let listing = std::process::Command::new("unzip").arg("-l").arg(&file).output()?;
+        let listing = String::from_utf8_lossy(&listing.stdout).to_string();
+        ensure!(listing.contains("Spring-launch_2_en_9x16_v1.mp4") || listing.contains("_2_en_9x16_v1.mp4"), "{listing}");
+        ensure!(listing.contains("manifest.csv") && listing.contains("_2_en_9x16_v1.srt"), "{listing}");
+        ensure!(!listing.contains("_1x1_"), "only the approved take: {listing}");
 
         s.open("/campaigns").await?;
         s.find_text("[data-testid=campaign-summary]", "Spring launch")

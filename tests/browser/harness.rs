@@ -254,7 +254,7 @@ impl Studio {
         self.check_csp().await?;
         self.client.goto(&format!("{}{path}", self.base)).await?;
         self.find(
-            "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page], [data-testid=review-page], [data-testid=sign-in-page], [data-testid=invite-page], [data-testid=settings-page], [data-testid=campaigns-page], [data-testid=campaign-new-page], [data-testid=campaign-board-page]",
+            "[data-testid=compose-page], [data-testid=library-page], [data-testid=compare-page], [data-testid=review-page], [data-testid=sign-in-page], [data-testid=invite-page], [data-testid=settings-page], [data-testid=campaigns-page], [data-testid=campaign-new-page], [data-testid=campaign-board-page], [data-testid=campaign-review]",
         )
         .await
         .context("the app did not start")?;

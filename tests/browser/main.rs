@@ -7,8 +7,8 @@
 //! `CHORUS_SCREENSHOTS=/some/dir` saves a PNG per step worth seeing.
 
 mod access;
-mod campaign_bench;
 mod campaign;
+mod campaign_bench;
 mod compare;
 mod draft;
 mod harness;

@@ -4,6 +4,7 @@
 //! hash of what is sent, so running the same command again, after a lost
 //! answer or a Ctrl-C, makes the campaign once.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -73,17 +74,16 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<bool> {
     let mut spec: CampaignSpec = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a campaign template", args.template.display()))?;
     spec.sheet = read_sheet(&args.sheet)?;
-    let key = match args.key {
-        Some(key) => key,
-        None => {
-            let digest = Sha256::digest(serde_json::to_vec(&spec)?);
-            format!("cli-{}", crate::assets::hex_id(&digest)[..32].to_string())
-        }
+    let key = if let Some(key) = args.key {
+        key
+    } else {
+        let digest = Sha256::digest(serde_json::to_vec(&spec)?);
+        format!("cli-{}", &crate::assets::hex_id(&digest)[..32])
     };
     let submit = CampaignSubmit {
         key,
         spec,
-        images: Default::default(),
+        images: std::collections::BTreeMap::default(),
     };
     let client = reqwest::Client::new();
     let base = args.server.trim_end_matches('/').to_string();
@@ -104,11 +104,12 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<bool> {
             .unwrap_or("refused")
             .to_string();
         for p in body["error"]["problems"].as_array().into_iter().flatten() {
-            message.push_str(&format!(
+            let _ = write!(
+                message,
                 "\n  {}: {}",
                 p["field"].as_str().unwrap_or(""),
                 p["message"].as_str().unwrap_or("")
-            ));
+            );
         }
         bail!("the studio refused the campaign ({status}): {message}");
     }
@@ -164,11 +165,8 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<bool> {
             let failed = counts.get(&VariantStatus::Failed).copied().unwrap_or(0);
             return Ok(failed == 0);
         }
-        if board.canceled_at.is_none()
-            && ended + counts.get(&VariantStatus::Held).copied().unwrap_or(0) as usize
-                == board.variants.len()
-            && counts.get(&VariantStatus::Held).is_some()
-        {
+        let held = counts.get(&VariantStatus::Held).copied().unwrap_or(0) as usize;
+        if board.canceled_at.is_none() && held > 0 && ended + held == board.variants.len() {
             bar.abandon_with_message(
                 "the rest is held (its cap or the month's budget); see the board",
             );

@@ -157,12 +157,12 @@ async fn a_sheet_becomes_twelve_checked_variants_sent_once_under_its_key() {
     assert!(
         body["error"]["message"]
             .as_str()
-            .unwrap()
+            .expect("present")
             .starts_with("key: spring-key-0001 was used")
     );
 
     // Cancel: queued variants stop, and the campaign is finished.
-    let id = board["id"].as_str().unwrap();
+    let id = board["id"].as_str().expect("present");
     let (status, canceled) = send(
         &s.state,
         "POST",
@@ -200,8 +200,8 @@ Moss rug,green,Soft as moss.,\"Dieser weiche Teppich aus Moos ist so schön und 
         .map(|p| {
             format!(
                 "{}: {}",
-                p["field"].as_str().unwrap(),
-                p["message"].as_str().unwrap()
+                p["field"].as_str().expect("present"),
+                p["message"].as_str().expect("present")
             )
         })
         .collect();
@@ -237,7 +237,7 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
     let s = priced_server().await;
     let watcher = chorus_server::campaigns::spawn_watcher(s.state.clone());
     let mut capped = spec(PRICED, SHEET);
-    capped.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).unwrap();
+    capped.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).expect("present");
     capped.languages = vec![Language::English];
     // 6 variants at $0.70; the cap takes 2.5 of them.
     capped.budget_cap_usd_micros = Some(ONE_JOB * 5 / 2);
@@ -259,10 +259,10 @@ async fn a_cap_is_never_passed_and_what_waits_says_why() {
         "{held}"
     );
     // Canceling one sent job leaves room for the next.
-    let job = board["variants"][0]["job_id"].as_str().unwrap();
+    let job = board["variants"][0]["job_id"].as_str().expect("present");
     let (status, _) = send(&s.state, "POST", &format!("/api/jobs/{job}/cancel"), None).await;
     assert_eq!(status, StatusCode::OK);
-    let id = board["id"].as_str().unwrap().to_string();
+    let id = board["id"].as_str().expect("present").to_string();
     common::until(
         "the next variant is sent",
         Duration::from_secs(10),
@@ -295,7 +295,7 @@ async fn race(servers: &[AppState]) {
         let state = servers[i % servers.len()].clone();
         let mut c = spec(PRICED, SHEET);
         c.name = format!("Race {i}");
-        c.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).unwrap();
+        c.sheet = Sheet::parse(PRICED_SHEET.as_bytes()).expect("present");
         c.languages = vec![Language::English];
         tasks.spawn(async move {
             send(
@@ -312,14 +312,14 @@ async fn race(servers: &[AppState]) {
     while let Some(done) = tasks.join_next().await {
         let (status, board) = done.expect("task");
         assert_eq!(status, StatusCode::CREATED, "{board}");
-        for v in board["variants"].as_array().unwrap() {
-            match v["status"].as_str().unwrap() {
+        for v in board["variants"].as_array().expect("present") {
+            match v["status"].as_str().expect("present") {
                 "queued" => queued += 1,
                 "held" => {
                     assert!(
                         v["reason"]
                             .as_str()
-                            .unwrap()
+                            .expect("present")
                             .starts_with("Waiting for budget: "),
                         "{v}"
                     );
@@ -422,10 +422,10 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{board}");
-    let id = board["id"].as_str().unwrap().to_string();
+    let id = board["id"].as_str().expect("present").to_string();
     common::until(
         "both variants render",
-        Duration::from_secs(120),
+        Duration::from_mins(2),
         async || {
             let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
             statuses(&board).iter().all(|s| s == "succeeded")
@@ -466,7 +466,7 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{link}");
-    let url = link["url"].as_str().unwrap().to_string();
+    let url = link["url"].as_str().expect("present").to_string();
     let (status, client) = send(&s.state, "GET", &format!("{url}/api/board"), None).await;
     assert_eq!(status, StatusCode::OK, "{client}");
     assert_eq!(client["name"], "Spring");
@@ -508,9 +508,9 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/zip");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("present");
     let path = dir.path().join("spring.zip");
-    std::fs::write(&path, &zip).unwrap();
+    std::fs::write(&path, &zip).expect("present");
     let test = std::process::Command::new("unzip")
         .arg("-t")
         .arg(&path)
@@ -541,9 +541,9 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
         .arg("-d")
         .arg(&unpacked)
         .status()
-        .unwrap();
+        .expect("present");
     assert!(status.success());
-    let manifest = std::fs::read_to_string(unpacked.join("manifest.csv")).unwrap();
+    let manifest = std::fs::read_to_string(unpacked.join("manifest.csv")).expect("present");
     let lines: Vec<&str> = manifest.lines().collect();
     assert_eq!(lines.len(), 2, "{manifest}");
     assert!(
@@ -555,19 +555,19 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
         "{manifest}"
     );
     assert!(lines[1].contains(",Approved,Mia,"), "{manifest}");
-    let srt = std::fs::read_to_string(unpacked.join("Spring_2_en_9x16_v1.srt")).unwrap();
+    let srt = std::fs::read_to_string(unpacked.join("Spring_2_en_9x16_v1.srt")).expect("present");
     assert!(srt.starts_with("1\n00:00:0"), "{srt}");
     assert!(srt.contains("Bloom"), "{srt}");
     // The clip is the take, byte for byte.
-    let video = board["variants"][0]["video"].as_str().unwrap();
+    let video = board["variants"][0]["video"].as_str().expect("present");
     let (_, original, _) = fetch_bytes(&s.state, &format!("/api/assets/{video}")).await;
     assert_eq!(
-        std::fs::read(unpacked.join("Spring_2_en_9x16_v1.mp4")).unwrap(),
+        std::fs::read(unpacked.join("Spring_2_en_9x16_v1.mp4")).expect("present"),
         original
     );
 
     // Revoking the campaign link closes every take's review with it.
-    let link_id = link["id"].as_str().unwrap();
+    let link_id = link["id"].as_str().expect("present");
     let (status, _) = send(
         &s.state,
         "POST",
@@ -616,21 +616,21 @@ async fn the_command_line_submits_once_and_waits_for_the_end() {
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("present");
     let mut campaign = spec("draft", SHEET);
     campaign.languages = vec![Language::English];
     campaign.ratios = vec![AspectRatio::Square];
     campaign.template.duration_s = 3;
-    let mut template = serde_json::to_value(&campaign).unwrap();
-    template.as_object_mut().unwrap().remove("sheet");
+    let mut template = serde_json::to_value(&campaign).expect("present");
+    template.as_object_mut().expect("present").remove("sheet");
     let template_path = dir.path().join("campaign.json");
-    std::fs::write(&template_path, template.to_string()).unwrap();
+    std::fs::write(&template_path, template.to_string()).expect("present");
     let sheet = dir.path().join("sheet.csv");
     std::fs::write(
         &sheet,
         "product,colour,line:en\nFern lamp,amber,Meet Fern.\n",
     )
-    .unwrap();
+    .expect("present");
     let args = |sheet: &std::path::Path| {
         vec![
             "campaign".to_string(),
@@ -654,7 +654,7 @@ async fn the_command_line_submits_once_and_waits_for_the_end() {
         "{again}"
     );
     let (_, jobs) = send(&s.state, "GET", "/api/jobs", None).await;
-    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(jobs["jobs"].as_array().expect("present").len(), 1);
 
     // A bad sheet: row and column, and nothing sent.
     let bad = dir.path().join("bad.csv");
@@ -662,12 +662,12 @@ async fn the_command_line_submits_once_and_waits_for_the_end() {
         &bad,
         "product,colour,line:en\n,amber,Meet Fern.\nMoss,=B2*2,Soft.\n",
     )
-    .unwrap();
+    .expect("present");
     let (code, out) = run_cli(args(&bad)).await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("row 3, colour: a formula"), "{out}");
     let (_, jobs) = send(&s.state, "GET", "/api/jobs", None).await;
-    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(jobs["jobs"].as_array().expect("present").len(), 1);
     server.abort();
     worker.abort();
     watcher.abort();
