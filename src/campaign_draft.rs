@@ -4,6 +4,8 @@
 //! template uses, the example file name, the Run button's words). Pure, so
 //! it is unit-tested natively; the expansion itself is chorus-core's.
 
+/// 1000 → "1,000", for counts a person reads.
+pub use chorus_core::campaign::thousands;
 use chorus_core::campaign::{CampaignSpec, DEFAULT_NAME_PATTERN, Expansion, Sheet, Template};
 use chorus_core::cost::format_usd;
 use chorus_core::model::DRAFT_MODEL_ID;
@@ -161,19 +163,6 @@ pub fn placeholders_used(template: &GenerationRequest) -> Vec<String> {
     out
 }
 
-/// 1000 → "1,000", for counts a person reads.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// "Run 12 variants · $0.60" on the submit button.
 pub fn run_label(expansion: &Expansion) -> String {
     let n = expansion.variants.len();
@@ -222,7 +211,19 @@ pub fn example_file_name(spec: &CampaignSpec) -> String {
         .first()
         .copied()
         .unwrap_or(AspectRatio::Portrait9x16);
-    spec.file_name(row, language, ratio, 1)
+    let fields = chorus_core::delivery::NameFields {
+        campaign: spec.name.clone(),
+        row,
+        lang: language.code().to_string(),
+        ratio: ratio.label().to_string(),
+        version: 1,
+        model: spec.template.model.clone(),
+        seed: spec.template.seed.and_then(|s| u64::try_from(s).ok()),
+        job: String::new(),
+    };
+    // The export's own naming: what the ZIP will hold.
+    chorus_core::delivery::NamePattern::parse(&spec.name_pattern)
+        .map_or_else(|why| why, |pattern| pattern.render(&fields))
 }
 
 /// A spreadsheet's grid as tab-separated text for the sheet box, quoted

@@ -206,6 +206,7 @@ mod tests {
             progress: 0.0,
             model: "draft".into(),
             seed: None,
+            line: None,
             estimate_usd_micros: 100_000,
             cost_usd_micros: None,
             video: None,

@@ -13,7 +13,7 @@ use chorus_core::campaign::{CampaignSpec, DEFAULT_NAME_PATTERN, Sheet};
 use chorus_core::{AspectRatio, DialogueLine, GenerationRequest, Language, Resolution};
 use chorus_server::AppState;
 use chorus_server::state::models_with_keys;
-use common::TestServer;
+use common::{TestServer, send};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -43,37 +43,6 @@ fn spec(model: &str, sheet: &str) -> CampaignSpec {
 
 fn submit(key: &str, spec: &CampaignSpec) -> Value {
     json!({"key": key, "spec": spec})
-}
-
-async fn send(
-    state: &AppState,
-    method: &str,
-    uri: &str,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let request = Request::builder().method(method).uri(uri);
-    let request = match body {
-        Some(body) => request
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string())),
-        None => request.body(Body::empty()),
-    }
-    .expect("request");
-    let response = chorus_server::app(state.clone())
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 async fn count(state: &AppState, table: &str) -> i64 {
@@ -423,14 +392,10 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     .await;
     assert_eq!(status, StatusCode::CREATED, "{board}");
     let id = board["id"].as_str().expect("present").to_string();
-    common::until(
-        "both variants render",
-        Duration::from_mins(2),
-        async || {
-            let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
-            statuses(&board).iter().all(|s| s == "succeeded")
-        },
-    )
+    common::until("both variants render", Duration::from_mins(2), async || {
+        let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
+        statuses(&board).iter().all(|s| s == "succeeded")
+    })
     .await;
     let (_, board) = send(&s.state, "GET", &format!("/api/campaigns/{id}"), None).await;
     assert!(board["finished_at"].is_i64(), "{board}");

@@ -18,7 +18,7 @@ use chorus_server::jobs::{self, CreateError};
 use chorus_server::queue::{Engine, EngineFuture, JobContext};
 use chorus_server::state::models_with_keys;
 use common::services::Postgres;
-use common::{TestServer, draft_request};
+use common::{TestServer, draft_request, send};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -52,35 +52,6 @@ fn priced_generation() -> GenerationRequest {
     request.duration_s = 5;
     request.resolution = Resolution::P720;
     request
-}
-
-async fn send(
-    state: &AppState,
-    method: &str,
-    uri: &str,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let request = Request::builder().method(method).uri(uri);
-    let request = match body {
-        Some(body) => request
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string())),
-        None => request.body(Body::empty()),
-    }
-    .expect("request");
-    let response = chorus_server::app(state.clone())
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value)
 }
 
 async fn set_budget(state: &AppState, budget: &Value) -> Value {

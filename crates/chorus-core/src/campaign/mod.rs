@@ -95,8 +95,8 @@ fn write_place(
     }
 }
 
-/// 10000 → "10,000", for counts in messages.
-fn thousands(n: usize) -> String {
+/// 10000 → "10,000", for counts in messages and on screen.
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

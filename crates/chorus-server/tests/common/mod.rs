@@ -238,3 +238,34 @@ pub async fn wait_for_end(
     .await;
     job(state, id).await
 }
+
+/// Sends `method uri` with an optional JSON body to a fresh router over
+/// `state`; the status and the answer's JSON (`null` when it has none).
+pub async fn send(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    body: Option<&serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let request = Request::builder().method(method).uri(uri);
+    let request = match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .expect("request");
+    let response = chorus_server::app(state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, value)
+}
