@@ -156,7 +156,7 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
         s.find_text("[data-testid=cost-per-language]", "DE $0.00").await?;
         let run = s.find_text("[data-testid=campaign-run]", "Run 12 variants").await?;
         ensure!(run == "Run 12 variants · $0.00", "{run}");
-        s.find_text("[data-testid=pattern-example]", "Spring-launch_2_en_9x16_v1.mp4")
+        s.find_text("[data-testid=pattern-example]", "Spring_launch_2_en_9x16_v1.mp4")
             .await?;
         s.screenshot("campaign-new").await?;
         s.client.execute("window.scrollTo(0, 0);", vec![]).await?;
@@ -249,7 +249,7 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
 
         // The studio's board shows it, and the package holds that take.
         s.open(&board_path).await?;
-        s.find_text("[data-testid=cell-decision]", "Approved by Mia Berger").await?;
+        s.find_text("[data-testid=cell-decision]", "Approved · Mia Berger").await?;
         let zip = s
             .client
             .execute_async(
@@ -271,8 +271,8 @@ async fn a_pasted_sheet_becomes_twelve_checked_variants_and_a_full_board() -> Re
         std::fs::write(&file, &bytes)?;
         let listing = std::process::Command::new("unzip").arg("-l").arg(&file).output()?;
         let listing = String::from_utf8_lossy(&listing.stdout).to_string();
-        ensure!(listing.contains("Spring-launch_2_en_9x16_v1.mp4") || listing.contains("_2_en_9x16_v1.mp4"), "{listing}");
-        ensure!(listing.contains("manifest.csv") && listing.contains("_2_en_9x16_v1.srt"), "{listing}");
+        ensure!(listing.contains("Spring_launch_2_en_9x16_v1.mp4"), "{listing}");
+        ensure!(listing.contains("manifest.csv") && listing.contains("Spring_launch_2_en_9x16_v1.srt") && listing.contains("Spring_launch_2_en_9x16_v1.vtt"), "{listing}");
         ensure!(!listing.contains("_1x1_"), "only the approved take: {listing}");
 
         s.open("/campaigns").await?;

@@ -9,8 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chorus_core::access::BudgetOf;
 use chorus_core::{GenerationRequest, Job, JobOutput, JobStatus, Language, Resolution};
 use chorus_server::AppState;
@@ -19,9 +18,7 @@ use chorus_server::queue::{Engine, EngineFuture, JobContext};
 use chorus_server::state::models_with_keys;
 use common::services::Postgres;
 use common::{TestServer, draft_request, send};
-use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 /// A hosted model with a price, offered as if its key were set. No worker
 /// runs unless a test starts one, so nothing is ever sent anywhere.
