@@ -7,16 +7,13 @@ mod common;
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chorus_core::campaign::{CampaignSpec, DEFAULT_NAME_PATTERN, Sheet};
 use chorus_core::{AspectRatio, DialogueLine, GenerationRequest, Language, Resolution};
 use chorus_server::AppState;
 use chorus_server::state::models_with_keys;
 use common::{TestServer, send};
-use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 const SHEET: &str = "product,colour,line:en,line:de\n\
 Bloom vase,teal,Meet the Bloom vase.,Das ist die Bloom Vase.\n\
@@ -336,27 +333,6 @@ fn speak_like_chorus_serve() {
     });
 }
 
-async fn fetch_bytes(state: &AppState, uri: &str) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
-    let response = chorus_server::app(state.clone())
-        .oneshot(
-            Request::builder()
-                .uri(uri)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, bytes.to_vec(), headers)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_was_approved() {
     speak_like_chorus_serve();
@@ -419,7 +395,7 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     assert_eq!(finished.len(), 1, "one campaign.finished: {log}");
     assert!(board["variants"][0]["poster"].is_string(), "{board}");
     // Nothing approved yet: the package says so rather than being empty.
-    let (status, _, _) = fetch_bytes(&s.state, &format!("/api/campaigns/{id}/export")).await;
+    let (status, _, _) = s.fetch(&format!("/api/campaigns/{id}/export")).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // One link for the campaign; each done variant opens as a review.
@@ -450,7 +426,7 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     let poster = client["variants"][0]["poster_url"]
         .as_str()
         .expect("a poster");
-    let (status, _, _) = fetch_bytes(&s.state, poster).await;
+    let (status, _, _) = s.fetch(poster).await;
     assert_eq!(status, StatusCode::OK);
     let (status, decided) = send(
         &s.state,
@@ -466,11 +442,9 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     assert!(board["variants"][1]["decision"].is_null());
 
     // The package: the approved clip, its captions and the manifest.
-    let (status, zip, headers) = fetch_bytes(
-        &s.state,
-        &format!("/api/campaigns/{id}/export?only=approved"),
-    )
-    .await;
+    let (status, zip, headers) = s
+        .fetch(&format!("/api/campaigns/{id}/export?only=approved"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/zip");
     let dir = tempfile::tempdir().expect("present");
@@ -525,7 +499,7 @@ async fn a_client_approves_through_the_campaign_link_and_the_package_holds_what_
     assert!(srt.contains("Bloom"), "{srt}");
     // The clip is the take, byte for byte.
     let video = board["variants"][0]["video"].as_str().expect("present");
-    let (_, original, _) = fetch_bytes(&s.state, &format!("/api/assets/{video}")).await;
+    let (_, original, _) = s.fetch(&format!("/api/assets/{video}")).await;
     assert_eq!(
         std::fs::read(unpacked.join("Spring_2_en_9x16_v1.mp4")).expect("present"),
         original
