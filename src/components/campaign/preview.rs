@@ -13,7 +13,7 @@ use super::form::use_campaign_form;
 use super::rows_window::use_rows_window;
 use crate::campaign_draft::thousands;
 
-/// Height of one table row, px (CSS `.variant-row` matches).
+/// Height of one table row, px (CSS `.preview-row` matches).
 const ROW_H: f64 = 64.0;
 
 fn fit_text(v: &Variant) -> String {
@@ -52,7 +52,7 @@ fn row_view(i: usize, v: &Variant) -> impl IntoView + use<> {
     let slug = readiness_slug(v.readiness);
     let top = i as f64 * ROW_H;
     view! {
-        <div class="variant-row" role="row" data-testid="variant-row" data-readiness=slug
+        <div class="preview-row" role="row" data-testid="variant-row" data-readiness=slug
             style=format!("top:{top}px")>
             <span role="cell" class="v-row">{v.row}</span>
             <span role="cell" class="v-lang">{v.language.code().to_uppercase()}</span>
@@ -149,8 +149,8 @@ pub fn Preview() -> impl IntoView {
                     }
                 }).collect_view())}
             </ul>
-            <div class="variant-table" role="table" aria-label="Variants" aria-rowcount=move || count.get().to_string()>
-                <div class="variant-head" role="row">
+            <div class="preview-table" role="table" aria-label="Variants" aria-rowcount=move || count.get().to_string()>
+                <div class="preview-head" role="row">
                     <span role="columnheader">"Row"</span>
                     <span role="columnheader">"Lang"</span>
                     <span role="columnheader">"Format"</span>
@@ -159,7 +159,7 @@ pub fn Preview() -> impl IntoView {
                     <span role="columnheader">"Cost"</span>
                     <span role="columnheader">"Problems"</span>
                 </div>
-                <div class="variant-body" node_ref=anchor role="rowgroup"
+                <div class="preview-body" node_ref=anchor role="rowgroup"
                     style=move || format!("height:{}px", count.get() as f64 * ROW_H)>
                     {move || {
                         let range = range.get();
