@@ -1,5 +1,5 @@
 //! Measuring one variant's lip-sync in the browser: every frame decoded in
-//! order by a frame source of its own and handed to chorus-sync's
+//! order by a reader of its own (`player::sequence`) and handed to chorus-sync's
 //! face analysis, the same code `chorus sync` runs natively (drawn
 //! presenters included). With `cross_check` the frames also go through
 //! block motion on the GPU (`gpu_motion`, WebGPU) and on the CPU, and their
@@ -10,12 +10,11 @@ use chorus_sync::{
     AnalysisConfig, AudioClip, FaceAnalyzer, LumaFrame, Method, MotionAnalyzer, MotionGrid,
     SyncReport,
 };
-use gloo_timers::future::TimeoutFuture;
 
 use super::gpu_motion::GpuMotion;
 use super::pcm::Pcm;
 use crate::dom::now_ms;
-use crate::player::frames::FrameSource;
+use crate::player::sequence::Sequence;
 
 /// What one measurement found and how it was made.
 pub struct Measured {
@@ -25,6 +24,9 @@ pub struct Measured {
     pub path: String,
     /// Wall time from opening the file to the report, decode included.
     pub millis: f64,
+    /// Of which reading the frames (fetch, decode, copy and the per-frame
+    /// work of the analysis).
+    pub frames_millis: f64,
     /// With `cross_check`: the largest |GPU − CPU| over every block of
     /// every frame, absolute and relative (to values above 0.01).
     pub gpu_cpu_difference: Option<(f64, f64)>,
@@ -41,46 +43,47 @@ pub async fn measure(
     cross_check: bool,
 ) -> Result<Measured, String> {
     let started = now_ms();
-    let source = FrameSource::open(url).await?;
-    let frames = source.frame_count();
-    let fps = source.fps();
-    let first = source.picture(0).await?;
-    let grid = MotionGrid::for_frame(first.width, first.height).map_err(|e| e.to_string())?;
+    let source = Sequence::open(url).await?;
+    let (frames, fps) = (source.frame_count(), source.fps());
     let mut face = FaceAnalyzer::new();
-    // Block motion is only the shader's check now: run when asked for.
-    let mut gpu_run = gpu.filter(|_| cross_check).map(|g| g.start(grid, frames));
-    let mut cpu = if cross_check {
-        Some(MotionAnalyzer::new(grid, fps, frames).map_err(|e| e.to_string())?)
-    } else {
-        None
-    };
-    for frame in 0..frames {
-        let picture = source.picture(frame).await?;
-        if (picture.width, picture.height) != (grid.frame_width, grid.frame_height) {
-            return Err(format!(
-                "frame {frame} is {}×{}, not {}×{} like the first",
-                picture.width, picture.height, grid.frame_width, grid.frame_height
-            ));
-        }
-        let luma = LumaFrame {
-            data: &picture.y,
-            width: picture.width,
-            height: picture.height,
-            stride: picture.width as usize,
-        };
-        face.push(&luma, source.frame_seconds(frame))
-            .map_err(|e| e.to_string())?;
-        if let Some(run) = gpu_run.as_mut() {
-            run.push(&picture.y)?;
-        }
-        if let Some(cpu) = cpu.as_mut() {
-            cpu.push(&luma).map_err(|e| e.to_string())?;
-        }
-        // Cached frames decode nothing: let the page breathe now and then.
-        if frame % 12 == 11 {
-            TimeoutFuture::new(0).await;
-        }
-    }
+    // Block motion is only the shader's check now: run when asked for. Its
+    // grid is set by the first frame.
+    let mut gpu_run = None;
+    let mut cpu = None;
+    let mut size = None;
+    source
+        .each_frame(|frame, picture| {
+            let (width, height) = (picture.width, picture.height);
+            let expected = *size.get_or_insert((width, height));
+            if (width, height) != expected {
+                return Err(format!(
+                    "frame {frame} is {width}×{height}, not {}×{} like the first",
+                    expected.0, expected.1
+                ));
+            }
+            if cross_check && cpu.is_none() {
+                let grid = MotionGrid::for_frame(width, height).map_err(|e| e.to_string())?;
+                gpu_run = gpu.map(|g| g.start(grid, frames));
+                cpu = Some(MotionAnalyzer::new(grid, fps, frames).map_err(|e| e.to_string())?);
+            }
+            let luma = LumaFrame {
+                data: picture.data,
+                width,
+                height,
+                stride: width as usize,
+            };
+            face.push(&luma, source.frame_seconds(frame))
+                .map_err(|e| e.to_string())?;
+            if let Some(run) = gpu_run.as_mut() {
+                run.push(picture.data)?;
+            }
+            if let Some(cpu) = cpu.as_mut() {
+                cpu.push(&luma).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await?;
+    let frames_millis = now_ms() - started;
     let config = if rendered {
         AnalysisConfig::rendered()
     } else {
@@ -113,6 +116,7 @@ pub async fn measure(
         report,
         path,
         millis: now_ms() - started,
+        frames_millis,
         gpu_cpu_difference: difference,
     })
 }

@@ -85,6 +85,7 @@ pub fn SyncMeter(meter: RwSignal<Meter>, index: usize) -> impl IntoView {
             data-cant-tell=move || done().and_then(|d| d.reading.cant_tell.clone())
             data-path=move || done().map(|d| d.path.clone())
             data-analysis-ms=move || done().map(|d| format!("{:.0}", d.millis))
+            data-frames-ms=move || done().map(|d| format!("{:.0}", d.frames_millis))
             data-gpu-cpu-abs=move || done().and_then(|d| d.gpu_cpu_difference).map(|(a, _)| format!("{a:e}"))
             data-gpu-cpu-rel=move || done().and_then(|d| d.gpu_cpu_difference).map(|(_, r)| format!("{r:e}"))
             role="meter"

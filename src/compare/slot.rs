@@ -30,6 +30,8 @@ pub struct Done {
     pub reading: Reading,
     pub path: String,
     pub millis: f64,
+    /// Of `millis`, reading the frames.
+    pub frames_millis: f64,
     pub gpu_cpu_difference: Option<(f64, f64)>,
     pub mouth_motion: Vec<f32>,
     pub region: MouthRegion,
@@ -77,6 +79,7 @@ impl Done {
             },
             path: measured.path,
             millis: measured.millis,
+            frames_millis: measured.frames_millis,
             gpu_cpu_difference: measured.gpu_cpu_difference,
             mouth_motion: r.mouth_motion,
             region: r.mouth_region,

@@ -95,15 +95,9 @@ impl Decoder {
         );
         let decoder =
             VideoDecoder::new(&init).map_err(|e| format!("WebCodecs is unavailable: {e:?}"))?;
-        let config = VideoDecoderConfig::new(&codec.codec);
-        config.set_coded_width(u32::from(codec.coded_width));
-        config.set_coded_height(u32::from(codec.coded_height));
-        if let Some(description) = codec.description() {
-            config.set_description(&Uint8Array::from(description));
-        }
         Ok(Self {
             codec: decoder,
-            config,
+            config: decoder_config(codec),
             outputs,
             _on_output: on_output,
             _on_error: on_error,
@@ -173,6 +167,17 @@ impl Decoder {
             None => Ok(()),
         }
     }
+}
+
+/// How to configure a `VideoDecoder` for `codec`.
+pub(super) fn decoder_config(codec: &VideoCodec) -> VideoDecoderConfig {
+    let config = VideoDecoderConfig::new(&codec.codec);
+    config.set_coded_width(u32::from(codec.coded_width));
+    config.set_coded_height(u32::from(codec.coded_height));
+    if let Some(description) = codec.description() {
+        config.set_description(&Uint8Array::from(description));
+    }
+    config
 }
 
 impl Drop for Decoder {

@@ -74,6 +74,65 @@ async fn copy_i420(frame: OwnedFrame) -> Result<Picture, String> {
     })
 }
 
+/// Copies the visible luma plane of `frame` into `into` (left holding
+/// exactly width × height bytes), with one copy: the browser writes the
+/// frame's planes straight into wasm memory and the chroma behind the luma
+/// is cut off. Returns the width and height.
+pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u32), String> {
+    let (width, height) = frame.visible_rect().map_or(
+        (frame.coded_width(), frame.coded_height()),
+        |r| (r.width() as u32, r.height() as u32),
+    );
+    let (luma, cw) = (width * height, width.div_ceil(2));
+    let chroma = cw * height.div_ceil(2);
+    let planes = luma + 2 * chroma;
+    let (layout, total) = match frame.format() {
+        Some(VideoPixelFormat::I420) => (
+            vec![
+                PlaneLayout::new(0, width),
+                PlaneLayout::new(luma, cw),
+                PlaneLayout::new(luma + chroma, cw),
+            ],
+            planes,
+        ),
+        Some(VideoPixelFormat::I420a) => (
+            vec![
+                PlaneLayout::new(0, width),
+                PlaneLayout::new(luma, cw),
+                PlaneLayout::new(luma + chroma, cw),
+                PlaneLayout::new(planes, width),
+            ],
+            planes + luma,
+        ),
+        Some(VideoPixelFormat::Nv12) => (
+            vec![PlaneLayout::new(0, width), PlaneLayout::new(luma, 2 * cw)],
+            planes,
+        ),
+        other => return Err(format!("unsupported pixel format {other:?}")),
+    };
+    let options = VideoFrameCopyToOptions::new();
+    options.set_layout(&layout);
+    into.clear();
+    into.resize(total as usize, 0);
+    // wasm-bindgen hands the browser a view of `into` in wasm memory, so the
+    // frame is copied once. Software frames are copied before `copyTo`
+    // returns; should a copy still fail (a view dies when wasm memory
+    // grows), a copy through a buffer of its own takes over.
+    let direct = frame
+        .copy_to_with_u8_slice_and_options(into.as_mut_slice(), &options)
+        .await;
+    if direct.is_err() {
+        let target = Uint8Array::new_with_length(total);
+        frame
+            .copy_to_with_u8_array_and_options(&target, &options)
+            .await
+            .map_err(|e| format!("could not copy a frame: {e:?}"))?;
+        target.subarray(0, luma).copy_to(&mut into[..luma as usize]);
+    }
+    into.truncate(luma as usize);
+    Ok((width, height))
+}
+
 /// Copies the visible picture out of `frame` (then dropped, so closed).
 /// Decoders give I420 in software and often NV12 in hardware; NV12's
 /// interleaved chroma is split here so the renderer sees I420 only.

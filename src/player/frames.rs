@@ -91,21 +91,6 @@ impl FrameSource {
             .max(1.0)
     }
 
-    /// When `frame` is shown, in seconds from the first frame (exact for
-    /// variable-rate files).
-    pub fn frame_seconds(&self, frame: usize) -> f64 {
-        let time = |f: usize| {
-            self.track
-                .frame_sample(f)
-                .and_then(|s| self.track.samples.get(s))
-                .map(|s| s.presentation_time as f64 / f64::from(self.track.timescale.max(1)))
-        };
-        match (time(frame), time(0)) {
-            (Some(t), Some(first)) => t - first,
-            _ => frame as f64 / self.fps(),
-        }
-    }
-
     /// Frame numbers of the keyframes, for the timeline's ticks.
     pub fn keyframe_frames(&self) -> Vec<usize> {
         let mut frames: Vec<usize> = (0..self.frame_count())
@@ -238,7 +223,7 @@ impl FrameSource {
 
 /// A sample's presentation time in microseconds, the unit WebCodecs uses.
 /// i32 covers 35 minutes, far beyond our clips.
-fn timestamp_us(track: &Track, sample: usize) -> i32 {
+pub(super) fn timestamp_us(track: &Track, sample: usize) -> i32 {
     let ticks = track.samples.get(sample).map_or(0, |s| s.presentation_time);
     let scale = i64::from(track.timescale.max(1));
     (ticks * 1_000_000 / scale) as i32

@@ -7,7 +7,8 @@
 //! - `source`: HTTP Range fetches and the index; `decoder`: WebCodecs;
 //!   `frame`: VideoFrame ownership and plane copies; `picture`: the copied
 //!   planes; `cache`: decoded frames within a memory budget; `frames`:
-//!   frame number → picture.
+//!   frame number → picture; `sequence`: every frame once, in order, as
+//!   luma (for measuring).
 //! - `gpu`: the page's one GPU context (WebGL2, or WebGPU), shared by every
 //!   screen; `render` (+ `yuv.wgsl`): one screen's drawing; `screen`: a
 //!   take's frames drawn into a canvas; `probe`: the pixel checksum tests
@@ -42,6 +43,7 @@ wasm_only! {
     pub(crate) mod probe;
     pub(crate) mod render;
     pub(crate) mod screen;
+    pub(crate) mod sequence;
     mod source;
     pub(crate) mod timeline;
     pub(crate) mod transport_bar;

@@ -52,6 +52,7 @@ return {
     confidence: num(m.dataset.confidence),
     path: m.dataset.path ?? null,
     ms: num(m.dataset.analysisMs),
+    frames_ms: num(m.dataset.framesMs),
     gpuCpuAbs: num(m.dataset.gpuCpuAbs),
     gpuCpuRel: num(m.dataset.gpuCpuRel),
     text: m.textContent,
@@ -407,8 +408,10 @@ async fn bench_browser_analysis() -> Result<()> {
                     })
                     .await?;
                 let ms = meter["ms"].as_f64().context("no time")?;
+                let frames_ms = meter["frames_ms"].as_f64().context("no frames time")?;
                 println!(
-                    "bench-sync-browser\t{name}\trun {run}\t{ms:.0} ms\t{}\toffset {:+.1} ms",
+                    "bench-sync-browser\t{name}\trun {run}\t{ms:.0} ms\t(frames {frames_ms:.0} ms, finish {:.0} ms)\t{}\toffset {:+.1} ms",
+                    ms - frames_ms,
                     meter["path"].as_str().unwrap_or("?"),
                     offset(&meter)?
                 );

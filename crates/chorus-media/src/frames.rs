@@ -23,6 +23,13 @@ impl Track {
         self.sample_for_frame(frame).map(|s| s.presentation_time)
     }
 
+    /// When `frame` is shown, in seconds after the first frame (exact for
+    /// variable-rate tracks).
+    pub fn frame_seconds(&self, frame: usize) -> Option<f64> {
+        let (at, first) = (self.frame_time(frame)?, self.frame_time(0)?);
+        Some((at - first) as f64 / f64::from(self.timescale.max(1)))
+    }
+
     /// The frame on screen at presentation time `time` (track ticks): the
     /// last frame starting at or before it. `None` before the first frame and
     /// after the last one ends.
@@ -85,6 +92,31 @@ impl Track {
         let start = self.keyframe_at_or_before(frame)?;
         let end = self.frame_sample(frame)?.checked_add(1)?;
         Some(start..end)
+    }
+
+    /// All samples in decode order, cut into consecutive runs whose bytes
+    /// lie within `max_bytes` of each other in the file, so a reader that
+    /// decodes everything fetches the file in a few requests of bounded
+    /// size. A sample bigger than `max_bytes` is a run of its own.
+    pub fn read_spans(&self, max_bytes: u64) -> Vec<Range<usize>> {
+        let mut spans = Vec::new();
+        let mut start = 0;
+        let (mut low, mut high) = (u64::MAX, 0);
+        for (i, sample) in self.samples.iter().enumerate() {
+            let end = sample.offset.saturating_add(u64::from(sample.size));
+            let (l, h) = (low.min(sample.offset), high.max(end));
+            if i > start && h - l > max_bytes {
+                spans.push(start..i);
+                start = i;
+                (low, high) = (sample.offset, end);
+            } else {
+                (low, high) = (l, h);
+            }
+        }
+        if start < self.samples.len() {
+            spans.push(start..self.samples.len());
+        }
+        spans
     }
 
     /// The timecode of `frame` at this track's frame rate (the average for

@@ -287,6 +287,38 @@ fn av1_codec_string() {
     );
 }
 
+/// Reading a whole take in bounded requests: every sample once, in decode
+/// order, each run's bytes within the bound, and one run when it all fits.
+#[test]
+fn read_spans_cover_every_sample_within_the_bound() {
+    let bytes: &[u8] = include_bytes!("fixtures/draft_de.mp4");
+    let movie = parse(bytes);
+    let track = video(&movie);
+    let n = track.samples.len();
+    assert_eq!(track.read_spans(u64::MAX), [0..n]);
+    for bound in [1, 20_000, 50_000] {
+        let spans = track.read_spans(bound);
+        let flat: Vec<usize> = spans.iter().flat_map(Clone::clone).collect();
+        assert_eq!(flat, (0..n).collect::<Vec<_>>(), "bound {bound}");
+        for span in &spans {
+            let samples = &track.samples[span.clone()];
+            let low = samples.iter().map(|s| s.offset).min().expect("a sample");
+            let high = samples
+                .iter()
+                .map(|s| s.offset + u64::from(s.size))
+                .max()
+                .expect("a sample");
+            assert!(
+                high - low <= bound || span.len() == 1,
+                "bound {bound}: {span:?} spans {} bytes",
+                high - low
+            );
+        }
+    }
+    // With a 1-byte bound every sample stands alone.
+    assert_eq!(track.read_spans(1).len(), n);
+}
+
 /// A take from our own draft engine (see make.sh): OpenH264 Constrained
 /// Baseline without B-frames, a keyframe every second, AAC-LC mono, index
 /// first. Numbers from ffprobe on the committed file.
