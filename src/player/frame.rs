@@ -74,10 +74,11 @@ async fn copy_i420(frame: OwnedFrame) -> Result<Picture, String> {
     })
 }
 
-/// Copies the visible luma plane of `frame` into `into` (left holding
-/// exactly width × height bytes), with one copy: the browser writes the
-/// frame's planes straight into wasm memory and the chroma behind the luma
-/// is cut off. Returns the width and height.
+/// Copies the visible picture of `frame` into `into` with one copy (the
+/// browser writes the planes straight into wasm memory), luma first and
+/// packed: its first width × height bytes are the luma plane. `into` is
+/// reused from frame to frame, so it is only resized when the size changes.
+/// Returns the width and height.
 pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u32), String> {
     let (width, height) = frame.visible_rect().map_or(
         (frame.coded_width(), frame.coded_height()),
@@ -112,15 +113,18 @@ pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u
     };
     let options = VideoFrameCopyToOptions::new();
     options.set_layout(&layout);
-    into.clear();
-    into.resize(total as usize, 0);
+    if into.len() != total as usize {
+        into.clear();
+        into.resize(total as usize, 0);
+    }
     // wasm-bindgen hands the browser a view of `into` in wasm memory, so the
     // frame is copied once. Software frames are copied before `copyTo`
     // returns; should a copy still fail (a view dies when wasm memory
     // grows), a copy through a buffer of its own takes over.
-    let direct = frame
-        .copy_to_with_u8_slice_and_options(into.as_mut_slice(), &options)
-        .await;
+    let t0 = crate::dom::now_ms();
+    let promise = frame.copy_to_with_u8_slice_and_options(into.as_mut_slice(), &options);
+    crate::player::sequence::SYNC_MS.with(|c| c.set(c.get() + crate::dom::now_ms() - t0));
+    let direct = promise.await;
     if direct.is_err() {
         let target = Uint8Array::new_with_length(total);
         frame
@@ -129,7 +133,6 @@ pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u
             .map_err(|e| format!("could not copy a frame: {e:?}"))?;
         target.subarray(0, luma).copy_to(&mut into[..luma as usize]);
     }
-    into.truncate(luma as usize);
     Ok((width, height))
 }
 

@@ -275,17 +275,22 @@ impl Reader {
                 self.next - 1
             ));
         }
+        let t0 = crate::dom::now_ms();
         let (width, height) = copy_luma(&frame.0, &mut self.luma).await?;
+        COPY_MS.with(|c| c.set(c.get() + crate::dom::now_ms() - t0));
         drop(frame);
         self.next = number + 1;
         self.delivered += 1;
         each(
             number,
             Luma {
-                data: &self.luma,
+                data: &self.luma[..(width * height) as usize],
                 width,
                 height,
             },
         )
     }
 }
+
+thread_local! { pub static COPY_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) }; }
+thread_local! { pub static SYNC_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) }; }
