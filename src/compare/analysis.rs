@@ -16,6 +16,10 @@ use super::pcm::Pcm;
 use crate::dom::now_ms;
 use crate::player::sequence::Sequence;
 
+/// The frame after which the sound is analysed: by then the decoder is
+/// busy on its own thread and this one would otherwise wait for it.
+const HEAR_AT: usize = 8;
+
 /// What one measurement found and how it was made.
 pub struct Measured {
     pub report: SyncReport,
@@ -45,7 +49,15 @@ pub async fn measure(
     let started = now_ms();
     let source = Sequence::open(url).await?;
     let (frames, fps) = (source.frame_count(), source.fps());
-    let mut face = FaceAnalyzer::new();
+    let audio = AudioClip {
+        samples: &pcm.samples,
+        sample_rate: pcm.sample_rate,
+        channels: 1,
+    };
+    // The detector's frames and the sound are analysed while frames are
+    // still decoding (on the browser's own thread), not at the end.
+    let mut face = FaceAnalyzer::expecting(frames);
+    let mut heard = false;
     // Block motion is only the shader's check now: run when asked for. Its
     // grid is set by the first frame.
     let mut gpu_run = None;
@@ -75,6 +87,10 @@ pub async fn measure(
             };
             face.push(&luma, source.frame_seconds(frame))
                 .map_err(|e| e.to_string())?;
+            if frame == HEAR_AT {
+                face.hear(&audio);
+                heard = true;
+            }
             if let Some(run) = gpu_run.as_mut() {
                 run.push(picture.data)?;
             }
@@ -91,12 +107,12 @@ pub async fn measure(
     } else {
         AnalysisConfig::default()
     };
-    let audio = AudioClip {
-        samples: &pcm.samples,
-        sample_rate: pcm.sample_rate,
-        channels: 1,
-    };
-    let report = face.finish(&audio, &config).map_err(|e| e.to_string())?;
+    let report = if heard {
+        face.finish_heard(&config)
+    } else {
+        face.finish(&audio, &config)
+    }
+    .map_err(|e| e.to_string())?;
     let method = match report.method {
         Method::Face => "face",
         Method::Drawn => "drawn mouth",

@@ -111,11 +111,29 @@ impl CantTell {
 #[derive(Default)]
 pub struct FaceAnalyzer {
     footage: Footage,
+    /// The sound, when analysed ahead of `finish` ([`FaceAnalyzer::hear`]).
+    heard: Option<Result<BandEnvelope, SyncError>>,
 }
 
 impl FaceAnalyzer {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An analyzer told how many frames will be pushed, so the face detector
+    /// looks at its frames as they arrive rather than at `finish`. The
+    /// result is the same either way (a different count is still measured
+    /// right, with the detector run again at the end).
+    pub fn expecting(frames: usize) -> Self {
+        let mut analyzer = Self::default();
+        analyzer.footage.expect(frames);
+        analyzer
+    }
+
+    /// Analyses the sound now, e.g. while frames are still being decoded;
+    /// [`FaceAnalyzer::finish_heard`] then measures against it.
+    pub fn hear(&mut self, audio: &AudioClip<'_>) {
+        self.heard = Some(BandEnvelope::new(audio));
     }
 
     /// Adds the next frame in presentation order, shown at `seconds` from
@@ -133,11 +151,30 @@ impl FaceAnalyzer {
 
     /// Measures the frames pushed against `audio`.
     pub fn finish(
-        self,
+        mut self,
         audio: &AudioClip<'_>,
         config: &AnalysisConfig,
     ) -> Result<SyncReport, SyncError> {
         config.check()?;
+        self.heard = None;
+        self.measure(|| BandEnvelope::new(audio), config)
+    }
+
+    /// Measures the frames pushed against the sound given to
+    /// [`FaceAnalyzer::hear`].
+    pub fn finish_heard(mut self, config: &AnalysisConfig) -> Result<SyncReport, SyncError> {
+        config.check()?;
+        let heard = self.heard.take().ok_or(SyncError::InvalidConfig(
+            "finish_heard needs the sound: call hear first",
+        ))?;
+        self.measure(|| heard, config)
+    }
+
+    fn measure(
+        self,
+        sound: impl FnOnce() -> Result<BandEnvelope, SyncError>,
+        config: &AnalysisConfig,
+    ) -> Result<SyncReport, SyncError> {
         let times = self.footage.times();
         let n = times.len();
         let span = times.last().copied().unwrap_or(0.0) - times.first().copied().unwrap_or(0.0);
@@ -153,7 +190,7 @@ impl FaceAnalyzer {
                 min: (MIN_SECONDS * fps.max(1.0)).ceil() as usize,
             });
         }
-        let sound = BandEnvelope::new(audio)?;
+        let sound = sound()?;
         if sound.seconds() < MIN_SECONDS {
             return Err(SyncError::AudioTooShort {
                 frames: (sound.seconds() * fps) as usize,

@@ -42,11 +42,62 @@ struct Small {
     time: f64,
 }
 
-/// The frames as they arrive.
+/// The frames as they arrive, and what is measured of them one by one
+/// (so that little is left for the end: in the browser, frames arrive while
+/// the decoder works on another thread).
 #[derive(Default)]
 pub(crate) struct Footage {
     frames: Vec<Small>,
     source: (u32, u32),
+    /// Mean change from each frame to the next (`mean_change`).
+    changes: Vec<f64>,
+    /// Summed change per cell over the clip (`moving_places`).
+    energy: Motion,
+    /// How many frames are coming, when known: the face detector's frames
+    /// are then looked at as they arrive.
+    expected: Option<usize>,
+    /// Faces found in frame `index` (largest first), for the detector's
+    /// frames seen so far.
+    faces: Vec<(usize, Vec<FaceBox>)>,
+}
+
+/// Frame-to-frame change summed per cell of `cell` small pixels.
+#[derive(Default)]
+struct Motion {
+    cell: usize,
+    cols: usize,
+    cells: Vec<u64>,
+}
+
+impl Motion {
+    fn new(width: usize, height: usize) -> Self {
+        let cell = (width.min(height) / 24).max(2);
+        let (cols, rows) = (width.div_ceil(cell), height.div_ceil(cell));
+        Self {
+            cell,
+            cols,
+            cells: vec![0; cols * rows],
+        }
+    }
+
+    /// Adds the change from `before` to `after`, row by row, a cell's run of
+    /// pixels at a time (no division per pixel, and runs the compiler
+    /// vectorises).
+    fn add(&mut self, before: &Gray, after: &Gray) {
+        let width = before.width;
+        for y in 0..before.height.min(after.height) {
+            let line = y * width..(y + 1) * width;
+            let (b, a) = (&before.data[line.clone()], &after.data[line]);
+            let cells = &mut self.cells[(y / self.cell) * self.cols..][..self.cols];
+            for (total, (b, a)) in cells
+                .iter_mut()
+                .zip(b.chunks(self.cell).zip(a.chunks(self.cell)))
+            {
+                let run: u32 = b.iter().zip(a).map(|(p, q)| u32::from(p.abs_diff(*q))).sum();
+                *total += u64::from(run);
+            }
+        }
+    }
 }
 
 /// Why the picture gives no footing.
@@ -94,11 +145,27 @@ impl Footage {
                 expected_height: self.source.1,
             });
         }
-        self.frames.push(Small {
-            picture: shrink(frame),
-            time,
-        });
+        let picture = shrink(frame);
+        match self.frames.last() {
+            Some(last) => {
+                self.changes.push(mean_change(&last.picture, &picture));
+                self.energy.add(&last.picture, &picture);
+            }
+            None => self.energy = Motion::new(picture.width, picture.height),
+        }
+        let index = self.frames.len();
+        if let Some(n) = self.expected
+            && face_samples(n).contains(&index)
+        {
+            self.faces.push((index, faces_in(&picture)));
+        }
+        self.frames.push(Small { picture, time });
         Ok(())
+    }
+
+    /// Says how many frames will be pushed, before the first.
+    pub(crate) fn expect(&mut self, frames: usize) {
+        self.expected = Some(frames);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -118,15 +185,10 @@ impl Footage {
 
     /// A hard cut: one frame-to-frame change far above the clip's usual.
     fn cut(&self) -> Option<f64> {
-        let changes: Vec<f64> = self
-            .frames
-            .windows(2)
-            .map(|pair| mean_change(&pair[0].picture, &pair[1].picture))
-            .collect();
-        let mut sorted = changes.clone();
+        let mut sorted = self.changes.clone();
         sorted.sort_by(f64::total_cmp);
         let median = sorted.get(sorted.len() / 2).copied()?;
-        changes
+        self.changes
             .iter()
             .position(|&c| c > 20.0 && c > 6.0 * median.max(0.5))
             .map(|i| self.frames[i + 1].time)
@@ -137,28 +199,17 @@ impl Footage {
         if let Some(at_seconds) = self.cut() {
             return Err(PictureProblem::Cut { at_seconds });
         }
-        let n = self.frames.len();
-        let looked = FACE_SAMPLES.min(n);
-        let params = DetectParams {
-            max_width: WORK_WIDTH,
-            ..DetectParams::default()
-        };
+        let samples = face_samples(self.frames.len());
+        let looked = samples.len();
         let mut largest: Vec<(f64, FaceBox)> = Vec::new();
         let mut several = 0;
-        for s in 0..looked {
-            let index = if looked <= 1 {
-                0
-            } else {
-                (s * (n - 1)) / (looked - 1)
-            };
+        for index in samples {
             let small = &self.frames[index];
-            let luma = LumaFrame {
-                data: &small.picture.data,
-                width: small.picture.width as u32,
-                height: small.picture.height as u32,
-                stride: small.picture.width,
+            let seen = self.faces.iter().find(|(i, _)| *i == index);
+            let faces = match seen {
+                Some((_, faces)) => faces.clone(),
+                None => faces_in(&small.picture),
             };
-            let faces = detect_faces(&luma, &params).unwrap_or_default();
             if let Some(first) = faces.first() {
                 if faces.get(1).is_some_and(|second| second.w >= 0.6 * first.w) {
                     several += 1;
@@ -322,23 +373,12 @@ impl Footage {
             return Vec::new();
         };
         let (width, height) = (first.picture.width, first.picture.height);
-        let cell = (width.min(height) / 24).max(2);
-        let (cols, rows) = (width.div_ceil(cell), height.div_ceil(cell));
-        let mut energy = vec![0u64; cols * rows];
-        // Row by row, a cell's run of pixels at a time (no division per
-        // pixel, and runs the compiler vectorises).
-        for pair in self.frames.windows(2) {
-            let (before, after) = (&pair[0].picture.data, &pair[1].picture.data);
-            for y in 0..height {
-                let line = y * width..(y + 1) * width;
-                let (b, a) = (&before[line.clone()], &after[line]);
-                let cells = &mut energy[(y / cell) * cols..][..cols];
-                for (total, (b, a)) in cells.iter_mut().zip(b.chunks(cell).zip(a.chunks(cell))) {
-                    let run: u32 = b.iter().zip(a).map(|(p, q)| u32::from(p.abs_diff(*q))).sum();
-                    *total += u64::from(run);
-                }
-            }
-        }
+        let Motion {
+            cell,
+            cols,
+            cells: ref energy,
+            ..
+        } = self.energy;
         let mut order: Vec<usize> = (0..energy.len()).filter(|&i| energy[i] > 0).collect();
         order.sort_by(|&i, &j| energy[j].cmp(&energy[i]).then(i.cmp(&j)));
         let mut chosen: Vec<usize> = Vec::new();
@@ -464,6 +504,36 @@ where
         width,
         height,
     }
+}
+
+/// The frames the face detector looks at, of `n`: [`FACE_SAMPLES`] spread
+/// evenly from the first to the last.
+fn face_samples(n: usize) -> Vec<usize> {
+    let looked = FACE_SAMPLES.min(n);
+    (0..looked)
+        .map(|s| {
+            if looked <= 1 {
+                0
+            } else {
+                (s * (n - 1)) / (looked - 1)
+            }
+        })
+        .collect()
+}
+
+/// The faces the detector finds in a small picture, largest first.
+fn faces_in(picture: &Gray) -> Vec<FaceBox> {
+    let params = DetectParams {
+        max_width: WORK_WIDTH,
+        ..DetectParams::default()
+    };
+    let luma = LumaFrame {
+        data: &picture.data,
+        width: picture.width as u32,
+        height: picture.height as u32,
+        stride: picture.width,
+    };
+    detect_faces(&luma, &params).unwrap_or_default()
 }
 
 /// Mean absolute difference of two same-size pictures over every 4th pixel
