@@ -78,7 +78,6 @@ pub async fn measure(
                 gpu_run = gpu.map(|g| g.start(grid, frames));
                 cpu = Some(MotionAnalyzer::new(grid, fps, frames).map_err(|e| e.to_string())?);
             }
-            let t0 = now_ms();
             let luma = LumaFrame {
                 data: picture.data,
                 width,
@@ -97,7 +96,6 @@ pub async fn measure(
             if let Some(cpu) = cpu.as_mut() {
                 cpu.push(&luma).map_err(|e| e.to_string())?;
             }
-            PUSH_MS.with(|c| c.set(c.get() + now_ms() - t0));
             Ok(())
         })
         .await?;
@@ -128,7 +126,7 @@ pub async fn measure(
                 difference,
             )
         }
-        _ => (format!("{method} (CPU) [push {:.0} sync {:.0} copy {:.0}]", PUSH_MS.with(|c| c.replace(0.0)), crate::player::sequence::SYNC_MS.with(|c| c.replace(0.0)), crate::player::sequence::COPY_MS.with(|c| c.replace(0.0))), None),
+        _ => (format!("{method} (CPU)"), None),
     };
     Ok(Measured {
         report,
@@ -156,5 +154,3 @@ fn difference(cpu: &[f32], gpu: &[f32]) -> (f64, f64) {
             (f64::max(abs, d), f64::max(rel, r))
         })
 }
-
-thread_local! { static PUSH_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) }; }

@@ -121,10 +121,9 @@ pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u
     // frame is copied once. Software frames are copied before `copyTo`
     // returns; should a copy still fail (a view dies when wasm memory
     // grows), a copy through a buffer of its own takes over.
-    let t0 = crate::dom::now_ms();
-    let promise = frame.copy_to_with_u8_slice_and_options(into.as_mut_slice(), &options);
-    crate::player::sequence::SYNC_MS.with(|c| c.set(c.get() + crate::dom::now_ms() - t0));
-    let direct = promise.await;
+    let direct = frame
+        .copy_to_with_u8_slice_and_options(into.as_mut_slice(), &options)
+        .await;
     if direct.is_err() {
         let target = Uint8Array::new_with_length(total);
         frame

@@ -36,7 +36,7 @@ use super::source::{Fetched, fetch_range, load_index};
 /// few hundred, and at most two are held at once.
 const SPAN_BYTES: u64 = 8 * 1024 * 1024;
 /// Chunks the decoder may hold before we wait for a frame to come out.
-const MAX_QUEUED: u32 = 6;
+const MAX_QUEUED: u32 = 32;
 
 /// One frame's luma plane, packed (stride = width).
 pub struct Luma<'a> {
@@ -275,9 +275,7 @@ impl Reader {
                 self.next - 1
             ));
         }
-        let t0 = crate::dom::now_ms();
         let (width, height) = copy_luma(&frame.0, &mut self.luma).await?;
-        COPY_MS.with(|c| c.set(c.get() + crate::dom::now_ms() - t0));
         drop(frame);
         self.next = number + 1;
         self.delivered += 1;
@@ -291,6 +289,3 @@ impl Reader {
         )
     }
 }
-
-thread_local! { pub static COPY_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) }; }
-thread_local! { pub static SYNC_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) }; }

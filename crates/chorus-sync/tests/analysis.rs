@@ -328,3 +328,49 @@ fn unusable_input_gives_clear_errors() {
         .contains("too short")
     );
 }
+
+/// The browser's way through the face analysis (told the frame count up
+/// front, the sound heard while frames still arrive) reads exactly what the
+/// plain way reads, also when the count it was told is wrong; and
+/// `finish_heard` without the sound is a clear error.
+#[test]
+fn face_analysis_read_as_frames_arrive_reads_the_same() {
+    let clip = make_clip(ClipSpec {
+        seconds: 6.0,
+        shift_ms: 80.0,
+        seed: 11,
+        ..ClipSpec::default()
+    });
+    let config = AnalysisConfig::rendered();
+    let times = |k: usize| k as f64 / clip.spec.fps;
+    let mut plain = chorus_sync::FaceAnalyzer::new();
+    for (k, frame) in clip.luma().enumerate() {
+        plain.push(&frame, times(k)).expect("frame");
+    }
+    let expected = plain
+        .finish(&clip.audio_clip(), &config)
+        .expect("plain reading");
+    assert!(expected.cant_tell.is_none(), "{:?}", expected.cant_tell);
+    assert!(
+        (expected.av_offset_ms - 80.0).abs() < 40.0,
+        "{}",
+        expected.av_offset_ms
+    );
+    let n = clip.frames.len();
+    for told in [n, n + 7, n / 2] {
+        let mut streamed = chorus_sync::FaceAnalyzer::expecting(told);
+        for (k, frame) in clip.luma().enumerate() {
+            streamed.push(&frame, times(k)).expect("frame");
+            if k == 3 {
+                streamed.hear(&clip.audio_clip());
+            }
+        }
+        let report = streamed.finish_heard(&config).expect("streamed reading");
+        assert_eq!(report, expected, "told {told} frames of {n}");
+    }
+    let unheard = chorus_sync::FaceAnalyzer::expecting(n);
+    assert!(matches!(
+        unheard.finish_heard(&config),
+        Err(SyncError::InvalidConfig(_))
+    ));
+}
