@@ -93,7 +93,11 @@ impl Motion {
                 .iter_mut()
                 .zip(b.chunks(self.cell).zip(a.chunks(self.cell)))
             {
-                let run: u32 = b.iter().zip(a).map(|(p, q)| u32::from(p.abs_diff(*q))).sum();
+                let run: u32 = b
+                    .iter()
+                    .zip(a)
+                    .map(|(p, q)| u32::from(p.abs_diff(*q)))
+                    .sum();
                 *total += u64::from(run);
             }
         }
