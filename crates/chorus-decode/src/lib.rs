@@ -1,6 +1,6 @@
 //! Native decoding of an uploaded MP4 or MOV for the lip-sync analysis:
-//! H.264 to luma frames (OpenH264), HEVC and AV1 to luma frames
-//! (libavcodec), AAC to PCM (symphonia) and Opus to PCM (libavcodec), all
+//! H.264, HEVC and AV1 to luma frames (libavcodec; OpenH264 for H.264 where
+//! libavcodec lacks it, and for stills), AAC to PCM (symphonia) and Opus to PCM (libavcodec), all
 //! demuxed by chorus-media and handed to chorus-sync. The browser does the
 //! same with WebCodecs and a shader; this crate is the server's and the
 //! tests' path. `probe_file` checks an upload by its bytes before import,
