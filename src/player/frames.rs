@@ -17,7 +17,7 @@ use leptos::task::spawn_local;
 use super::cache::{DEFAULT_BUDGET, FrameCache};
 use super::decoder::{Chunk, Decoder, Sink};
 use super::picture::Picture;
-use super::source::{fetch_range, load_index};
+use super::source::{fetch_range, load_video_track};
 
 pub struct FrameSource {
     url: String,
@@ -46,22 +46,11 @@ impl Run {
 
 impl FrameSource {
     pub async fn open(url: &str) -> Result<Rc<Self>, String> {
-        let movie = load_index(url).await?;
-        let track = movie
-            .video_track()
-            .cloned()
-            .ok_or("the file has no video track")?;
+        let track = load_video_track(url).await?;
         let CodecConfig::Video(codec) = &track.codec else {
             return Err("the video track has no video codec".into());
         };
-        // Decoded frames carry the chunk's timestamp back; this maps it to
-        // the frame number (hidden samples have no frame and are dropped).
-        let mut frame_of_timestamp = HashMap::new();
-        for frame in 0..track.frame_count() {
-            if let Some(sample) = track.frame_sample(frame) {
-                frame_of_timestamp.insert(i64::from(timestamp_us(&track, sample)), frame);
-            }
-        }
+        let frame_of_timestamp = frame_of_timestamp(&track);
         let cache = Rc::new(RefCell::new(FrameCache::new(DEFAULT_BUDGET)));
         let filled = Rc::clone(&cache);
         let sink: Sink = Rc::new(move |timestamp, picture| {
@@ -85,10 +74,7 @@ impl FrameSource {
 
     /// Frames per second (the average for variable-rate files).
     pub fn fps(&self) -> f64 {
-        self.track
-            .frame_rate
-            .map_or(30.0, |r| r.rate().as_f64())
-            .max(1.0)
+        fps(&self.track)
     }
 
     /// Frame numbers of the keyframes, for the timeline's ticks.
@@ -203,16 +189,8 @@ impl FrameSource {
         .await?;
         let mut chunks = Vec::with_capacity(samples.len());
         for (i, sample) in gop.clone().zip(samples) {
-            let from = sample
-                .offset
-                .checked_sub(fetched.start)
-                .ok_or("the server sent the wrong bytes")? as usize;
-            let data = fetched
-                .bytes
-                .get(from..from + sample.size as usize)
-                .ok_or("the server sent too few bytes")?;
             chunks.push(Chunk {
-                data,
+                data: fetched.sample_bytes(sample)?,
                 timestamp_us: timestamp_us(&self.track, i),
                 is_keyframe: sample.is_keyframe,
             });
@@ -227,4 +205,25 @@ pub(super) fn timestamp_us(track: &Track, sample: usize) -> i32 {
     let ticks = track.samples.get(sample).map_or(0, |s| s.presentation_time);
     let scale = i64::from(track.timescale.max(1));
     (ticks * 1_000_000 / scale) as i32
+}
+
+/// Decoded frames carry their chunk's timestamp back; this maps it to the
+/// frame number (hidden samples have no frame, so their pictures are
+/// dropped).
+pub(super) fn frame_of_timestamp(track: &Track) -> HashMap<i64, usize> {
+    (0..track.frame_count())
+        .filter_map(|frame| {
+            let sample = track.frame_sample(frame)?;
+            Some((i64::from(timestamp_us(track, sample)), frame))
+        })
+        .collect()
+}
+
+/// Frames per second of `track` (the average for variable-rate files; 30
+/// when it does not say).
+pub(super) fn fps(track: &Track) -> f64 {
+    track
+        .frame_rate
+        .map_or(30.0, |r| r.rate().as_f64())
+        .max(1.0)
 }

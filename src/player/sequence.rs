@@ -29,8 +29,8 @@ use web_sys::{
 
 use super::decoder::decoder_config;
 use super::frame::{OwnedFrame, copy_luma};
-use super::frames::timestamp_us;
-use super::source::{Fetched, fetch_range, load_index};
+use super::frames::{fps, frame_of_timestamp, timestamp_us};
+use super::source::{Fetched, fetch_range, load_video_track};
 
 /// Largest request: a 15 s 1080p take is a few of these, a 2 GB import a
 /// few hundred, and at most two are held at once.
@@ -66,11 +66,7 @@ impl Drop for Open {
 
 impl Sequence {
     pub async fn open(url: &str) -> Result<Self, String> {
-        let movie = load_index(url).await?;
-        let track = movie
-            .video_track()
-            .cloned()
-            .ok_or("the file has no video track")?;
+        let track = load_video_track(url).await?;
         Ok(Self {
             url: url.to_string(),
             track,
@@ -83,10 +79,7 @@ impl Sequence {
 
     /// Frames per second (the average for variable-rate files).
     pub fn fps(&self) -> f64 {
-        self.track
-            .frame_rate
-            .map_or(30.0, |r| r.rate().as_f64())
-            .max(1.0)
+        fps(&self.track)
     }
 
     /// When `frame` is shown, seconds after the first frame.
@@ -105,12 +98,7 @@ impl Sequence {
         let CodecConfig::Video(codec) = &self.track.codec else {
             return Err("the video track has no video codec".into());
         };
-        let frame_of_timestamp: HashMap<i64, usize> = (0..self.track.frame_count())
-            .filter_map(|frame| {
-                let sample = self.track.frame_sample(frame)?;
-                Some((i64::from(timestamp_us(&self.track, sample)), frame))
-            })
-            .collect();
+        let frame_of_timestamp = frame_of_timestamp(&self.track);
         let (sender, mut outputs) = mpsc::unbounded::<Output>();
         let on_output = {
             let sender = sender.clone();
@@ -223,14 +211,7 @@ impl Sequence {
     /// Feeds sample `i`, whose bytes are in `fetched`, to the decoder.
     fn decode(&self, decoder: &VideoDecoder, fetched: &Fetched, i: usize) -> Result<(), String> {
         let sample = self.track.samples.get(i).ok_or("the index is inconsistent")?;
-        let from = sample
-            .offset
-            .checked_sub(fetched.start)
-            .ok_or("the server sent the wrong bytes")? as usize;
-        let data = fetched
-            .bytes
-            .get(from..from + sample.size as usize)
-            .ok_or("the server sent too few bytes")?;
+        let data = fetched.sample_bytes(sample)?;
         let kind = if sample.is_keyframe {
             EncodedVideoChunkType::Key
         } else {

@@ -2,7 +2,7 @@
 //! server's asset endpoint. Only the index (`moov`) is fetched up front; sample
 //! bytes are fetched per GOP when a frame in it is wanted.
 
-use chorus_media::{ByteRange, IndexLocation, Movie, locate_moov, parse_moov};
+use chorus_media::{ByteRange, IndexLocation, Movie, Sample, Track, locate_moov, parse_moov};
 use gloo_net::http::Request;
 
 /// The first request reads this much: enough for our draft files (index
@@ -16,6 +16,19 @@ pub struct Fetched {
     pub start: u64,
     /// Total file size, from `Content-Range`, when the server said.
     pub file_size: Option<u64>,
+}
+
+impl Fetched {
+    /// The bytes of `sample`, which must lie in this span.
+    pub fn sample_bytes(&self, sample: &Sample) -> Result<&[u8], String> {
+        let from = sample
+            .offset
+            .checked_sub(self.start)
+            .ok_or("the server sent the wrong bytes")? as usize;
+        self.bytes
+            .get(from..from + sample.size as usize)
+            .ok_or_else(|| "the server sent too few bytes".to_string())
+    }
 }
 
 /// Fetches `range` of `url`. A server that ignores Range and answers 200 with
@@ -81,4 +94,13 @@ pub async fn load_index(url: &str) -> Result<Movie, String> {
         }
     }
     Err("could not find the video's index".into())
+}
+
+/// The index's first video track, or why there is none.
+pub async fn load_video_track(url: &str) -> Result<Track, String> {
+    let movie = load_index(url).await?;
+    movie
+        .video_track()
+        .cloned()
+        .ok_or_else(|| "the file has no video track".to_string())
 }

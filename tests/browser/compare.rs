@@ -415,19 +415,8 @@ async fn import_face_clip(s: &Studio) -> Result<String> {
         .status()
         .context("ffmpeg, to make the 1080p face clip")?;
     ensure!(made.success(), "ffmpeg could not make the face clip");
-    s.open("/library").await?;
-    s.find("[data-testid=import-input]")
-        .await?
-        .send_keys(&clip.canonicalize()?.display().to_string())
-        .await?;
-    s.click("[data-testid=import-send]").await?;
-    s.find("[data-testid=import-done]").await?;
     let job = s
-        .client
-        .execute_async(
-            "const done = arguments[0]; fetch('/api/jobs?limit=1').then((r) => r.json()).then((l) => done(l.jobs[0]));",
-            vec![],
-        )
+        .import(&clip.canonicalize()?.display().to_string())
         .await?;
     Ok(job["id"]
         .as_str()

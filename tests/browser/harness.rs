@@ -261,6 +261,28 @@ impl Studio {
         Ok(())
     }
 
+    /// Imports the files at `paths` (one per line) through the Library's
+    /// Import panel, each in its default language, and returns the newest
+    /// job, which the import made.
+    pub async fn import(&self, paths: &str) -> Result<serde_json::Value> {
+        self.open("/library").await?;
+        self.find("[data-testid=import-input]")
+            .await?
+            .send_keys(paths)
+            .await?;
+        self.click("[data-testid=import-send]").await?;
+        self.find("[data-testid=import-done]").await?;
+        let job = self
+            .client
+            .execute_async(
+                "const done = arguments[0]; fetch('/api/jobs?limit=1').then((r) => r.json()).then((l) => done(l.jobs[0]));",
+                vec![],
+            )
+            .await?;
+        ensure!(job["id"].is_string(), "the import made no job: {job}");
+        Ok(job)
+    }
+
     /// Waits for an element matching `css`.
     pub async fn find(&self, css: &str) -> Result<Element> {
         self.client

@@ -194,20 +194,7 @@ async fn bench_seek() -> Result<()> {
         // The clip twice: one job with two takes.
         let second = s.scratch().join("counting-1080p24 copy.mp4");
         std::fs::copy(&clip, &second)?;
-        s.open("/library").await?;
-        s.find("[data-testid=import-input]")
-            .await?
-            .send_keys(&format!("{clip}\n{}", second.display()))
-            .await?;
-        s.click("[data-testid=import-send]").await?;
-        s.find("[data-testid=import-done]").await?;
-        let job = s
-            .client
-            .execute_async(
-                "const done = arguments[0]; fetch('/api/jobs?limit=1').then((r) => r.json()).then((l) => done(l.jobs[0]));",
-                vec![],
-            )
-            .await?;
+        let job = s.import(&format!("{clip}\n{}", second.display())).await?;
         let id = job["id"].as_str().context("no job")?.to_string();
         let video = job["outputs"][0]["video"].as_str().context("no take")?.to_string();
         s.client.execute(BARCODE, vec![]).await?;

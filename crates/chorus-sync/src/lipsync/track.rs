@@ -581,8 +581,8 @@ fn bilinear(picture: &Gray, x: f64, y: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// A frame of pseudo-random luma with a stride wider than the picture.
-    fn noise(width: u32, height: u32, stride: usize) -> Vec<u8> {
+    /// `height` rows of pseudo-random luma, `stride` bytes each.
+    fn noise(height: u32, stride: usize) -> Vec<u8> {
         let mut state = 0x2545_f491_u32;
         (0..stride * height as usize)
             .map(|_| {
@@ -598,7 +598,7 @@ mod tests {
     fn shrink_is_the_rounded_mean_of_each_block_in_either_width() {
         for (width, height) in [(1920, 1080), (1080, 1920), (641, 363), (7, 5)] {
             let stride = width as usize + 13;
-            let data = noise(width, height, stride);
+            let data = noise(height, stride);
             let frame = LumaFrame {
                 data: &data,
                 width,
