@@ -373,51 +373,13 @@ async fn the_gpu_motion_shader_matches_the_cpu_definition() -> Result<()> {
 /// the time the compare view takes to measure a 15 s 1080p take, decode
 /// included (the face analysis in wasm), and, for reference, the same with
 /// the GPU motion check added.
-/// A real face at the benchmark's size, imported: talking-4 from the shared
-/// footage played forwards, backwards and forwards again (no cut for the
-/// analysis to stop at), cut to 15 s, scaled to 1080 lines and centred in
-/// a 1920 × 1080 picture, made by ffmpeg into the test's scratch folder.
-/// Its reading means nothing (the sound runs backwards a third of the
-/// time); the row is there for the face path's speed.
+/// The real-face clip `cargo xtask bench sync` makes (`CHORUS_BENCH_FACE_CLIP`),
+/// imported; returns its job.
 async fn import_face_clip(s: &Studio) -> Result<String> {
-    let source = std::env::var_os("CHORUS_FOOTAGE")
-        .map_or_else(
-            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/footage"),
-            std::path::PathBuf::from,
-        )
-        .join("talking-4.mp4");
-    ensure!(
-        source.is_file(),
-        "real footage missing: {}",
-        source.display()
-    );
-    let clip = s.scratch().join("face-1080p-15s.mp4");
-    let graph = "[0:v]scale=1080:1080,pad=1920:1080:420:0,split=3[v1][v2][v3];[v2]reverse[r];\
-                 [v1][r][v3]concat=n=3:v=1:a=0,trim=duration=15[v];\
-                 [0:a]asplit=3[a1][a2][a3];[a2]areverse[ra];\
-                 [a1][ra][a3]concat=n=3:v=0:a=1,atrim=duration=15[a]";
-    let made = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-i"])
-        .arg(&source)
-        .args(["-filter_complex", graph, "-map", "[v]", "-map", "[a]"])
-        .args([
-            "-c:v", "libx264", "-preset", "fast", "-crf", "20", "-g", "48",
-        ])
-        .args([
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-movflags",
-            "+faststart",
-        ])
-        .arg(&clip)
-        .status()
-        .context("ffmpeg, to make the 1080p face clip")?;
-    ensure!(made.success(), "ffmpeg could not make the face clip");
-    let job = s
-        .import(&clip.canonicalize()?.display().to_string())
-        .await?;
+    let clip = std::env::var("CHORUS_BENCH_FACE_CLIP")
+        .context("CHORUS_BENCH_FACE_CLIP names the face clip (cargo xtask bench sync makes it)")?;
+    let clip = std::path::Path::new(&clip).canonicalize()?;
+    let job = s.import(&clip.display().to_string()).await?;
     Ok(job["id"]
         .as_str()
         .context("the import made no job")?

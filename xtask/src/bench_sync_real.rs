@@ -26,7 +26,7 @@ struct Reading {
     cant_tell: Option<String>,
 }
 
-fn footage_dir() -> PathBuf {
+pub(crate) fn footage_dir() -> PathBuf {
     std::env::var_os("CHORUS_FOOTAGE").map_or_else(
         || sh::root().join("..").join("shared").join("footage"),
         PathBuf::from,
