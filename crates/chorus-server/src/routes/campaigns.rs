@@ -64,29 +64,28 @@ async fn create(
         Err(Refused::KeyReused(message)) => return Err(ApiError::Conflict(message)),
     };
     let (status, stored) = match inserted {
-        Inserted::New(stored) => {
-            let board = board::campaign(&state.db, &stored.id).await?;
-            let detail = format!(
-                "{}: {} variants, {}",
-                stored.name,
-                board.as_ref().map_or(0, |b| b.variants.len()),
-                dollars(board.as_ref().map_or(0, |b| b.estimate_usd_micros))
-            );
-            audit::record(
-                &state.db,
-                &actor,
-                AuditAction::CampaignSubmitted,
-                &stored.id,
-                &detail,
-            )
-            .await;
-            (StatusCode::CREATED, stored)
-        }
+        Inserted::New(stored) => (StatusCode::CREATED, stored),
         Inserted::Existing(stored) => (StatusCode::OK, stored),
     };
     let board = board::campaign(&state.db, &stored.id)
         .await?
         .ok_or_else(|| no_campaign(&stored.id))?;
+    if status == StatusCode::CREATED {
+        let detail = format!(
+            "{}: {} variants, {}",
+            stored.name,
+            board.variants.len(),
+            dollars(board.estimate_usd_micros)
+        );
+        audit::record(
+            &state.db,
+            &actor,
+            AuditAction::CampaignSubmitted,
+            &stored.id,
+            &detail,
+        )
+        .await;
+    }
     Ok((status, Json(board)))
 }
 
@@ -116,7 +115,7 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
         (status = 404, description = "No such campaign", body = ErrorBody),
         (status = 409, description = "The campaign was canceled", body = ErrorBody)))]
 async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Campaign>> {
-    let campaign = board::campaign(&state.db, &id)
+    let campaign = campaigns::store::by_id(&state.db, &id)
         .await?
         .ok_or_else(|| no_campaign(&id))?;
     if campaign.canceled_at.is_some() {
@@ -141,7 +140,7 @@ async fn cancel(
     actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Campaign>> {
-    if board::campaign(&state.db, &id).await?.is_none() {
+    if campaigns::store::by_id(&state.db, &id).await?.is_none() {
         return Err(no_campaign(&id));
     }
     if campaigns::cancel(&state, &id).await? {
