@@ -68,13 +68,7 @@ mod tests {
     use super::*;
 
     fn picture(fill: u8) -> Picture {
-        Picture {
-            width: 4,
-            height: 2,
-            y: vec![fill; 8],
-            u: vec![fill; 2],
-            v: vec![fill; 2],
-        }
+        Picture::packed(4, 2, vec![fill; 12]).expect("4 × 2 I420")
     }
 
     #[test]
@@ -99,6 +93,6 @@ mod tests {
         }
         cache.insert(6, picture(2));
         assert!(cache.contains(5) && cache.contains(6));
-        assert_eq!(cache.get(6).map(|p| p.y[0]), Some(2));
+        assert_eq!(cache.get(6).map(|p| p.y()[0]), Some(2));
     }
 }

@@ -1,9 +1,12 @@
 //! Decoded pictures. A WebCodecs `VideoFrame` holds decoder memory until it
 //! is closed, so it lives only inside [`OwnedFrame`] (closed in `Drop`) for
-//! the moment it takes to copy its planes into a plain `Picture`.
+//! the moment it takes to copy its planes out.
+//!
+//! Every copy goes straight into wasm memory, packed plane after plane
+//! ([`copy_planes`]): a 1080p frame is 3 MB, a seek copies up to a GOP of
+//! them, and the meter copies every frame of a take.
 
-use js_sys::{Array, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Uint8Array;
 use web_sys::{PlaneLayout, VideoFrame, VideoFrameCopyToOptions, VideoPixelFormat};
 
 use super::picture::Picture;
@@ -17,69 +20,24 @@ impl Drop for OwnedFrame {
     }
 }
 
-/// Reads a plane layout's offset and stride from what `copyTo` resolved to.
-fn layout(layouts: &Array, plane: u32) -> Option<(usize, usize)> {
-    let entry = layouts.get(plane);
-    let num = |key: &str| {
-        Reflect::get(&entry, &JsValue::from_str(key))
-            .ok()
-            .and_then(|v| v.as_f64())
-            .map(|v| v as usize)
-    };
-    Some((num("offset")?, num("stride")?))
-}
-
-/// Copies `rows` rows of `row_len` bytes out of a strided plane.
-fn unpack(all: &[u8], (offset, stride): (usize, usize), row_len: usize, rows: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(row_len * rows);
-    for row in 0..rows {
-        let start = offset + row * stride;
-        if let Some(line) = all.get(start..start + row_len) {
-            out.extend_from_slice(line);
-        }
-    }
-    out
-}
-
-/// An I420 frame's visible picture, asked of the browser already packed
-/// plane after plane, so each byte is copied once into the browser's buffer
-/// and once into ours (a 1080p frame is 3 MB, and a seek copies up to a
-/// GOP of them).
-async fn copy_i420(frame: OwnedFrame) -> Result<Picture, String> {
-    let (width, height) = frame.0.visible_rect().map_or(
-        (frame.0.coded_width(), frame.0.coded_height()),
-        |r| (r.width() as u32, r.height() as u32),
-    );
-    let (luma, chroma) = (width * height, width.div_ceil(2) * height.div_ceil(2));
-    let layout = [
-        PlaneLayout::new(0, width),
-        PlaneLayout::new(luma, width.div_ceil(2)),
-        PlaneLayout::new(luma + chroma, width.div_ceil(2)),
-    ];
-    let options = VideoFrameCopyToOptions::new();
-    options.set_layout(&layout);
-    let target = Uint8Array::new_with_length(luma + 2 * chroma);
-    frame
-        .0
-        .copy_to_with_u8_array_and_options(&target, &options)
-        .await
-        .map_err(|e| format!("could not copy a frame: {e:?}"))?;
-    drop(frame);
-    Ok(Picture {
-        width,
-        height,
-        y: target.subarray(0, luma).to_vec(),
-        u: target.subarray(luma, luma + chroma).to_vec(),
-        v: target.subarray(luma + chroma, luma + 2 * chroma).to_vec(),
-    })
+/// How a frame's planes were laid out by [`copy_planes`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Packed {
+    /// Y, U, V (and for I420A an alpha plane after them).
+    I420,
+    /// Y, then U and V interleaved.
+    Nv12,
 }
 
 /// Copies the visible picture of `frame` into `into` with one copy (the
-/// browser writes the planes straight into wasm memory), luma first and
-/// packed: its first width × height bytes are the luma plane. `into` is
-/// reused from frame to frame, so it is only resized when the size changes.
-/// Returns the width and height.
-pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u32), String> {
+/// browser writes the planes straight into wasm memory), packed plane after
+/// plane with the luma first: its first width × height bytes are the luma
+/// plane. `into` may be reused from frame to frame; it is only resized when
+/// the size changes. Returns the width, height and layout.
+pub async fn copy_planes(
+    frame: &VideoFrame,
+    into: &mut Vec<u8>,
+) -> Result<(u32, u32, Packed), String> {
     let (width, height) = frame.visible_rect().map_or(
         (frame.coded_width(), frame.coded_height()),
         |r| (r.width() as u32, r.height() as u32),
@@ -87,7 +45,7 @@ pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u
     let (luma, cw) = (width * height, width.div_ceil(2));
     let chroma = cw * height.div_ceil(2);
     let planes = luma + 2 * chroma;
-    let (layout, total) = match frame.format() {
+    let (layout, total, packed) = match frame.format() {
         Some(VideoPixelFormat::I420) => (
             vec![
                 PlaneLayout::new(0, width),
@@ -95,6 +53,7 @@ pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u
                 PlaneLayout::new(luma + chroma, cw),
             ],
             planes,
+            Packed::I420,
         ),
         Some(VideoPixelFormat::I420a) => (
             vec![
@@ -104,10 +63,12 @@ pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u
                 PlaneLayout::new(planes, width),
             ],
             planes + luma,
+            Packed::I420,
         ),
         Some(VideoPixelFormat::Nv12) => (
             vec![PlaneLayout::new(0, width), PlaneLayout::new(luma, 2 * cw)],
             planes,
+            Packed::Nv12,
         ),
         other => return Err(format!("unsupported pixel format {other:?}")),
     };
@@ -130,60 +91,28 @@ pub async fn copy_luma(frame: &VideoFrame, into: &mut Vec<u8>) -> Result<(u32, u
             .copy_to_with_u8_array_and_options(&target, &options)
             .await
             .map_err(|e| format!("could not copy a frame: {e:?}"))?;
-        target.subarray(0, luma).copy_to(&mut into[..luma as usize]);
+        target.copy_to(into.as_mut_slice());
     }
-    Ok((width, height))
+    Ok((width, height, packed))
 }
 
-/// Copies the visible picture out of `frame` (then dropped, so closed).
-/// Decoders give I420 in software and often NV12 in hardware; NV12's
-/// interleaved chroma is split here so the renderer sees I420 only.
+/// Copies the visible picture out of `frame` (then dropped, so closed) as
+/// packed I420. Decoders give I420 in software and often NV12 in hardware;
+/// NV12's interleaved chroma is split here so the renderer sees I420 only.
 pub async fn copy_out(frame: OwnedFrame) -> Result<Picture, String> {
-    let format = frame.0.format();
-    if format == Some(VideoPixelFormat::I420) {
-        return copy_i420(frame).await;
-    }
-    let size = frame
-        .0
-        .allocation_size()
-        .map_err(|e| format!("frame size unknown: {e:?}"))?;
-    let target = Uint8Array::new_with_length(size);
-    let layouts: Array = frame
-        .0
-        .copy_to_with_u8_array(&target)
-        .await
-        .map_err(|e| format!("could not copy a frame: {e:?}"))?
-        .unchecked_into();
-    let rect = frame.0.visible_rect();
-    let width = rect
-        .as_ref()
-        .map_or(frame.0.coded_width(), |r| r.width() as u32);
-    let height = rect
-        .as_ref()
-        .map_or(frame.0.coded_height(), |r| r.height() as u32);
+    let mut data = Vec::new();
+    let (width, height, packed) = copy_planes(&frame.0, &mut data).await?;
     drop(frame);
-    let all = target.to_vec();
-    let (w, h) = (width as usize, height as usize);
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let plane = |i| layout(&layouts, i).ok_or_else(|| "frame layout missing".to_string());
-    match format {
-        Some(VideoPixelFormat::I420) => Ok(Picture {
-            width,
-            height,
-            y: unpack(&all, plane(0)?, w, h),
-            u: unpack(&all, plane(1)?, cw, ch),
-            v: unpack(&all, plane(2)?, cw, ch),
-        }),
-        Some(VideoPixelFormat::Nv12) => {
-            let uv = unpack(&all, plane(1)?, cw * 2, ch);
-            Ok(Picture {
-                width,
-                height,
-                y: unpack(&all, plane(0)?, w, h),
-                u: uv.iter().step_by(2).copied().collect(),
-                v: uv.iter().skip(1).step_by(2).copied().collect(),
-            })
-        }
-        other => Err(format!("unsupported pixel format {other:?}")),
+    let size = Picture::size_of(width, height);
+    let luma = (width * height) as usize;
+    if packed == Packed::Nv12 {
+        let interleaved = data.split_off(luma);
+        data.reserve(size - luma);
+        data.extend(interleaved.iter().step_by(2));
+        data.extend(interleaved.iter().skip(1).step_by(2));
     }
+    // I420A's alpha plane follows the three the renderer uses.
+    data.truncate(size);
+    Picture::packed(width, height, data)
+        .ok_or_else(|| format!("a {width}×{height} frame came out the wrong size"))
 }

@@ -142,9 +142,9 @@ impl Renderer {
         let (cw, ch) = picture.chroma_size();
         self.ensure_planes(w, h);
         let planes = self.planes.as_ref().ok_or("no plane textures")?;
-        self.upload(&planes.y, &picture.y, w, h);
-        self.upload(&planes.u, &picture.u, cw, ch);
-        self.upload(&planes.v, &picture.v, cw, ch);
+        self.upload(&planes.y, picture.y(), w, h);
+        self.upload(&planes.u, picture.u(), cw, ch);
+        self.upload(&planes.v, picture.v(), cw, ch);
         let (width, height) = (self.canvas.width().max(1), self.canvas.height().max(1));
         self.gpu.draw_on_stage(width, height, |pass| {
             pass.set_pipeline(&self.gpu.pipeline);

@@ -28,7 +28,7 @@ use web_sys::{
 };
 
 use super::decoder::decoder_config;
-use super::frame::{OwnedFrame, copy_luma};
+use super::frame::{OwnedFrame, copy_planes};
 use super::frames::{fps, frame_of_timestamp, timestamp_us};
 use super::source::{Fetched, fetch_range, load_video_track};
 
@@ -256,7 +256,7 @@ impl Reader {
                 self.next - 1
             ));
         }
-        let (width, height) = copy_luma(&frame.0, &mut self.luma).await?;
+        let (width, height, _) = copy_planes(&frame.0, &mut self.luma).await?;
         drop(frame);
         self.next = number + 1;
         self.delivered += 1;

@@ -533,17 +533,13 @@ mod tests {
                 return Err(format!("frame {frame} could not be decoded"));
             }
             self.cached.borrow_mut().insert(frame);
-            Ok(Rc::new(Picture {
-                width: 2,
-                height: 2,
-                y: vec![frame as u8; 4],
-                u: vec![128],
-                v: vec![128],
-            }))
+            let mut data = vec![frame as u8; 4];
+            data.extend([128, 128]);
+            Ok(Rc::new(Picture::packed(2, 2, data).expect("2 × 2 I420")))
         }
 
         fn draw(&self, picture: &Picture) -> Result<Option<u32>, String> {
-            let frame = usize::from(picture.y[0]);
+            let frame = usize::from(picture.y()[0]);
             self.drawn.borrow_mut().push(frame);
             Ok(Some(frame as u32))
         }
