@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::rc::Rc;
 
-use chorus_media::{ByteRange, CodecConfig, Track};
+use chorus_media::{CodecConfig, Track};
 use gloo_timers::future::TimeoutFuture;
 use leptos::task::spawn_local;
 
@@ -173,20 +173,11 @@ impl FrameSource {
             .ok_or("the index is inconsistent")?;
         // One request for the whole GOP: its samples are close together in
         // the file (interleaved with a little audio at most).
-        let first = samples.iter().map(|s| s.offset).min().unwrap_or(0);
-        let last = samples
-            .iter()
-            .map(|s| s.offset + u64::from(s.size))
-            .max()
-            .unwrap_or(first);
-        let fetched = fetch_range(
-            &self.url,
-            ByteRange {
-                start: first,
-                end: Some(last),
-            },
-        )
-        .await?;
+        let range = self
+            .track
+            .byte_range(gop.clone())
+            .ok_or("the index is inconsistent")?;
+        let fetched = fetch_range(&self.url, range).await?;
         let mut chunks = Vec::with_capacity(samples.len());
         for (i, sample) in gop.clone().zip(samples) {
             chunks.push(Chunk {

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use chorus_media::{ByteRange, CodecConfig, Track};
+use chorus_media::{CodecConfig, Track};
 use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
@@ -125,7 +125,7 @@ impl Sequence {
 
         let mut reader = Reader {
             frame_of_timestamp,
-            luma: Vec::new(),
+            planes: Vec::new(),
             next: 0,
             delivered: 0,
         };
@@ -185,24 +185,14 @@ impl Sequence {
         &self,
         span: std::ops::Range<usize>,
     ) -> oneshot::Receiver<Result<Fetched, String>> {
-        let samples = self.track.samples.get(span).unwrap_or_default();
-        let start = samples.iter().map(|s| s.offset).min().unwrap_or(0);
-        let end = samples
-            .iter()
-            .map(|s| s.offset + u64::from(s.size))
-            .max()
-            .unwrap_or(start);
+        let range = self.track.byte_range(span);
         let (answer, wait) = oneshot::channel();
         let url = self.url.clone();
         spawn_local(async move {
-            let fetched = fetch_range(
-                &url,
-                ByteRange {
-                    start,
-                    end: Some(end),
-                },
-            )
-            .await;
+            let fetched = match range {
+                Some(range) => fetch_range(&url, range).await,
+                None => Err("the index is inconsistent".to_string()),
+            };
             let _ = answer.send(fetched);
         });
         wait
@@ -233,7 +223,7 @@ impl Sequence {
 struct Reader {
     frame_of_timestamp: HashMap<i64, usize>,
     /// Reused for every frame: one copy's worth of memory.
-    luma: Vec<u8>,
+    planes: Vec<u8>,
     /// The frame number the next output must be at least.
     next: usize,
     delivered: usize,
@@ -256,14 +246,14 @@ impl Reader {
                 self.next - 1
             ));
         }
-        let (width, height, _) = copy_planes(&frame.0, &mut self.luma).await?;
+        let (width, height, _) = copy_planes(&frame.0, &mut self.planes).await?;
         drop(frame);
         self.next = number + 1;
         self.delivered += 1;
         each(
             number,
             Luma {
-                data: &self.luma[..(width * height) as usize],
+                data: &self.planes[..(width * height) as usize],
                 width,
                 height,
             },

@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use crate::movie::{Sample, Track};
+use crate::scan::ByteRange;
 use crate::time::Timecode;
 
 impl Track {
@@ -92,6 +93,22 @@ impl Track {
         let start = self.keyframe_at_or_before(frame)?;
         let end = self.frame_sample(frame)?.checked_add(1)?;
         Some(start..end)
+    }
+
+    /// The bytes in the file that hold samples `span`: from the lowest
+    /// sample offset to the end of the farthest sample (one request for
+    /// all of them). `None` when the span holds no sample.
+    pub fn byte_range(&self, span: Range<usize>) -> Option<ByteRange> {
+        let samples = self.samples.get(span).filter(|s| !s.is_empty())?;
+        let start = samples.iter().map(|s| s.offset).min()?;
+        let end = samples
+            .iter()
+            .map(|s| s.offset.saturating_add(u64::from(s.size)))
+            .max()?;
+        Some(ByteRange {
+            start,
+            end: Some(end),
+        })
     }
 
     /// All samples in decode order, cut into consecutive runs whose bytes

@@ -311,6 +311,8 @@ fn read_spans_cover_every_sample_within_the_bound() {
                 .map(|s| s.offset + u64::from(s.size))
                 .max()
                 .expect("a sample");
+            let range = track.byte_range(span.clone()).expect("a span of samples");
+            assert_eq!((range.start, range.end), (low, Some(high)), "{span:?}");
             assert!(
                 high - low <= bound || span.len() == 1,
                 "bound {bound}: {span:?} spans {} bytes",
@@ -318,6 +320,7 @@ fn read_spans_cover_every_sample_within_the_bound() {
             );
         }
     }
+    assert!(track.byte_range(n..n).is_none());
     // With a 1-byte bound every sample stands alone.
     assert_eq!(track.read_spans(1).len(), n);
 }

@@ -53,9 +53,9 @@ pub(crate) struct Footage {
     changes: Vec<f64>,
     /// Summed change per cell over the clip (`moving_places`).
     energy: Motion,
-    /// How many frames are coming, when known: the face detector's frames
-    /// are then looked at as they arrive.
-    expected: Option<usize>,
+    /// The face detector's frames (`face_samples`) for the frame count
+    /// announced up front, looked at as they arrive; empty when none was.
+    detect_at: Vec<usize>,
     /// Faces found in frame `index` (largest first), for the detector's
     /// frames seen so far.
     faces: Vec<(usize, Vec<FaceBox>)>,
@@ -158,9 +158,7 @@ impl Footage {
             None => self.energy = Motion::new(picture.width, picture.height),
         }
         let index = self.frames.len();
-        if let Some(n) = self.expected
-            && face_samples(n).contains(&index)
-        {
+        if self.detect_at.contains(&index) {
             self.faces.push((index, faces_in(&picture)));
         }
         self.frames.push(Small { picture, time });
@@ -169,7 +167,7 @@ impl Footage {
 
     /// Says how many frames will be pushed, before the first.
     pub(crate) fn expect(&mut self, frames: usize) {
-        self.expected = Some(frames);
+        self.detect_at = face_samples(frames);
     }
 
     pub(crate) fn len(&self) -> usize {
