@@ -79,7 +79,7 @@ pub async fn measure(
                 cpu = Some(MotionAnalyzer::new(grid, fps, frames).map_err(|e| e.to_string())?);
             }
             let luma = LumaFrame {
-                data: picture.data,
+                data: picture.luma(),
                 width,
                 height,
                 stride: width as usize,
@@ -91,7 +91,7 @@ pub async fn measure(
                 heard = true;
             }
             if let Some(run) = gpu_run.as_mut() {
-                run.push(picture.data)?;
+                run.push(picture.luma())?;
             }
             if let Some(cpu) = cpu.as_mut() {
                 cpu.push(&luma).map_err(|e| e.to_string())?;

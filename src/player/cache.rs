@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::picture::Picture;
+use chorus_media::Picture;
 
-/// About 60 frames of 1080p, or a few seconds of 720p portrait.
-pub const DEFAULT_BUDGET: usize = 192 * 1024 * 1024;
+/// About 120 frames of 1080p kept whole; at the size a Library player
+/// shows them (half of 1080p each way, 0.78 MB a frame), a whole 15 s take
+/// at 30 fps.
+pub const DEFAULT_BUDGET: usize = 384 * 1024 * 1024;
 
 pub struct FrameCache {
     budget: usize,
@@ -35,6 +37,10 @@ impl FrameCache {
             *used = tick;
             Rc::clone(picture)
         })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     pub fn contains(&self, frame: usize) -> bool {

@@ -19,7 +19,7 @@ use web_sys::{
 };
 
 use super::frame::{OwnedFrame, copy_out};
-use super::picture::Picture;
+use chorus_media::Picture;
 
 /// One access unit to decode.
 pub struct Chunk<'a> {
@@ -53,7 +53,9 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub fn new(codec: &VideoCodec, deliver: Sink) -> Result<Self, String> {
+    /// A decoder for `codec` whose pictures are shrunk by `factor` (see
+    /// `chorus_media::preview_factor`) on their way to `deliver`.
+    pub fn new(codec: &VideoCodec, factor: u32, deliver: Sink) -> Result<Self, String> {
         let outputs = Rc::new(RefCell::new(Outputs::default()));
         let sink = Rc::clone(&outputs);
         let on_output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
@@ -67,7 +69,7 @@ impl Decoder {
                 out.generation
             };
             spawn_local(async move {
-                let copied = copy_out(owned).await;
+                let copied = copy_out(owned, factor).await;
                 {
                     // An abandoned GOP's copies count for nothing here.
                     let mut out = sink.borrow_mut();

@@ -9,7 +9,7 @@
 use js_sys::Uint8Array;
 use web_sys::{PlaneLayout, VideoFrame, VideoFrameCopyToOptions, VideoPixelFormat};
 
-use super::picture::Picture;
+use chorus_media::Picture;
 
 /// A `VideoFrame` that is closed when dropped, whatever path drops it.
 pub struct OwnedFrame(pub VideoFrame);
@@ -97,22 +97,38 @@ pub async fn copy_planes(
 }
 
 /// Copies the visible picture out of `frame` (then dropped, so closed) as
-/// packed I420. Decoders give I420 in software and often NV12 in hardware;
-/// NV12's interleaved chroma is split here so the renderer sees I420 only.
-pub async fn copy_out(frame: OwnedFrame) -> Result<Picture, String> {
+/// packed I420, shrunk by `factor` to the size it is shown at
+/// (`chorus_media::preview_factor`; 1 keeps it whole).
+pub async fn copy_out(frame: OwnedFrame, factor: u32) -> Result<Picture, String> {
     let mut data = Vec::new();
     let (width, height, packed) = copy_planes(&frame.0, &mut data).await?;
     drop(frame);
-    let size = Picture::size_of(width, height);
-    let luma = (width * height) as usize;
+    picture_of(width, height, packed, data, factor)
+}
+
+/// The picture in `planes` as [`copy_planes`] left them, shrunk by
+/// `factor`. Decoders give I420 in software and often NV12 in hardware;
+/// NV12's interleaved chroma is split here so the renderer sees I420 only.
+pub fn picture_of(
+    width: u32,
+    height: u32,
+    packed: Packed,
+    mut planes: Vec<u8>,
+    factor: u32,
+) -> Result<Picture, String> {
     if packed == Packed::Nv12 {
-        let interleaved = data.split_off(luma);
-        data.reserve(size - luma);
-        data.extend(interleaved.iter().step_by(2));
-        data.extend(interleaved.iter().skip(1).step_by(2));
+        let luma = (width * height) as usize;
+        let interleaved = planes.split_off(luma.min(planes.len()));
+        planes.extend(interleaved.iter().step_by(2));
+        planes.extend(interleaved.iter().skip(1).step_by(2));
     }
-    // I420A's alpha plane follows the three the renderer uses.
-    data.truncate(size);
-    Picture::packed(width, height, data)
-        .ok_or_else(|| format!("a {width}×{height} frame came out the wrong size"))
+    // I420A's alpha plane follows the three the renderer uses, and is
+    // left out.
+    let picture = if factor > 1 {
+        Picture::from_planes(width, height, &planes, factor)
+    } else {
+        planes.truncate(Picture::size_of(width, height));
+        Picture::packed(width, height, planes)
+    };
+    picture.ok_or_else(|| format!("a {width}×{height} frame came out the wrong size"))
 }

@@ -4,6 +4,12 @@
 //! frame itself is decoded; the rest of the GOP keeps decoding behind it
 //! into the cache, for the scrubbing that usually follows, unless a frame
 //! of another GOP is asked for first.
+//!
+//! Pictures are kept at the size the screen shows them (a whole factor
+//! smaller than the video, never smaller than the screen). When the whole
+//! take then fits the cache, [`FrameSource::fill`] decodes it all in the
+//! background, straight through with its own decoder, so that after a
+//! moment every seek and step is a cache hit.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -16,17 +22,53 @@ use leptos::task::spawn_local;
 
 use super::cache::{DEFAULT_BUDGET, FrameCache};
 use super::decoder::{Chunk, Decoder, Sink};
-use super::picture::Picture;
+use super::frame::{Packed, picture_of};
+use super::sequence::Sequence;
 use super::source::{fetch_range, load_video_track};
+use chorus_media::{Picture, preview_factor, shrunk_size};
+
+/// How much memory every screen on a page may hold in whole takes decoded
+/// ahead ([`FrameSource::fill`]), together: the compare view's screens each
+/// fill while they fit, the rest decode GOP by GOP as asked.
+const PAGE_FILL_BUDGET: usize = 640 * 1024 * 1024;
+
+thread_local! {
+    /// Bytes of whole takes the page's screens have reserved.
+    static FILL_RESERVED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Where a whole-take fill stands, for the timeline and the tests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fill {
+    /// Not started, or not done because the take would not fit the budget.
+    Off,
+    /// Decoding, this many frames in so far.
+    Running(usize),
+    /// Every frame is in the cache, read in this many milliseconds.
+    Done(f64),
+    /// The read stopped; seeks still decode GOP by GOP.
+    Failed,
+}
 
 pub struct FrameSource {
     url: String,
     pub track: Track,
+    /// Pictures are shrunk by this much (1: kept whole).
+    pub factor: u32,
     decoder: Decoder,
     /// Filled by the decoder's sink as pictures come out.
     cache: Rc<RefCell<FrameCache>>,
     /// The GOP decode under way or last finished.
     running: RefCell<Option<Rc<Run>>>,
+    /// Bytes reserved from [`PAGE_FILL_BUDGET`] by this screen's fill.
+    reserved: Cell<usize>,
+    fill: Cell<Fill>,
+}
+
+impl Drop for FrameSource {
+    fn drop(&mut self) {
+        FILL_RESERVED.with(|r| r.set(r.get().saturating_sub(self.reserved.get())));
+    }
 }
 
 /// One GOP's decode and who is waiting on it.
@@ -45,11 +87,14 @@ impl Run {
 }
 
 impl FrameSource {
-    pub async fn open(url: &str) -> Result<Rc<Self>, String> {
+    /// Opens the take at `url` for a screen `shown` device pixels large
+    /// (zero when unknown: pictures are then kept whole).
+    pub async fn open(url: &str, shown: (u32, u32)) -> Result<Rc<Self>, String> {
         let track = load_video_track(url).await?;
         let CodecConfig::Video(codec) = &track.codec else {
             return Err("the video track has no video codec".into());
         };
+        let factor = preview_factor(track.width, track.height, shown);
         let frame_of_timestamp = frame_of_timestamp(&track);
         let cache = Rc::new(RefCell::new(FrameCache::new(DEFAULT_BUDGET)));
         let filled = Rc::clone(&cache);
@@ -58,14 +103,89 @@ impl FrameSource {
                 filled.borrow_mut().insert(frame, picture);
             }
         });
-        let decoder = Decoder::new(codec, sink)?;
+        let decoder = Decoder::new(codec, factor, sink)?;
         Ok(Rc::new(Self {
             url: url.to_string(),
             track,
+            factor,
             decoder,
             cache,
             running: RefCell::new(None),
+            reserved: Cell::new(0),
+            fill: Cell::new(Fill::Off),
         }))
+    }
+
+    /// The size pictures are kept and drawn at.
+    pub fn picture_size(&self) -> (u32, u32) {
+        shrunk_size(self.track.width, self.track.height, self.factor)
+    }
+
+    pub fn fill_state(&self) -> Fill {
+        self.fill.get()
+    }
+
+    /// Decodes every frame of the take into the cache in the background,
+    /// when all of them fit its budget and the page's; returns at once.
+    /// Frames already cached are skipped, a seek meanwhile still decodes
+    /// its own GOP at once, and dropping the source stops the read.
+    pub fn fill(self: &Rc<Self>) {
+        let (width, height) = self.picture_size();
+        let whole = self.frame_count() * Picture::size_of(width, height);
+        let reserved = FILL_RESERVED.with(|r| {
+            let fits = whole <= DEFAULT_BUDGET && r.get() + whole <= PAGE_FILL_BUDGET;
+            if fits {
+                r.set(r.get() + whole);
+            }
+            fits
+        });
+        if !reserved || self.fill.get() != Fill::Off {
+            return;
+        }
+        self.reserved.set(whole);
+        self.fill.set(Fill::Running(0));
+        let sequence = Sequence::of_track(&self.url, self.track.clone());
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            // The first frame's GOP decodes alone, so the screen shows
+            // something as soon as it can.
+            for _ in 0..200 {
+                match weak.upgrade() {
+                    Some(this) if this.cache.borrow().is_empty() => {}
+                    Some(_) => break,
+                    None => return,
+                }
+                TimeoutFuture::new(10).await;
+            }
+            let started = crate::dom::now_ms();
+            let mut read = 0;
+            let outcome = sequence
+                .each_frame(|frame, decoded| {
+                    let this = weak.upgrade().ok_or("the screen was closed")?;
+                    read += 1;
+                    this.fill.set(Fill::Running(read));
+                    if this.cache.borrow().contains(frame) {
+                        return Ok(());
+                    }
+                    let (w, h) = (decoded.width, decoded.height);
+                    let picture = match decoded.layout {
+                        Packed::I420 => Picture::from_planes(w, h, decoded.planes, this.factor)
+                            .ok_or_else(|| format!("a {w}×{h} frame came out the wrong size"))?,
+                        Packed::Nv12 => {
+                            picture_of(w, h, decoded.layout, decoded.planes.to_vec(), this.factor)?
+                        }
+                    };
+                    this.cache.borrow_mut().insert(frame, picture);
+                    Ok(())
+                })
+                .await;
+            if let Some(this) = weak.upgrade() {
+                this.fill.set(match outcome {
+                    Ok(()) => Fill::Done(crate::dom::now_ms() - started),
+                    Err(_) => Fill::Failed,
+                });
+            }
+        });
     }
 
     pub fn frame_count(&self) -> usize {

@@ -26,7 +26,6 @@
 mod cache;
 pub(crate) mod keys;
 pub(crate) mod markers;
-pub(crate) mod picture;
 pub(crate) mod playhead;
 pub(crate) mod transport;
 

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::gpu::Gpu;
-use super::picture::Picture;
+use chorus_media::Picture;
 
 /// The three plane textures of the picture size currently uploaded.
 struct Planes {

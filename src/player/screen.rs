@@ -7,7 +7,7 @@ use std::rc::Rc;
 use web_sys::HtmlCanvasElement;
 
 use super::frames::FrameSource;
-use super::picture::Picture;
+use chorus_media::Picture;
 use super::probe::Probe;
 use super::render::Renderer;
 use super::transport::Screen;
@@ -20,12 +20,16 @@ pub struct CanvasScreen {
 }
 
 impl CanvasScreen {
-    /// Opens `url` and readies `canvas` to show it at the picture's size.
+    /// Opens `url` and readies `canvas` to show it: pictures are kept and
+    /// drawn at about the size the canvas takes on screen, and the whole
+    /// take is decoded ahead when it fits the cache.
     pub async fn open(url: &str, canvas: HtmlCanvasElement) -> Result<Self, String> {
-        let frames = FrameSource::open(url).await?;
-        canvas.set_width(frames.track.width.max(1));
-        canvas.set_height(frames.track.height.max(1));
+        let frames = FrameSource::open(url, shown_size(&canvas)).await?;
+        let (width, height) = frames.picture_size();
+        canvas.set_width(width.max(1));
+        canvas.set_height(height.max(1));
         let renderer = Renderer::new(canvas.clone()).await?;
+        frames.fill();
         Ok(Self {
             frames,
             renderer: RefCell::new(renderer),
@@ -38,6 +42,15 @@ impl CanvasScreen {
     pub fn backend(&self) -> &'static str {
         self.renderer.borrow().backend()
     }
+}
+
+/// The canvas's box on screen in device pixels (at most two per CSS
+/// pixel: sharper than that is not worth four times the memory), or zero
+/// when it is not laid out.
+fn shown_size(canvas: &HtmlCanvasElement) -> (u32, u32) {
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 2.0);
+    let device = |css: i32| (f64::from(css.max(0)) * ratio).round() as u32;
+    (device(canvas.client_width()), device(canvas.client_height()))
 }
 
 impl Screen for CanvasScreen {

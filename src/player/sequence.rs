@@ -1,7 +1,8 @@
-//! Every frame of a take once, in order, for measuring it (the lip-sync
-//! meter). The player's `frames` answers random seeks, a GOP at a time with
-//! a decoder reset per GOP and every plane copied into the cache; reading
-//! straight through that way costs more than the decode itself. Here:
+//! Every frame of a take once, in order: for measuring it (the lip-sync
+//! meter), and for filling a player's cache with the whole take. The
+//! player's `frames` answers random seeks, a GOP at a time with a decoder
+//! reset per GOP; reading straight through that way costs more than the
+//! decode itself. Here:
 //!
 //! - the file is fetched in a few requests of bounded size
 //!   ([`SPAN_BYTES`], `Track::read_spans`), the next while the current one
@@ -9,8 +10,8 @@
 //! - one `VideoDecoder` is configured once and fed every sample in decode
 //!   order, never more than [`MAX_QUEUED`] chunks ahead of its output;
 //! - each frame that comes out is copied once, straight into wasm memory,
-//!   handed over as its luma plane (all the analysis reads) and closed
-//!   before the next one is taken.
+//!   into a buffer reused for every frame, handed over (the analysis reads
+//!   only its luma) and closed before the next one is taken.
 
 use std::collections::HashMap;
 
@@ -28,7 +29,7 @@ use web_sys::{
 };
 
 use super::decoder::decoder_config;
-use super::frame::{OwnedFrame, copy_planes};
+use super::frame::{OwnedFrame, Packed, copy_planes};
 use super::frames::{fps, frame_of_timestamp, timestamp_us};
 use super::source::{Fetched, fetch_range, load_video_track};
 
@@ -38,11 +39,20 @@ const SPAN_BYTES: u64 = 8 * 1024 * 1024;
 /// Chunks the decoder may hold before we wait for a frame to come out.
 const MAX_QUEUED: u32 = 32;
 
-/// One frame's luma plane, packed (stride = width).
-pub struct Luma<'a> {
-    pub data: &'a [u8],
+/// One decoded frame's planes, as [`copy_planes`] packs them.
+pub struct Decoded<'a> {
+    /// Every plane, luma first.
+    pub planes: &'a [u8],
+    pub layout: Packed,
     pub width: u32,
     pub height: u32,
+}
+
+impl Decoded<'_> {
+    /// The luma plane, packed (stride = width).
+    pub fn luma(&self) -> &[u8] {
+        &self.planes[..(self.width * self.height) as usize]
+    }
 }
 
 /// What the decoder's callbacks send: a frame, or why it stopped.
@@ -67,10 +77,15 @@ impl Drop for Open {
 impl Sequence {
     pub async fn open(url: &str) -> Result<Self, String> {
         let track = load_video_track(url).await?;
-        Ok(Self {
+        Ok(Self::of_track(url, track))
+    }
+
+    /// The take at `url` whose video index is `track`, already loaded.
+    pub fn of_track(url: &str, track: Track) -> Self {
+        Self {
             url: url.to_string(),
             track,
-        })
+        }
     }
 
     pub fn frame_count(&self) -> usize {
@@ -89,11 +104,12 @@ impl Sequence {
             .unwrap_or_else(|| frame as f64 / self.fps())
     }
 
-    /// Calls `each` with every shown frame's number and luma, in
-    /// presentation order, then checks that every frame came.
+    /// Calls `each` with every shown frame's number and planes, in
+    /// presentation order, then checks that every frame came. An error from
+    /// `each` stops the read.
     pub async fn each_frame(
         &self,
-        mut each: impl FnMut(usize, Luma<'_>) -> Result<(), String>,
+        mut each: impl FnMut(usize, Decoded<'_>) -> Result<(), String>,
     ) -> Result<(), String> {
         let CodecConfig::Video(codec) = &self.track.codec else {
             return Err("the video track has no video codec".into());
@@ -233,7 +249,7 @@ impl Reader {
     async fn take(
         &mut self,
         output: Output,
-        each: &mut impl FnMut(usize, Luma<'_>) -> Result<(), String>,
+        each: &mut impl FnMut(usize, Decoded<'_>) -> Result<(), String>,
     ) -> Result<(), String> {
         let frame = output?;
         // Frames the edit list hides decode but are never shown.
@@ -246,14 +262,15 @@ impl Reader {
                 self.next - 1
             ));
         }
-        let (width, height, _) = copy_planes(&frame.0, &mut self.planes).await?;
+        let (width, height, layout) = copy_planes(&frame.0, &mut self.planes).await?;
         drop(frame);
         self.next = number + 1;
         self.delivered += 1;
         each(
             number,
-            Luma {
-                data: &self.planes[..(width * height) as usize],
+            Decoded {
+                planes: &self.planes,
+                layout,
                 width,
                 height,
             },

@@ -52,6 +52,11 @@ pub fn Timeline(
     /// Loudness per bucket across the take, 0.0–1.0; empty when silent.
     peaks: Signal<Vec<f32>>,
     on_seek: Callback<usize>,
+    /// Frames from the start already decoded into the player's memory, so
+    /// scrubbing over them is instant: shown as a thin bar, as an edit
+    /// suite shows what is ready to play.
+    #[prop(optional, into)]
+    decoded: Signal<usize>,
     /// Comments to show along the bar; clicking one calls `on_marker`.
     #[prop(optional, into)]
     markers: Signal<Vec<super::Marker>>,
@@ -124,6 +129,17 @@ pub fn Timeline(
                         .collect_view()
                 }}
                 {move || span_style().map(|style| view! { <span class="timeline-span" style=style></span> })}
+                {move || {
+                    let (done, count) = (decoded.get(), frame_count.get());
+                    (done > 0).then(|| view! {
+                        <span
+                            class="timeline-decoded"
+                            class:complete={done >= count}
+                            data-testid="timeline-decoded"
+                            style=format!("width:{:.3}%", percent(done.min(count), count))
+                        ></span>
+                    })
+                }}
                 {move || mark_in.get().map(|f| view! {
                     <span class="timeline-mark in" title=format!("In: frame {f}") style=format!("left:{:.3}%", percent(f, frame_count.get()))></span>
                 })}

@@ -24,8 +24,8 @@ use std::rc::Rc;
 use futures_util::future::join_all;
 
 use super::keys::{Command, next_speed};
-use super::picture::Picture;
 use super::playhead::{Tick, reached, start_frame, tick};
+use chorus_media::Picture;
 
 /// A task the host runs to completion on the page's thread.
 pub type Task = Pin<Box<dyn Future<Output = ()>>>;

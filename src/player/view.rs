@@ -10,7 +10,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::KeyboardEvent;
 
+use gloo_timers::future::TimeoutFuture;
+
 use super::audio;
+use super::frames::{Fill, FrameSource};
 use super::live::{Live, command_of, live};
 use super::probe::{Shown, publish};
 use super::screen::CanvasScreen;
@@ -46,6 +49,7 @@ pub fn Player(
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let loaded = RwSignal::new(None::<Loaded>);
     let peaks = RwSignal::new(Vec::<f32>::new());
+    let fill = RwSignal::new(Fill::Off);
     let (transport, state) = live(1, move |status: &Status| {
         if let (Some(Some(frame)), Some(checksum)) =
             (status.shown.first(), status.checksums.first())
@@ -80,6 +84,7 @@ pub fn Player(
             let Some(player) = transport.try_get_value() else {
                 return;
             };
+            spawn_local(follow_fill(Rc::downgrade(&screen.frames), fill));
             player.set_screen(0, Some(screen));
             // Sound comes second: the first frame must not wait for it.
             let mut context = None;
@@ -174,6 +179,7 @@ pub fn Player(
             data-checksum=move || checksum().map(|c| c.to_string())
             data-backend=move || loaded.with(|l| l.as_ref().map(|l| l.backend))
             data-frame-count=move || frame_count.get().to_string()
+            data-fill=move || fill_label(fill.get())
             on:keydown=on_keydown
         >
             <div class="player-screen" style=aspect>
@@ -197,10 +203,40 @@ pub fn Player(
                 mark_out=state.mark_out
                 keyframes=keyframes
                 peaks=peaks.into()
+                decoded=Signal::derive(move || match fill.get() {
+                    Fill::Running(frames) => frames,
+                    Fill::Done(_) => frame_count.get(),
+                    Fill::Off | Fill::Failed => 0,
+                })
                 on_seek=seek
                 markers
                 on_marker
             />
         </div>
+    }
+}
+
+/// Mirrors a screen's whole-take fill into `fill` until it ends (or the
+/// screen goes).
+async fn follow_fill(frames: std::rc::Weak<FrameSource>, fill: RwSignal<Fill>) {
+    loop {
+        let Some(state) = frames.upgrade().map(|f| f.fill_state()) else {
+            return;
+        };
+        if fill.try_set(state).is_some() || !matches!(state, Fill::Running(_)) {
+            return;
+        }
+        TimeoutFuture::new(200).await;
+    }
+}
+
+/// `data-fill` on the player: "off", "failed", "running 120" (frames in so
+/// far) or "done 1234" (milliseconds the whole take took).
+fn fill_label(fill: Fill) -> String {
+    match fill {
+        Fill::Off => "off".into(),
+        Fill::Failed => "failed".into(),
+        Fill::Running(frames) => format!("running {frames}"),
+        Fill::Done(ms) => format!("done {ms:.0}"),
     }
 }
