@@ -23,7 +23,7 @@ pub use moov::{MAX_SAMPLES_PER_TRACK, parse_file, parse_moov};
 pub use movie::{
     AudioCodec, AvcProfile, CodecConfig, EditInfo, Movie, Sample, Track, TrackKind, VideoCodec,
 };
-pub use picture::{Picture, preview_factor, shrunk_size};
+pub use picture::{MAX_FACTOR, Picture, preview_factor, shrunk_size};
 pub use remux::shift_audio;
 pub use scan::{ByteRange, IndexLocation, locate_moov};
 pub use time::{FrameRate, Rational, Timecode, TimecodeParseError, frame_to_time, time_to_frame};

@@ -62,7 +62,7 @@ impl Picture {
     /// This picture made `factor` times smaller each way: every pixel the
     /// mean of a `factor` × `factor` block (a box filter, which keeps fine
     /// detail from aliasing). The size is rounded down, and never below
-    /// 1 × 1. A factor of 1 (or 0) is a copy.
+    /// 1 × 1. A factor of 1 (or 0) is a copy; above [`MAX_FACTOR`], that.
     #[must_use]
     pub fn shrunk(&self, factor: u32) -> Self {
         let mut data = Vec::new();
@@ -135,7 +135,7 @@ impl Planes for View<'_> {
 /// Writes `source` shrunk by `factor` into `out` (packed I420); returns
 /// the new size.
 fn shrink_into(source: &impl Planes, factor: u32, out: &mut Vec<u8>) -> (u32, u32) {
-    let k = factor.max(1);
+    let k = factor.clamp(1, MAX_FACTOR);
     let (w, h) = source.size();
     let (width, height) = shrunk_size(w, h, k);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
@@ -148,9 +148,12 @@ fn shrink_into(source: &impl Planes, factor: u32, out: &mut Vec<u8>) -> (u32, u3
     (width, height)
 }
 
+/// The most a picture is shrunk by, each way.
+pub const MAX_FACTOR: u32 = 64;
+
 /// The size of a `width` × `height` picture shrunk by `factor`.
 pub fn shrunk_size(width: u32, height: u32, factor: u32) -> (u32, u32) {
-    let k = factor.max(1);
+    let k = factor.clamp(1, MAX_FACTOR);
     ((width / k).max(1), (height / k).max(1))
 }
 
@@ -163,7 +166,7 @@ pub fn preview_factor(width: u32, height: u32, shown: (u32, u32)) -> u32 {
     if shown.0 == 0 || shown.1 == 0 {
         return 1;
     }
-    (width / shown.0).max(height / shown.1).max(1)
+    (width / shown.0).max(height / shown.1).clamp(1, MAX_FACTOR)
 }
 
 /// Appends `plane` (`from` = width × height, packed) shrunk by `k` to
@@ -181,11 +184,11 @@ fn shrink_plane(plane: &[u8], from: (u32, u32), k: u32, to: (u32, u32), out: &mu
         out.extend_from_slice(&plane[..sw * sh]);
         return;
     }
-    // Sums of each source column over a band of k rows (at most
-    // 255 × 64² fits u32 with room), then k columns at a time.
+    // Sums of each source column over a band of k rows (255 × 64 fits
+    // u16, so the adds run eight to a SIMD lane group), then of k columns.
     let span = ow * k;
     let within = span.min(sw);
-    let mut columns = vec![0u32; span];
+    let mut columns = vec![0u16; span];
     // Division by k² as a multiply: rounding to nearest, off by at most one
     // level against the exact mean.
     let area = (k * k) as u64;
@@ -196,15 +199,15 @@ fn shrink_plane(plane: &[u8], from: (u32, u32), k: u32, to: (u32, u32), out: &mu
             let y = (oy * k + r).min(sh - 1);
             let row = &plane[y * sw..y * sw + sw];
             for (sum, &p) in columns[..within].iter_mut().zip(row) {
-                *sum += u32::from(p);
+                *sum += u16::from(p);
             }
-            let last = u32::from(row[sw - 1]);
+            let last = u16::from(row[sw - 1]);
             for sum in &mut columns[within..] {
                 *sum += last;
             }
         }
         out.extend(columns.chunks_exact(k).map(|block| {
-            let total: u32 = block.iter().sum();
+            let total: u32 = block.iter().map(|&c| u32::from(c)).sum();
             ((u64::from(total) * reciprocal + (1 << 31)) >> 32) as u8
         }));
     }
@@ -307,10 +310,14 @@ mod tests {
         planes.extend_from_slice(&[0; 64 * 36]);
         assert_eq!(Picture::from_planes(64, 36, &planes, 3), Some(small));
         assert_eq!(Picture::from_planes(64, 36, &planes[..100], 3), None);
-        // Never smaller than a pixel.
+        // Never smaller than a pixel, nor shrunk past the largest factor.
         let tiny = odd.shrunk(16);
         assert_eq!((tiny.width, tiny.height), (1, 1));
         assert_eq!(tiny.bytes(), 3);
+        let wide = picture(4000, 8, |x, _, _| (x % 251) as u8);
+        let least = wide.shrunk(10_000);
+        assert_eq!((least.width, least.height), (4000 / MAX_FACTOR, 1));
+        assert_eq!(least.bytes(), Picture::size_of(least.width, least.height));
     }
 
     #[test]
