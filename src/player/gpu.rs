@@ -6,16 +6,17 @@
 //! each own one.
 //!
 //! WebGL ties a context to one canvas, so the device draws into a hidden
-//! stage canvas, and each screen copies the finished picture into its own
-//! visible canvas (a 2D canvas, which holds no GPU context of its own) in
-//! the same task, before the browser may discard the stage's buffer.
+//! stage (an `OffscreenCanvas`), and each finished picture is handed to
+//! its screen's visible canvas as an `ImageBitmap` (`transferToImageBitmap`,
+//! then the screen's `bitmaprenderer` context takes it): the drawing buffer
+//! itself changes hands, with no copy and no read-back on the page's
+//! thread, and the screen's canvas holds no GPU context of its own.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
-use wasm_bindgen::JsCast;
-use web_sys::HtmlCanvasElement;
+use web_sys::{ImageBitmap, OffscreenCanvas};
 use wgpu::util::new_instance_with_webgpu_detection;
 
 /// True when the page URL asks for WebGPU (`gpu=webgpu` in the query).
@@ -29,7 +30,7 @@ pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     /// The hidden canvas every picture is drawn on first.
-    pub stage: HtmlCanvasElement,
+    stage: OffscreenCanvas,
     surface: wgpu::Surface<'static>,
     config: RefCell<wgpu::SurfaceConfiguration>,
     pub pipeline: wgpu::RenderPipeline,
@@ -65,13 +66,8 @@ impl Gpu {
     }
 
     async fn open() -> Result<Self, String> {
-        let stage: HtmlCanvasElement = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.create_element("canvas").ok())
-            .and_then(|c| c.dyn_into().ok())
-            .ok_or("no document to draw in")?;
-        stage.set_width(16);
-        stage.set_height(16);
+        let stage = OffscreenCanvas::new(16, 16)
+            .map_err(|_| "this browser has no OffscreenCanvas to draw on")?;
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         // WebGPU drew nothing (a black canvas, no validation error) on the
         // SwiftShader adapter our browser tests get, so it is opt-in with
@@ -85,7 +81,7 @@ impl Gpu {
         // WebGL needs the surface before the adapter: the canvas's context is
         // the adapter.
         let surface = instance
-            .create_surface(wgpu::SurfaceTarget::Canvas(stage.clone()))
+            .create_surface(wgpu::SurfaceTarget::OffscreenCanvas(stage.clone()))
             .map_err(|e| format!("no drawing surface: {e}"))?;
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
@@ -135,14 +131,14 @@ impl Gpu {
         })
     }
 
-    /// Runs `encode` into the stage at `width`×`height` and presents it; the
-    /// stage then holds the picture until the next draw.
+    /// Runs `encode` into the stage at `width`×`height`, presents it and
+    /// takes the finished picture off the stage, for a screen's canvas.
     pub fn draw_on_stage(
         &self,
         width: u32,
         height: u32,
         encode: impl FnOnce(&mut wgpu::RenderPass<'_>),
-    ) -> Result<(), String> {
+    ) -> Result<ImageBitmap, String> {
         {
             let mut config = self.config.borrow_mut();
             if (config.width, config.height) != (width, height) && width > 0 && height > 0 {
@@ -183,7 +179,9 @@ impl Gpu {
         }
         self.queue.submit([encoder.finish()]);
         self.queue.present(frame);
-        Ok(())
+        self.stage
+            .transfer_to_image_bitmap()
+            .map_err(|_| "the picture could not be taken off the stage".to_string())
     }
 }
 

@@ -1,13 +1,13 @@
 //! Draws one screen's decoded pictures with the page's shared GPU: the
 //! planes are uploaded with `write_texture` into this screen's textures,
-//! converted by `yuv.wgsl` on the shared stage, and copied into the screen's
-//! own canvas. Handing a `VideoFrame` to the GPU directly fails on some
+//! converted by `yuv.wgsl` on the shared stage, and handed to the screen's
+//! own canvas (a `bitmaprenderer` context) as a bitmap, without a copy. Handing a `VideoFrame` to the GPU directly fails on some
 //! adapters (SwiftShader's WebGPU among them), so planes go as bytes.
 
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::{HtmlCanvasElement, ImageBitmapRenderingContext};
 
 use super::gpu::Gpu;
 use chorus_media::Picture;
@@ -25,17 +25,17 @@ pub struct Renderer {
     gpu: Rc<Gpu>,
     planes: Option<Planes>,
     canvas: HtmlCanvasElement,
-    out: CanvasRenderingContext2d,
+    out: ImageBitmapRenderingContext,
 }
 
 impl Renderer {
     pub async fn new(canvas: HtmlCanvasElement) -> Result<Self, String> {
         let gpu = Gpu::shared().await?;
         let out = canvas
-            .get_context("2d")
+            .get_context("bitmaprenderer")
             .ok()
             .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            .and_then(|c| c.dyn_into::<ImageBitmapRenderingContext>().ok())
             .ok_or("the player's canvas cannot be drawn to")?;
         Ok(Self {
             gpu,
@@ -136,7 +136,7 @@ impl Renderer {
     }
 
     /// Uploads `picture`, draws it on the stage at the canvas's size and
-    /// copies it into the canvas.
+    /// hands the result to the canvas.
     pub fn draw(&mut self, picture: &Picture) -> Result<(), String> {
         let (w, h) = (picture.width, picture.height);
         let (cw, ch) = picture.chroma_size();
@@ -146,13 +146,12 @@ impl Renderer {
         self.upload(&planes.u, picture.u(), cw, ch);
         self.upload(&planes.v, picture.v(), cw, ch);
         let (width, height) = (self.canvas.width().max(1), self.canvas.height().max(1));
-        self.gpu.draw_on_stage(width, height, |pass| {
+        let bitmap = self.gpu.draw_on_stage(width, height, |pass| {
             pass.set_pipeline(&self.gpu.pipeline);
             pass.set_bind_group(0, &planes.bind_group, &[]);
             pass.draw(0..3, 0..1);
         })?;
-        self.out
-            .draw_image_with_html_canvas_element(&self.gpu.stage, 0.0, 0.0)
-            .map_err(|_| "the picture could not be copied to its canvas".to_string())
+        self.out.transfer_from_image_bitmap(&bitmap);
+        Ok(())
     }
 }
