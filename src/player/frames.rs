@@ -42,7 +42,7 @@ thread_local! {
 pub enum Fill {
     /// Not started, or not done because the take would not fit the budget.
     Off,
-    /// Decoding, this many frames in so far.
+    /// Decoding; every frame before this one is in (frames come in order).
     Running(usize),
     /// Every frame is in the cache, read in this many milliseconds.
     Done(f64),
@@ -158,13 +158,11 @@ impl FrameSource {
                 TimeoutFuture::new(10).await;
             }
             let started = crate::dom::now_ms();
-            let mut read = 0;
             let outcome = sequence
                 .each_frame(|frame, decoded| {
                     let this = weak.upgrade().ok_or("the screen was closed")?;
-                    read += 1;
-                    this.fill.set(Fill::Running(read));
                     if this.cache.borrow().contains(frame) {
+                        this.fill.set(Fill::Running(frame + 1));
                         return Ok(());
                     }
                     let (w, h) = (decoded.width, decoded.height);
@@ -176,6 +174,7 @@ impl FrameSource {
                         }
                     };
                     this.cache.borrow_mut().insert(frame, picture);
+                    this.fill.set(Fill::Running(frame + 1));
                     Ok(())
                 })
                 .await;
@@ -219,6 +218,18 @@ impl FrameSource {
     pub async fn picture(self: &Rc<Self>, frame: usize) -> Result<Rc<Picture>, String> {
         if let Some(picture) = self.cache.borrow_mut().get(frame) {
             return Ok(picture);
+        }
+        // A frame the whole-take read is about to reach (playing on from
+        // where it is, say) comes from it, not from a second decode of the
+        // same GOP beside it.
+        let lead = (self.fps() / 2.0).ceil() as usize;
+        while let Fill::Running(next) = self.fill.get()
+            && (next..next + lead).contains(&frame)
+        {
+            TimeoutFuture::new(2).await;
+            if let Some(picture) = self.cache.borrow_mut().get(frame) {
+                return Ok(picture);
+            }
         }
         let gop = self
             .gop_of(frame)
