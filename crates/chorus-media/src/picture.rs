@@ -244,23 +244,24 @@ mod tests {
     }
 
     /// The exact mean of a block, rounded, with the edge repeated.
-    fn block_mean(plane: &[u8], w: u32, h: u32, k: u32, ox: u32, oy: u32) -> u8 {
+    fn block_mean(plane: &[u8], size: (u32, u32), factor: u32, at: (u32, u32)) -> u8 {
+        let (width, height) = size;
         let mut total = 0u32;
-        for dy in 0..k {
-            for dx in 0..k {
-                let x = (ox * k + dx).min(w - 1);
-                let y = (oy * k + dy).min(h - 1);
-                total += u32::from(plane[(y * w + x) as usize]);
+        for dy in 0..factor {
+            for dx in 0..factor {
+                let col = (at.0 * factor + dx).min(width - 1);
+                let row = (at.1 * factor + dy).min(height - 1);
+                total += u32::from(plane[(row * width + col) as usize]);
             }
         }
-        ((f64::from(total) / f64::from(k * k)).round()) as u8
+        ((f64::from(total) / f64::from(factor * factor)).round()) as u8
     }
 
     #[test]
     fn shrinking_averages_blocks_on_every_plane() {
         // Noise-like content, so every block is different.
         let source = picture(1000, 563, |x, y, p| {
-            (x.wrapping_mul(31) ^ y.wrapping_mul(17) ^ u32::from(p) * 89) as u8
+            (x.wrapping_mul(31) ^ y.wrapping_mul(17) ^ (u32::from(p) * 89)) as u8
         });
         for k in [2, 3, 4, 7] {
             let small = source.shrunk(k);
@@ -281,7 +282,7 @@ mod tests {
             for (from, to, (w, h), (ow, oh)) in planes {
                 for oy in 0..oh {
                     for ox in 0..ow {
-                        let want = block_mean(from, w, h, k, ox, oy);
+                        let want = block_mean(from, (w, h), k, (ox, oy));
                         let got = to[(oy * ow + ox) as usize];
                         assert!(
                             want.abs_diff(got) <= 1,
