@@ -144,11 +144,8 @@ impl FrameSource {
         }
         self.reserved.set(whole);
         self.fill.set(Fill::Running(0));
+        let sequence = Sequence::of_track(&self.url, self.track.clone());
         let weak = Rc::downgrade(self);
-        let seeking = Rc::downgrade(self);
-        // A seek that has to decode its GOP gets the machine to itself.
-        let sequence = Sequence::of_track(&self.url, self.track.clone())
-            .yielding_while(move || seeking.upgrade().is_some_and(|this| this.seek_waits()));
         spawn_local(async move {
             // The first frame's GOP decodes alone, so the screen shows
             // something as soon as it can.
@@ -214,14 +211,6 @@ impl FrameSource {
 
     pub fn is_cached(&self, frame: usize) -> bool {
         self.cache.borrow().contains(frame)
-    }
-
-    /// Whether someone waits on a GOP decode now.
-    fn seek_waits(&self) -> bool {
-        self.running
-            .borrow()
-            .as_ref()
-            .is_some_and(|run| !run.finished() && run.waiting.get() > 0)
     }
 
     /// The picture of `frame`: from the cache, or decoded from its GOP's

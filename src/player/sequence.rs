@@ -19,7 +19,6 @@ use chorus_media::{CodecConfig, Track};
 use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
-use gloo_timers::future::TimeoutFuture;
 use js_sys::Uint8Array;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::Closure;
@@ -62,8 +61,6 @@ type Output = Result<OwnedFrame, String>;
 pub struct Sequence {
     url: String,
     track: Track,
-    /// While this says so, no more samples are fed (see [`Sequence::yielding_while`]).
-    hold: Option<Box<dyn Fn() -> bool>>,
 }
 
 /// The decoder, closed however the read ends.
@@ -88,15 +85,7 @@ impl Sequence {
         Self {
             url: url.to_string(),
             track,
-            hold: None,
         }
-    }
-
-    /// Feeds the decoder only while `hold` says no: a background read
-    /// makes way for work someone waits on (a player's seek).
-    pub fn yielding_while(mut self, hold: impl Fn() -> bool + 'static) -> Self {
-        self.hold = Some(Box::new(hold));
-        self
     }
 
     pub fn frame_count(&self) -> usize {
@@ -176,9 +165,6 @@ impl Sequence {
                 }
                 while let Ok(output) = outputs.try_recv() {
                     reader.take(output, &mut each).await?;
-                }
-                while self.hold.as_ref().is_some_and(|hold| hold()) {
-                    TimeoutFuture::new(4).await;
                 }
                 self.decode(&decoder.0, &fetched, i)?;
             }
