@@ -130,6 +130,9 @@ impl FrameSource {
     /// Frames already cached are skipped, a seek meanwhile still decodes
     /// its own GOP at once, and dropping the source stops the read.
     pub fn fill(self: &Rc<Self>) {
+        if self.fill.get() != Fill::Off {
+            return;
+        }
         let (width, height) = self.picture_size();
         let whole = self.frame_count() * Picture::size_of(width, height);
         let reserved = FILL_RESERVED.with(|r| {
@@ -139,7 +142,7 @@ impl FrameSource {
             }
             fits
         });
-        if !reserved || self.fill.get() != Fill::Off {
+        if !reserved {
             return;
         }
         self.reserved.set(whole);
