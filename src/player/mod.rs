@@ -5,10 +5,11 @@
 //! presentation order and every `VideoFrame` is closed in `Drop`.
 //!
 //! - `source`: HTTP Range fetches and the index; `decoder`: WebCodecs;
-//!   `frame`: VideoFrame ownership and plane copies; `picture`: the copied
-//!   planes; `cache`: decoded frames within a memory budget; `frames`:
-//!   frame number → picture; `sequence`: every frame once, in order, as
-//!   luma (for measuring).
+//!   `frame`: VideoFrame ownership and plane copies, shrunk to the screen
+//!   (the pictures themselves are `chorus_media::Picture`); `cache`: decoded
+//!   frames within a memory budget; `frames`: frame number → picture, and
+//!   the whole take decoded ahead when it fits; `sequence`: every frame
+//!   once, in order (for measuring, and for that read ahead).
 //! - `gpu`: the page's one GPU context (WebGL2, or WebGPU), shared by every
 //!   screen; `render` (+ `yuv.wgsl`): one screen's drawing; `screen`: a
 //!   take's frames drawn into a canvas; `probe`: the pixel checksum tests

@@ -235,7 +235,7 @@ impl Sequence {
     }
 }
 
-/// Turns decoder outputs into numbered luma planes, in order.
+/// Turns decoder outputs into numbered frames' planes, in order.
 struct Reader {
     frame_of_timestamp: HashMap<i64, usize>,
     /// Reused for every frame: one copy's worth of memory.
