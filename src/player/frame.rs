@@ -106,10 +106,26 @@ pub async fn copy_out(frame: OwnedFrame, factor: u32) -> Result<Picture, String>
     picture_of(width, height, packed, data, factor)
 }
 
+/// The picture in a borrowed buffer `planes` as [`copy_planes`] left
+/// them (a reader's reused buffer), shrunk by `factor`.
+pub fn picture_in(
+    width: u32,
+    height: u32,
+    packed: Packed,
+    planes: &[u8],
+    factor: u32,
+) -> Result<Picture, String> {
+    match packed {
+        Packed::I420 => Picture::from_planes(width, height, planes, factor)
+            .ok_or_else(|| format!("a {width}×{height} frame came out the wrong size")),
+        Packed::Nv12 => picture_of(width, height, packed, planes.to_vec(), factor),
+    }
+}
+
 /// The picture in `planes` as [`copy_planes`] left them, shrunk by
 /// `factor`. Decoders give I420 in software and often NV12 in hardware;
 /// NV12's interleaved chroma is split here so the renderer sees I420 only.
-pub fn picture_of(
+fn picture_of(
     width: u32,
     height: u32,
     packed: Packed,

@@ -16,16 +16,15 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::rc::Rc;
 
-use chorus_media::{CodecConfig, Track};
+use chorus_media::{CodecConfig, Picture, Track, preview_factor, shrunk_size};
 use gloo_timers::future::TimeoutFuture;
 use leptos::task::spawn_local;
 
 use super::cache::{DEFAULT_BUDGET, FrameCache};
 use super::decoder::{Chunk, Decoder, Sink};
-use super::frame::{Packed, picture_of};
+use super::frame::picture_in;
 use super::sequence::Sequence;
 use super::source::{fetch_range, load_video_track};
-use chorus_media::{Picture, preview_factor, shrunk_size};
 
 /// How much memory every screen on a page may hold in whole takes decoded
 /// ahead ([`FrameSource::fill`]), together: the compare view's screens each
@@ -164,19 +163,16 @@ impl FrameSource {
             let outcome = sequence
                 .each_frame(|frame, decoded| {
                     let this = weak.upgrade().ok_or("the screen was closed")?;
-                    if this.cache.borrow().contains(frame) {
-                        this.fill.set(Fill::Running(frame + 1));
-                        return Ok(());
+                    if !this.cache.borrow().contains(frame) {
+                        let picture = picture_in(
+                            decoded.width,
+                            decoded.height,
+                            decoded.layout,
+                            decoded.planes,
+                            this.factor,
+                        )?;
+                        this.cache.borrow_mut().insert(frame, picture);
                     }
-                    let (w, h) = (decoded.width, decoded.height);
-                    let picture = match decoded.layout {
-                        Packed::I420 => Picture::from_planes(w, h, decoded.planes, this.factor)
-                            .ok_or_else(|| format!("a {w}×{h} frame came out the wrong size"))?,
-                        Packed::Nv12 => {
-                            picture_of(w, h, decoded.layout, decoded.planes.to_vec(), this.factor)?
-                        }
-                    };
-                    this.cache.borrow_mut().insert(frame, picture);
                     this.fill.set(Fill::Running(frame + 1));
                     Ok(())
                 })

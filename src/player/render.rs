@@ -1,8 +1,9 @@
 //! Draws one screen's decoded pictures with the page's shared GPU: the
 //! planes are uploaded with `write_texture` into this screen's textures,
 //! converted by `yuv.wgsl` on the shared stage, and handed to the screen's
-//! own canvas (a `bitmaprenderer` context) as a bitmap, without a copy. Handing a `VideoFrame` to the GPU directly fails on some
-//! adapters (SwiftShader's WebGPU among them), so planes go as bytes.
+//! own canvas (a `bitmaprenderer` context) as a bitmap, without a copy.
+//! Handing a `VideoFrame` to the GPU directly fails on some adapters
+//! (SwiftShader's WebGPU among them), so planes go as bytes.
 
 use std::rc::Rc;
 

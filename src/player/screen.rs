@@ -4,10 +4,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use chorus_media::Picture;
 use web_sys::HtmlCanvasElement;
 
 use super::frames::FrameSource;
-use chorus_media::Picture;
 use super::probe::Probe;
 use super::render::Renderer;
 use super::transport::Screen;

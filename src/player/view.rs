@@ -3,14 +3,13 @@
 //! the index and draws frame 0; unmounting drops the decoder (closing it)
 //! and every cached frame.
 
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
+use gloo_timers::future::TimeoutFuture;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::KeyboardEvent;
-
-use gloo_timers::future::TimeoutFuture;
 
 use super::audio;
 use super::frames::{Fill, FrameSource};
@@ -218,7 +217,7 @@ pub fn Player(
 
 /// Mirrors a screen's whole-take fill into `fill` until it ends (or the
 /// screen goes).
-async fn follow_fill(frames: std::rc::Weak<FrameSource>, fill: RwSignal<Fill>) {
+async fn follow_fill(frames: Weak<FrameSource>, fill: RwSignal<Fill>) {
     loop {
         let Some(state) = frames.upgrade().map(|f| f.fill_state()) else {
             return;

@@ -259,8 +259,13 @@ async fn bench_seek() -> Result<()> {
             .execute("return document.querySelector('[data-testid=player]').dataset.fill;", vec![])
             .await?;
         println!(
-            "bench-seek	Whole take decoded ahead: {} ({} of the measured seeks came before that, p50 {:.1} ms, max {:.1} ms)",
-            fill.as_str().map_or_else(|| "no".to_string(), |f| f.replace("done ", "in ").replace("off", "not done (did not fit)") + " ms"),
+            "bench-seek\tWhole take decoded ahead: {} ({} of the measured seeks came before that, p50 {:.1} ms, max {:.1} ms)",
+            match fill.as_str().unwrap_or("off") {
+                "off" => "not done (it did not fit)".to_string(),
+                state => state
+                    .strip_prefix("done ")
+                    .map_or_else(|| format!("not done ({state})"), |ms| format!("in {ms} ms")),
+            },
             cold.len(),
             percentile(&cold_ms, 0.5),
             cold_ms.last().copied().unwrap_or(f64::NAN),

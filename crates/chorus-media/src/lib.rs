@@ -1,8 +1,8 @@
 //! MP4 demuxing for the preview player: find and parse the index (`moov`) so
 //! sample bytes can be fetched on demand, and convert between frame numbers,
 //! timestamps and timecodes; and the decoded pictures the player keeps
-//! (packed I420, shrunk to the size they are shown). No I/O: callers fetch bytes (HTTP Range in the
-//! browser, files natively) and hand them in.
+//! (packed I420, shrunk to the size they are shown). No I/O: callers fetch
+//! bytes (HTTP Range in the browser, files natively) and hand them in.
 
 mod boxes;
 mod codec;
