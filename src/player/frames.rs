@@ -62,7 +62,16 @@ pub struct FrameSource {
     /// Bytes reserved from [`PAGE_FILL_BUDGET`] by this screen's fill.
     reserved: Cell<usize>,
     fill: Cell<Fill>,
+    /// Whether the transport is playing this screen, and the last frame
+    /// it asked for: while playing, the fill keeps only a little ahead.
+    playing: Cell<bool>,
+    asked: Cell<usize>,
 }
+
+/// While the take plays, how far ahead of the playhead the whole-take
+/// read may run, in seconds. Racing further ahead takes the CPU the
+/// frames being played need; the rest is read once playback stops.
+const PLAYING_LEAD_S: f64 = 2.0;
 
 impl Drop for FrameSource {
     fn drop(&mut self) {
@@ -112,6 +121,8 @@ impl FrameSource {
             running: RefCell::new(None),
             reserved: Cell::new(0),
             fill: Cell::new(Fill::Off),
+            playing: Cell::new(false),
+            asked: Cell::new(0),
         }))
     }
 
@@ -122,6 +133,20 @@ impl FrameSource {
 
     pub fn fill_state(&self) -> Fill {
         self.fill.get()
+    }
+
+    /// Told by the transport when playback starts and stops.
+    pub fn set_playing(&self, playing: bool) {
+        self.playing.set(playing);
+    }
+
+    /// Whether the whole-take read, about to decode toward frame `next`,
+    /// should wait: while playing, when it is far enough ahead of the
+    /// playhead. Never when behind it, so a frame played next can always
+    /// come from the read.
+    fn fill_holds(&self, next: usize) -> bool {
+        let lead = (self.fps() * PLAYING_LEAD_S).ceil() as usize;
+        self.playing.get() && next > self.asked.get() + lead
     }
 
     /// Decodes every frame of the take into the cache in the background,
@@ -146,8 +171,11 @@ impl FrameSource {
         }
         self.reserved.set(whole);
         self.fill.set(Fill::Running(0));
-        let sequence = Sequence::of_track(&self.url, self.track.clone());
         let weak = Rc::downgrade(self);
+        let sequence = Sequence::of_track(&self.url, self.track.clone()).held_while({
+            let weak = weak.clone();
+            move |next| weak.upgrade().is_some_and(|this| this.fill_holds(next))
+        });
         spawn_local(async move {
             // The first frame's GOP decodes alone, so the screen shows
             // something as soon as it can.
@@ -215,6 +243,7 @@ impl FrameSource {
     /// The picture of `frame`: from the cache, or decoded from its GOP's
     /// keyframe, answered as soon as it comes out of the decoder.
     pub async fn picture(self: &Rc<Self>, frame: usize) -> Result<Rc<Picture>, String> {
+        self.asked.set(frame);
         if let Some(picture) = self.cache.borrow_mut().get(frame) {
             return Ok(picture);
         }

@@ -1,22 +1,23 @@
-//! The page's one GPU context for pictures: every screen on the page (the
-//! Library's players, the compare view's screens, review pages) draws with
-//! this one wgpu device, WebGL2 or, when the page asks for it and the
-//! browser has an adapter, WebGPU. Browsers allow about sixteen live WebGL
-//! contexts per page and drop the oldest beyond that, so screens must not
-//! each own one.
+//! One screen's GPU context: the screen's own canvas holds a WebGL2
+//! context (or, when the page asks for it and the browser has an adapter,
+//! a WebGPU one) and wgpu draws straight into it. Presenting is then the
+//! browser's compositor's work, off the page's thread: handing a finished
+//! picture from a shared hidden canvas to each screen (`transferToImageBitmap`)
+//! made the page's thread wait for the GPU on every picture, about 8 ms at
+//! 640×360 on a software GPU, which cost two playing screens a third of
+//! the page's frames.
 //!
-//! WebGL ties a context to one canvas, so the device draws into a hidden
-//! stage (an `OffscreenCanvas`), and each finished picture is handed to
-//! its screen's visible canvas as an `ImageBitmap` (`transferToImageBitmap`,
-//! then the screen's `bitmaprenderer` context takes it): the drawing buffer
-//! itself changes hands, with no copy and no read-back on the page's
-//! thread, and the screen's canvas holds no GPU context of its own.
+//! Browsers keep about sixteen live WebGL contexts per page and drop the
+//! oldest beyond that, so a screen gives its context back the moment it
+//! closes (`WEBGL_lose_context`), not whenever the collector runs: a page
+//! holds as many as it shows screens (one to four).
+//!
+//! The drawing buffer is preserved, so what is on screen can be read back
+//! at any time (tests, screenshots) without being drawn again.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
-
-use gloo_timers::future::TimeoutFuture;
-use web_sys::{ImageBitmap, OffscreenCanvas};
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{HtmlCanvasElement, WebGl2RenderingContext, WebglLoseContext};
 use wgpu::util::new_instance_with_webgpu_detection;
 
 /// True when the page URL asks for WebGPU (`gpu=webgpu` in the query).
@@ -29,59 +30,37 @@ pub struct Gpu {
     _instance: wgpu::Instance,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
-    /// The hidden canvas every picture is drawn on first.
-    stage: OffscreenCanvas,
     surface: wgpu::Surface<'static>,
-    config: RefCell<wgpu::SurfaceConfiguration>,
+    config: wgpu::SurfaceConfiguration,
     pub pipeline: wgpu::RenderPipeline,
     pub sampler: wgpu::Sampler,
     /// "WebGPU" or "WebGL2", for the debug overlay and tests.
     pub backend: &'static str,
-}
-
-thread_local! {
-    static SHARED: RefCell<Option<Rc<Gpu>>> = const { RefCell::new(None) };
-    static OPENING: Cell<bool> = const { Cell::new(false) };
+    /// The WebGL context, given back on drop.
+    webgl: Option<WebGl2RenderingContext>,
 }
 
 impl Gpu {
-    /// The page's GPU, set up by the first screen that asks; the others
-    /// wait for it rather than open a second context.
-    pub async fn shared() -> Result<Rc<Self>, String> {
-        loop {
-            if let Some(gpu) = SHARED.with_borrow(Clone::clone) {
-                return Ok(gpu);
-            }
-            if !OPENING.replace(true) {
-                break;
-            }
-            TimeoutFuture::new(5).await;
-        }
-        let opened = Self::open().await.map(Rc::new);
-        if let Ok(gpu) = &opened {
-            SHARED.set(Some(Rc::clone(gpu)));
-        }
-        OPENING.set(false);
-        opened
-    }
-
-    async fn open() -> Result<Self, String> {
-        let stage = OffscreenCanvas::new(16, 16)
-            .map_err(|_| "this browser has no OffscreenCanvas to draw on")?;
+    /// A GPU context on `canvas`, for drawing pictures into it.
+    pub async fn on_canvas(canvas: &HtmlCanvasElement) -> Result<Self, String> {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         // WebGPU drew nothing (a black canvas, no validation error) on the
         // SwiftShader adapter our browser tests get, so it is opt-in with
         // `?gpu=webgpu` until it is proven on real GPUs; WebGL2 is the default.
-        desc.backends = if webgpu_requested() {
+        let webgpu = webgpu_requested();
+        desc.backends = if webgpu {
             wgpu::Backends::BROWSER_WEBGPU | wgpu::Backends::GL
         } else {
             wgpu::Backends::GL
         };
+        // wgpu asks the canvas for its WebGL2 context and gets this one:
+        // the first request's options are the ones that hold.
+        let webgl = if webgpu { None } else { Some(preserved_webgl(canvas)?) };
         let instance = new_instance_with_webgpu_detection(desc).await;
         // WebGL needs the surface before the adapter: the canvas's context is
         // the adapter.
         let surface = instance
-            .create_surface(wgpu::SurfaceTarget::OffscreenCanvas(stage.clone()))
+            .create_surface(wgpu::SurfaceTarget::Canvas(canvas.clone()))
             .map_err(|e| format!("no drawing surface: {e}"))?;
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
@@ -101,8 +80,9 @@ impl Gpu {
             wgpu::Limits::downlevel_webgl2_defaults(),
         )
         .await?;
+        let (width, height) = (canvas.width().max(1), canvas.height().max(1));
         let mut config = surface
-            .get_default_config(&adapter, 16, 16)
+            .get_default_config(&adapter, width, height)
             .ok_or("the canvas cannot be drawn to")?;
         // The shader writes gamma-encoded values already; an sRGB target
         // would encode them twice and wash the picture out.
@@ -122,35 +102,32 @@ impl Gpu {
             _instance: instance,
             device,
             queue,
-            stage,
             surface,
-            config: RefCell::new(config),
+            config,
             pipeline,
             sampler,
             backend,
+            webgl,
         })
     }
 
-    /// Runs `encode` into the stage at `width`×`height`, presents it and
-    /// takes the finished picture off the stage, for a screen's canvas.
-    pub fn draw_on_stage(
-        &self,
+    /// Runs `encode` into the canvas at `width`×`height` and presents it.
+    /// Returns at once: the browser finishes the picture on its own time.
+    pub fn draw(
+        &mut self,
         width: u32,
         height: u32,
         encode: impl FnOnce(&mut wgpu::RenderPass<'_>),
-    ) -> Result<ImageBitmap, String> {
-        {
-            let mut config = self.config.borrow_mut();
-            if (config.width, config.height) != (width, height) && width > 0 && height > 0 {
-                config.width = width;
-                config.height = height;
-                self.surface.configure(&self.device, &config);
-            }
+    ) -> Result<(), String> {
+        if (self.config.width, self.config.height) != (width, height) && width > 0 && height > 0 {
+            self.config.width = width;
+            self.config.height = height;
+            self.surface.configure(&self.device, &self.config);
         }
         let (wgpu::CurrentSurfaceTexture::Success(frame)
         | wgpu::CurrentSurfaceTexture::Suboptimal(frame)) = self.surface.get_current_texture()
         else {
-            self.surface.configure(&self.device, &self.config.borrow());
+            self.surface.configure(&self.device, &self.config);
             return Err("the canvas was not ready to draw".into());
         };
         let view = frame
@@ -179,10 +156,40 @@ impl Gpu {
         }
         self.queue.submit([encoder.finish()]);
         self.queue.present(frame);
-        self.stage
-            .transfer_to_image_bitmap()
-            .map_err(|_| "the picture could not be taken off the stage".to_string())
+        Ok(())
     }
+}
+
+impl Drop for Gpu {
+    fn drop(&mut self) {
+        // Give the context back now; the browser would otherwise count it
+        // live until the collector finds the canvas.
+        let lose = self
+            .webgl
+            .as_ref()
+            .and_then(|gl| gl.get_extension("WEBGL_lose_context").ok().flatten())
+            .and_then(|ext| ext.dyn_into::<WebglLoseContext>().ok());
+        if let Some(lose) = lose {
+            lose.lose_context();
+        }
+    }
+}
+
+/// `canvas`'s WebGL2 context, made with the drawing buffer preserved and
+/// no antialiasing (pictures are drawn as one quad).
+fn preserved_webgl(canvas: &HtmlCanvasElement) -> Result<WebGl2RenderingContext, String> {
+    let options = Object::new();
+    let set = |key: &str, value: bool| {
+        let _ = Reflect::set(&options, &key.into(), &JsValue::from_bool(value));
+    };
+    set("preserveDrawingBuffer", true);
+    set("antialias", false);
+    canvas
+        .get_context_with_context_options("webgl2", &options)
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<WebGl2RenderingContext>().ok())
+        .ok_or_else(|| "this browser has no WebGL2 to draw the picture with".to_string())
 }
 
 /// A device on `adapter` with `limits` raised to what the adapter allows

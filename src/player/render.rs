@@ -1,14 +1,10 @@
-//! Draws one screen's decoded pictures with the page's shared GPU: the
-//! planes are uploaded with `write_texture` into this screen's textures,
-//! converted by `yuv.wgsl` on the shared stage, and handed to the screen's
-//! own canvas (a `bitmaprenderer` context) as a bitmap, without a copy.
-//! Handing a `VideoFrame` to the GPU directly fails on some adapters
-//! (SwiftShader's WebGPU among them), so planes go as bytes.
+//! Draws one screen's decoded pictures into its canvas: the planes are
+//! uploaded with `write_texture` into this screen's textures and converted
+//! by `yuv.wgsl` with the canvas's own GPU context. Handing a `VideoFrame`
+//! to the GPU directly fails on some adapters (SwiftShader's WebGPU among
+//! them), so planes go as bytes.
 
-use std::rc::Rc;
-
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlCanvasElement, ImageBitmapRenderingContext};
+use web_sys::HtmlCanvasElement;
 
 use super::gpu::Gpu;
 use chorus_media::Picture;
@@ -23,26 +19,19 @@ struct Planes {
 }
 
 pub struct Renderer {
-    gpu: Rc<Gpu>,
     planes: Option<Planes>,
     canvas: HtmlCanvasElement,
-    out: ImageBitmapRenderingContext,
+    // Last: the plane textures go before the context they live in.
+    gpu: Gpu,
 }
 
 impl Renderer {
     pub async fn new(canvas: HtmlCanvasElement) -> Result<Self, String> {
-        let gpu = Gpu::shared().await?;
-        let out = canvas
-            .get_context("bitmaprenderer")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<ImageBitmapRenderingContext>().ok())
-            .ok_or("the player's canvas cannot be drawn to")?;
+        let gpu = Gpu::on_canvas(&canvas).await?;
         Ok(Self {
-            gpu,
             planes: None,
             canvas,
-            out,
+            gpu,
         })
     }
 
@@ -136,8 +125,7 @@ impl Renderer {
         );
     }
 
-    /// Uploads `picture`, draws it on the stage at the canvas's size and
-    /// hands the result to the canvas.
+    /// Uploads `picture` and draws it at the canvas's size.
     pub fn draw(&mut self, picture: &Picture) -> Result<(), String> {
         let (w, h) = (picture.width, picture.height);
         let (cw, ch) = picture.chroma_size();
@@ -147,12 +135,11 @@ impl Renderer {
         self.upload(&planes.u, picture.u(), cw, ch);
         self.upload(&planes.v, picture.v(), cw, ch);
         let (width, height) = (self.canvas.width().max(1), self.canvas.height().max(1));
-        let bitmap = self.gpu.draw_on_stage(width, height, |pass| {
-            pass.set_pipeline(&self.gpu.pipeline);
-            pass.set_bind_group(0, &planes.bind_group, &[]);
+        let (pipeline, bind_group) = (self.gpu.pipeline.clone(), planes.bind_group.clone());
+        self.gpu.draw(width, height, |pass| {
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
             pass.draw(0..3, 0..1);
-        })?;
-        self.out.transfer_from_image_bitmap(&bitmap);
-        Ok(())
+        })
     }
 }

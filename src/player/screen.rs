@@ -1,5 +1,5 @@
 //! One screen of a transport: a take's frames (index, WebCodecs decoder,
-//! frame cache) drawn into one canvas with the page's shared GPU.
+//! frame cache) drawn into one canvas with its own GPU context.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -73,5 +73,9 @@ impl Screen for CanvasScreen {
     fn draw(&self, picture: &Picture) -> Result<Option<u32>, String> {
         self.renderer.borrow_mut().draw(picture)?;
         Ok(self.probe.as_ref().and_then(|p| p.checksum(&self.canvas)))
+    }
+
+    fn playing(&self, playing: bool) {
+        self.frames.set_playing(playing);
     }
 }

@@ -19,6 +19,7 @@ use chorus_media::{CodecConfig, Track};
 use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
+use gloo_timers::future::TimeoutFuture;
 use js_sys::Uint8Array;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::Closure;
@@ -61,7 +62,13 @@ type Output = Result<OwnedFrame, String>;
 pub struct Sequence {
     url: String,
     track: Track,
+    /// Asked, with the next frame to come out, before each sample is fed;
+    /// the read waits while it answers true.
+    hold: Option<Box<dyn Fn(usize) -> bool>>,
 }
+
+/// How often a held read looks again.
+const HOLD_MS: u32 = 20;
 
 /// The decoder, closed however the read ends.
 struct Open(VideoDecoder);
@@ -85,7 +92,15 @@ impl Sequence {
         Self {
             url: url.to_string(),
             track,
+            hold: None,
         }
+    }
+
+    /// The same read, paused before each sample while `hold(next frame)`
+    /// is true (the frames already decoding still come out).
+    pub fn held_while(mut self, hold: impl Fn(usize) -> bool + 'static) -> Self {
+        self.hold = Some(Box::new(hold));
+        self
     }
 
     pub fn frame_count(&self) -> usize {
@@ -156,6 +171,12 @@ impl Sequence {
             };
             coming = spans.get(k + 1).map(|next| self.prefetch(next.clone()));
             for i in span.clone() {
+                while self.hold.as_ref().is_some_and(|hold| hold(reader.next)) {
+                    while let Ok(output) = outputs.try_recv() {
+                        reader.take(output, &mut each).await?;
+                    }
+                    TimeoutFuture::new(HOLD_MS).await;
+                }
                 while decoder.0.decode_queue_size() >= MAX_QUEUED {
                     let output = outputs
                         .next()

@@ -40,6 +40,9 @@ pub trait Screen {
     /// Draws `picture`; returns a checksum of what is now on screen, when
     /// the page carries the test hook.
     fn draw(&self, picture: &Picture) -> Result<Option<u32>, String>;
+    /// Told when playback starts and stops, so work in the background can
+    /// make way for the frames being played.
+    fn playing(&self, _playing: bool) {}
 }
 
 /// The sound: every screen's voice, started together.
@@ -187,6 +190,9 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
         let (frame_count, fps) = {
             let mut screens = self.screens.borrow_mut();
             if let Some(place) = screens.get_mut(slot) {
+                if let Some(joining) = &screen {
+                    joining.playing(self.run.get().is_some());
+                }
                 *place = screen;
             }
             let loaded: Vec<&Rc<S>> = screens.iter().flatten().collect();
@@ -375,7 +381,11 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
     pub fn pause(&self) {
         self.with_sound(Sound::stop);
         self.generation.set(self.generation.get().wrapping_add(1));
-        self.run.set(None);
+        if self.run.take().is_some() {
+            for (_, screen) in self.loaded() {
+                screen.playing(false);
+            }
+        }
         self.update(|s| s.speed = 0.0);
     }
 
@@ -413,6 +423,9 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
             speed,
         }));
         self.update(|s| s.speed = speed);
+        for (_, screen) in self.loaded() {
+            screen.playing(true);
+        }
         self.start_sound(from, speed);
         let this = Rc::clone(self);
         self.host.every_tick(Box::new(move || this.tick()));
@@ -500,6 +513,7 @@ mod tests {
         broken: Cell<bool>,
         cached: RefCell<HashSet<usize>>,
         drawn: RefCell<Vec<usize>>,
+        playing: Cell<bool>,
     }
 
     impl FakeScreen {
@@ -510,6 +524,7 @@ mod tests {
                 broken: Cell::new(false),
                 cached: RefCell::new(HashSet::new()),
                 drawn: RefCell::new(Vec::new()),
+                playing: Cell::new(false),
             })
         }
     }
@@ -542,6 +557,10 @@ mod tests {
             let frame = usize::from(picture.y()[0]);
             self.drawn.borrow_mut().push(frame);
             Ok(Some(frame as u32))
+        }
+
+        fn playing(&self, playing: bool) {
+            self.playing.set(playing);
         }
     }
 
@@ -751,8 +770,13 @@ mod tests {
         let f = two_screens(50);
         f.transport.seek(40);
         f.host.settle();
+        assert!(f.screens.iter().all(|s| !s.playing.get()));
         f.transport.apply(Command::TogglePlay);
         assert!(f.transport.status().playing());
+        assert!(
+            f.screens.iter().all(|s| s.playing.get()),
+            "every screen is told playback started"
+        );
         assert_eq!(*f.starts.borrow(), vec![40.0 / 25.0]);
         // The sound's clock leads: at 1.8 s the playhead is on frame 45.
         f.transport.with_sound(|s| s.at = Some(1.8));
@@ -763,6 +787,10 @@ mod tests {
         f.host.advance(8.0);
         let status = f.transport.status();
         assert!(!status.playing());
+        assert!(
+            f.screens.iter().all(|s| !s.playing.get()),
+            "and that it stopped"
+        );
         assert_eq!(status.shown, vec![Some(49), Some(49)]);
         assert_eq!(*f.screens[0].drawn.borrow(), *f.screens[1].drawn.borrow());
     }

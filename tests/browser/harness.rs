@@ -452,13 +452,29 @@ async fn browser(driver_port: u16, profile: &Path, size: &str) -> Result<Client>
             ],
         }),
     );
-    ClientBuilder::rustls()
+    let client = ClientBuilder::rustls()
         .context("TLS roots for the WebDriver client")?
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
-        .context("starting headless Chromium through chromedriver")
+        .context("starting headless Chromium through chromedriver")?;
+    // Every page hashes the pixels its players show, for the tests to read
+    // (off for users: the read-back makes the page wait for the GPU).
+    cdp(
+        &client,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": PROBE_ON }),
+    )
+    .await?;
+    Ok(client)
 }
+
+/// Turns on the players' pixel checksums (`player::probe`).
+pub const PROBE_ON: &str = "window.__chorusProbe = true;";
+
+/// Turns them off again, as users have them; installed after `PROBE_ON`,
+/// so it runs last.
+pub const PROBE_OFF: &str = "window.__chorusProbe = false;";
 
 /// A Chrome DevTools Protocol command sent through chromedriver's
 /// `goog/cdp/execute` endpoint.

@@ -1,5 +1,5 @@
 //! The Library at scale from a user's seat: 61 jobs arrive a page at a time
-//! as posters (one GPU context on the page whatever it holds), a take opens
+//! as posters (one GPU context on the page: the open take's), a take opens
 //! in the one player, "tulpen" finds the German lines and stays in the URL,
 //! and a deleted job can be brought back, then is gone for good.
 
@@ -163,7 +163,7 @@ async fn sixty_one_jobs_scroll_search_open_and_delete() -> Result<()> {
         }
         s.until("three frames on", || async { Ok(frame_of().await?.filter(|f| *f == 3)) })
             .await?;
-        gpu_contexts_within_budget(s, "a Library of 61 jobs with a take open").await?;
+        gpu_contexts_within_budget(s, "a Library of 61 jobs with a take open", 1).await?;
         s.screenshot("library-open-take").await?;
 
         // "tulpen" finds the German lines, and the view is in the URL.
