@@ -8,14 +8,18 @@
 //! the page's frames.
 //!
 //! Browsers keep about sixteen live WebGL contexts per page and drop the
-//! oldest beyond that, so a screen gives its context back the moment it
-//! closes (`WEBGL_lose_context`), not whenever the collector runs: a page
-//! holds as many as it shows screens (one to four).
+//! oldest beyond that, so a screen whose canvas has left the page gives
+//! its context back (`WEBGL_lose_context`) rather than wait for the
+//! collector: a page holds as many as it shows screens (one to four). A
+//! canvas that stays (a new version of a take shown in its place) keeps
+//! its context for the next screen.
 //!
 //! The drawing buffer is preserved, so what is on screen can be read back
 //! at any time (tests, screenshots) without being drawn again.
 
+use gloo_timers::future::TimeoutFuture;
 use js_sys::{Object, Reflect};
+use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlCanvasElement, WebGl2RenderingContext, WebglLoseContext};
 use wgpu::util::new_instance_with_webgpu_detection;
@@ -36,8 +40,9 @@ pub struct Gpu {
     pub sampler: wgpu::Sampler,
     /// "WebGPU" or "WebGL2", for the debug overlay and tests.
     pub backend: &'static str,
-    /// The WebGL context, given back on drop.
+    /// The WebGL context, given back on drop, and its canvas.
     webgl: Option<WebGl2RenderingContext>,
+    canvas: HtmlCanvasElement,
 }
 
 impl Gpu {
@@ -108,6 +113,7 @@ impl Gpu {
             sampler,
             backend,
             webgl,
+            canvas: canvas.clone(),
         })
     }
 
@@ -162,18 +168,30 @@ impl Gpu {
 
 impl Drop for Gpu {
     fn drop(&mut self) {
-        // Give the context back now; the browser would otherwise count it
-        // live until the collector finds the canvas.
-        let lose = self
-            .webgl
-            .as_ref()
-            .and_then(|gl| gl.get_extension("WEBGL_lose_context").ok().flatten())
-            .and_then(|ext| ext.dyn_into::<WebglLoseContext>().ok());
-        if let Some(lose) = lose {
-            lose.lose_context();
-        }
+        let Some(gl) = self.webgl.take() else {
+            return;
+        };
+        let canvas = self.canvas.clone();
+        // Give the context back once the page has settled, when the canvas
+        // has left it (the screen closed); the browser would otherwise count
+        // it live until the collector finds the canvas. A canvas still on
+        // the page is being handed to its next screen (a new version of the
+        // take in the same place), which draws with the same context.
+        spawn_local(async move {
+            TimeoutFuture::new(RELEASE_AFTER_MS).await;
+            if canvas.is_connected() {
+                return;
+            }
+            if let Some(extension) = gl.get_extension("WEBGL_lose_context").ok().flatten() {
+                // The extension's interface is not a global to check against.
+                extension.unchecked_into::<WebglLoseContext>().lose_context();
+            }
+        });
     }
 }
+
+/// How long after a screen closes its canvas's context is given back.
+const RELEASE_AFTER_MS: u32 = 100;
 
 /// `canvas`'s WebGL2 context, made with the drawing buffer preserved and
 /// no antialiasing (pictures are drawn as one quad).
@@ -189,6 +207,7 @@ fn preserved_webgl(canvas: &HtmlCanvasElement) -> Result<WebGl2RenderingContext,
         .ok()
         .flatten()
         .and_then(|c| c.dyn_into::<WebGl2RenderingContext>().ok())
+        .filter(|gl| !gl.is_context_lost())
         .ok_or_else(|| "this browser has no WebGL2 to draw the picture with".to_string())
 }
 
@@ -236,3 +255,4 @@ fn yuv_pipeline(device: &wgpu::Device, format: wgpu::TextureFormat) -> wgpu::Ren
         cache: None,
     })
 }
+

@@ -10,10 +10,9 @@
 //!   frames within a memory budget; `frames`: frame number → picture, and
 //!   the whole take decoded ahead when it fits; `sequence`: every frame
 //!   once, in order (for measuring, and for that read ahead).
-//! - `gpu`: the page's one GPU context (WebGL2, or WebGPU), shared by every
-//!   screen; `render` (+ `yuv.wgsl`): one screen's drawing; `screen`: a
-//!   take's frames drawn into a canvas; `probe`: the pixel checksum tests
-//!   read.
+//! - `gpu`: a screen's own GPU context (WebGL2, or WebGPU) on its canvas;
+//!   `render` (+ `yuv.wgsl`): one screen's drawing; `screen`: a take's
+//!   frames drawn into a canvas; `probe`: the pixel checksum tests read.
 //! - `mix`: every screen's sound on one Web Audio clock; `audio`: the single
 //!   player's sound and waveform.
 //! - `transport`: one playhead over one or more screens (seek, step, play,
