@@ -38,17 +38,16 @@ pub struct Measured {
 
 /// Measures the take at `url` whose sound is `pcm`. `rendered`: the clip's
 /// mouths are drawn exactly at the sound (our draft engine), so no natural
-/// mouth lead is subtracted. The read waits while `held()` is true.
+/// mouth lead is subtracted.
 pub async fn measure(
     url: &str,
     pcm: &Pcm,
     rendered: bool,
     gpu: Option<&GpuMotion>,
     cross_check: bool,
-    held: impl Fn() -> bool + 'static,
 ) -> Result<Measured, String> {
     let started = now_ms();
-    let source = Sequence::open(url).await?.held_while(move |_| held());
+    let source = Sequence::open(url).await?;
     let (frames, fps) = (source.frame_count(), source.fps());
     let audio = AudioClip {
         samples: &pcm.samples,
