@@ -117,13 +117,14 @@ impl Gpu {
         })
     }
 
-    /// Runs `encode` into the canvas at `width`×`height` and presents it.
-    /// Returns at once: the browser finishes the picture on its own time.
+    /// Draws the picture whose plane textures `planes` binds into the
+    /// canvas at `width`×`height` and presents it. Returns at once: the
+    /// browser finishes the picture on its own time.
     pub fn draw(
         &mut self,
         width: u32,
         height: u32,
-        encode: impl FnOnce(&mut wgpu::RenderPass<'_>),
+        planes: &wgpu::BindGroup,
     ) -> Result<(), String> {
         if (self.config.width, self.config.height) != (width, height) && width > 0 && height > 0 {
             self.config.width = width;
@@ -158,7 +159,9 @@ impl Gpu {
                 })],
                 ..Default::default()
             });
-            encode(&mut pass);
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, planes, &[]);
+            pass.draw(0..3, 0..1);
         }
         self.queue.submit([encoder.finish()]);
         self.queue.present(frame);
@@ -255,4 +258,3 @@ fn yuv_pipeline(device: &wgpu::Device, format: wgpu::TextureFormat) -> wgpu::Ren
         cache: None,
     })
 }
-

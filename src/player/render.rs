@@ -135,11 +135,6 @@ impl Renderer {
         self.upload(&planes.u, picture.u(), cw, ch);
         self.upload(&planes.v, picture.v(), cw, ch);
         let (width, height) = (self.canvas.width().max(1), self.canvas.height().max(1));
-        let (pipeline, bind_group) = (self.gpu.pipeline.clone(), planes.bind_group.clone());
-        self.gpu.draw(width, height, |pass| {
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.draw(0..3, 0..1);
-        })
+        self.gpu.draw(width, height, &planes.bind_group)
     }
 }
