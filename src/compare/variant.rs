@@ -17,7 +17,9 @@ use super::slot::{Meter, Shared, Slot};
 use super::variants::{newest_version, take_name, version_label};
 use crate::api;
 use crate::player::live::TransportState;
+use crate::player::frames::Fill;
 use crate::player::screen::CanvasScreen;
+use crate::player::view::follow_fill;
 
 #[component]
 pub fn SlotScreen(
@@ -38,6 +40,7 @@ pub fn SlotScreen(
     let slot = variant;
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let error = RwSignal::new(None::<String>);
+    let fill = RwSignal::new(Fill::Off);
     Effect::new(move |_| {
         let Some(canvas) = canvas_ref.get() else {
             return;
@@ -46,6 +49,7 @@ pub fn SlotScreen(
         spawn_local(async move {
             match CanvasScreen::open(&url, canvas).await {
                 Ok(screen) if slot.shown.get_untracked() == output => {
+                    spawn_local(follow_fill(Rc::downgrade(&screen.frames), fill));
                     shared.with_value(|s| {
                         s.transport.set_screen(slot.index, Some(Rc::new(screen)));
                     });
@@ -84,6 +88,7 @@ pub fn SlotScreen(
             data-version=version
             data-frame=move || shown().map(|f| f.to_string())
             data-checksum=move || checksum().map(|c| c.to_string())
+            data-fill=move || fill.get().to_string()
         >
             <canvas node_ref=canvas_ref width="16" height="9" aria-label=format!("{label} picture")></canvas>
             {move || region().map(|style| view! {

@@ -49,6 +49,19 @@ pub enum Fill {
     Failed,
 }
 
+/// As `data-fill` shows it on a screen: "off", "failed", "running 120"
+/// (frames in so far) or "done 1234" (milliseconds the whole take took).
+impl std::fmt::Display for Fill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fill::Off => f.write_str("off"),
+            Fill::Failed => f.write_str("failed"),
+            Fill::Running(frames) => write!(f, "running {frames}"),
+            Fill::Done(ms) => write!(f, "done {ms:.0}"),
+        }
+    }
+}
+
 pub struct FrameSource {
     url: String,
     pub track: Track,
@@ -141,12 +154,23 @@ impl FrameSource {
     }
 
     /// Whether the whole-take read, about to decode toward frame `next`,
-    /// should wait: while playing, when it is far enough ahead of the
-    /// playhead. Never when behind it, so a frame played next can always
-    /// come from the read.
+    /// should wait:
+    /// - while a seek waits for its GOP to decode, so the frame asked for
+    ///   has the machine to itself (the read goes on once it is shown);
+    /// - while playing, when it is far enough ahead of the playhead; never
+    ///   when behind it, so a frame played next can always come from the
+    ///   read.
     fn fill_holds(&self, next: usize) -> bool {
         let lead = (self.fps() * PLAYING_LEAD_S).ceil() as usize;
-        self.playing.get() && next > self.asked.get() + lead
+        self.seek_waiting() || (self.playing.get() && next > self.asked.get() + lead)
+    }
+
+    /// Whether someone waits for a frame of the GOP decode under way.
+    fn seek_waiting(&self) -> bool {
+        self.running
+            .borrow()
+            .as_ref()
+            .is_some_and(|run| !run.finished() && run.waiting.get() > 0)
     }
 
     /// Decodes every frame of the take into the cache in the background,

@@ -178,7 +178,7 @@ pub fn Player(
             data-checksum=move || checksum().map(|c| c.to_string())
             data-backend=move || loaded.with(|l| l.as_ref().map(|l| l.backend))
             data-frame-count=move || frame_count.get().to_string()
-            data-fill=move || fill_label(fill.get())
+            data-fill=move || fill.get().to_string()
             on:keydown=on_keydown
         >
             <div class="player-screen" style=aspect>
@@ -217,7 +217,7 @@ pub fn Player(
 
 /// Mirrors a screen's whole-take fill into `fill` until it ends (or the
 /// screen goes).
-async fn follow_fill(frames: Weak<FrameSource>, fill: RwSignal<Fill>) {
+pub(crate) async fn follow_fill(frames: Weak<FrameSource>, fill: RwSignal<Fill>) {
     loop {
         let Some(state) = frames.upgrade().map(|f| f.fill_state()) else {
             return;
@@ -229,13 +229,3 @@ async fn follow_fill(frames: Weak<FrameSource>, fill: RwSignal<Fill>) {
     }
 }
 
-/// `data-fill` on the player: "off", "failed", "running 120" (frames in so
-/// far) or "done 1234" (milliseconds the whole take took).
-fn fill_label(fill: Fill) -> String {
-    match fill {
-        Fill::Off => "off".into(),
-        Fill::Failed => "failed".into(),
-        Fill::Running(frames) => format!("running {frames}"),
-        Fill::Done(ms) => format!("done {ms:.0}"),
-    }
-}
