@@ -11,7 +11,8 @@
 //!
 //! Players run as users have them, without the pixel checksum the tests
 //! turn on. `CHORUS_PROFILE=file` also writes a DevTools CPU profile of
-//! the page while the two takes play.
+//! the page while the two takes play, and `CHORUS_BENCH_DUMP=file` every
+//! seek's target, time and fill state, as JSON.
 //!
 //! Every frame of the clip carries its number as a barcode (12 cells, then
 //! the same 12 inverted) that the page reads back from the pixels shown,
@@ -298,6 +299,9 @@ async fn bench_seek() -> Result<()> {
         let theirs = finished(s, "__seekBench", Duration::from_mins(10)).await?;
         s.screenshot("bench-seek-video").await?;
 
+        if let Some(path) = std::env::var_os("CHORUS_BENCH_DUMP") {
+            std::fs::write(&path, serde_json::to_vec(&json!({ "ours": ours, "video": theirs }))?)?;
+        }
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         println!(
             "bench-seek\tSeek, 1080p H.264, 15 s at 24 fps, keyframe every 2 s, B-frames; {SEEKS} random seeks each, same targets; headless Chromium, {backend} backend, {cores} cores"
