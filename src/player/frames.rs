@@ -154,23 +154,12 @@ impl FrameSource {
     }
 
     /// Whether the whole-take read, about to decode toward frame `next`,
-    /// should wait:
-    /// - while a seek waits for its GOP to decode, so the frame asked for
-    ///   has the machine to itself (the read goes on once it is shown);
-    /// - while playing, when it is far enough ahead of the playhead; never
-    ///   when behind it, so a frame played next can always come from the
-    ///   read.
+    /// should wait: while playing, when it is far enough ahead of the
+    /// playhead. Never when behind it, so a frame played next can always
+    /// come from the read.
     fn fill_holds(&self, next: usize) -> bool {
         let lead = (self.fps() * PLAYING_LEAD_S).ceil() as usize;
-        self.seek_waiting() || (self.playing.get() && next > self.asked.get() + lead)
-    }
-
-    /// Whether someone waits for a frame of the GOP decode under way.
-    fn seek_waiting(&self) -> bool {
-        self.running
-            .borrow()
-            .as_ref()
-            .is_some_and(|run| !run.finished() && run.waiting.get() > 0)
+        self.playing.get() && next > self.asked.get() + lead
     }
 
     /// Decodes every frame of the take into the cache in the background,
