@@ -6,15 +6,12 @@
 //! largest difference is reported: how the browser tests hold the shader
 //! to chorus-sync's definition.
 
-use std::cell::RefCell;
-
 use chorus_sync::{
     AnalysisConfig, AudioClip, FaceAnalyzer, LumaFrame, Method, MotionAnalyzer, MotionGrid,
     SyncReport,
 };
 
 use super::gpu_motion::GpuMotion;
-use super::pace::Pace;
 use super::pcm::Pcm;
 use crate::dom::now_ms;
 use crate::player::sequence::Sequence;
@@ -41,21 +38,17 @@ pub struct Measured {
 
 /// Measures the take at `url` whose sound is `pcm`. `rendered`: the clip's
 /// mouths are drawn exactly at the sound (our draft engine), so no natural
-/// mouth lead is subtracted. While `playing()`, the read keeps the pace of
-/// playback ([`Pace`]).
+/// mouth lead is subtracted.
 pub async fn measure(
     url: &str,
     pcm: &Pcm,
     rendered: bool,
     gpu: Option<&GpuMotion>,
     cross_check: bool,
-    playing: impl Fn() -> bool + 'static,
 ) -> Result<Measured, String> {
     let started = now_ms();
     let source = Sequence::open(url).await?;
     let (frames, fps) = (source.frame_count(), source.fps());
-    let pace = RefCell::new(Pace::new(fps));
-    let source = source.held_while(move |_| pace.borrow_mut().holds(playing(), now_ms()));
     let audio = AudioClip {
         samples: &pcm.samples,
         sample_rate: pcm.sample_rate,

@@ -2,9 +2,8 @@
 //! to one clock, each with its lip-sync measured in the browser and a
 //! one-click correction that makes the take's next version.
 //!
-//! - `variants`, `meter`, `placement`, `pace`: pure rules (which takes, what
-//!   the meter says, where decoded sound goes, how fast measuring reads
-//!   while the takes play), unit-tested natively;
+//! - `variants`, `meter`, `placement`: pure rules (which takes, what the
+//!   meter says, where decoded sound goes), unit-tested natively;
 //! - the player's transport drives one screen per variant and their sound
 //!   as one mix;
 //! - `pcm`: a take's sound decoded by WebCodecs on the picture's clock;
@@ -13,7 +12,6 @@
 //! - `view`, `variant`, `meter_view`, `tracks`: the UI.
 
 pub mod meter;
-pub mod pace;
 pub mod placement;
 pub mod variants;
 

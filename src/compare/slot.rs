@@ -235,10 +235,7 @@ pub fn load(shared: Rc<Shared>, slot: Slot, job: Job, shown: usize) {
         if still_shown() {
             slot.meter.set(Meter::Measuring);
             let gpu = shared.gpu().await;
-            let transport = Rc::downgrade(&shared.transport);
-            let playing = move || transport.upgrade().is_some_and(|t| t.is_playing());
-            let result =
-                measure(&url, &sound, rendered, gpu.as_deref(), shared.cross_check, playing).await;
+            let result = measure(&url, &sound, rendered, gpu.as_deref(), shared.cross_check).await;
             if still_shown() {
                 match result {
                     Ok(measured) => {

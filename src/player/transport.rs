@@ -161,11 +161,6 @@ impl<S: Screen + 'static, A: Sound + 'static> Transport<S, A> {
         })
     }
 
-    /// Whether the screens are playing (work in the background slows down).
-    pub fn is_playing(&self) -> bool {
-        self.run.get().is_some()
-    }
-
     /// A copy of what the view shows.
     #[cfg(test)]
     pub fn status(&self) -> Status {
