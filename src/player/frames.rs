@@ -316,7 +316,7 @@ impl FrameSource {
             let this = Rc::clone(self);
             let decoding = Rc::clone(&run);
             spawn_local(async move {
-                let outcome = this.decode_gop(decoding.gop.clone()).await;
+                let outcome = this.decode_gop(&decoding).await;
                 *decoding.outcome.borrow_mut() = Some(outcome);
             });
             return run;
@@ -337,7 +337,11 @@ impl FrameSource {
         Some(start..end)
     }
 
-    async fn decode_gop(&self, gop: Range<usize>) -> Result<(), String> {
+    /// Decodes `run`'s GOP, unless another run has taken the decoder while
+    /// its bytes were on the way (that run's decode must not be reset by
+    /// this one).
+    async fn decode_gop(&self, run: &Rc<Run>) -> Result<(), String> {
+        let gop = run.gop.clone();
         let samples = self
             .track
             .samples
@@ -350,6 +354,14 @@ impl FrameSource {
             .byte_range(gop.clone())
             .ok_or("the index is inconsistent")?;
         let fetched = fetch_range(&self.url, range).await?;
+        let still_ours = self
+            .running
+            .borrow()
+            .as_ref()
+            .is_some_and(|current| Rc::ptr_eq(current, run));
+        if !still_ours {
+            return Err("another GOP's decode took the decoder".into());
+        }
         let mut chunks = Vec::with_capacity(samples.len());
         for (i, sample) in gop.clone().zip(samples) {
             chunks.push(Chunk {
